@@ -1,0 +1,155 @@
+//! The public face of indexes: `IndexSpec` (what to create), `IndexInfo` and `IndexState` (what
+//! exists), and `IndexBuild` (the handle a create returns, to follow or await the build).
+
+use crate::catalog::{IndexDef, IndexId, StoredState};
+use crate::db::FieldDb;
+use crate::engine::BuildFailure;
+use crate::error::{Error, Result};
+
+/// What index to create.
+///
+/// ```
+/// let spec = fielddb::IndexSpec::on("email").unique();
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSpec {
+    pub(crate) field: String,
+    pub(crate) unique: bool,
+}
+
+impl IndexSpec {
+    /// A non-unique index on `field`.
+    pub fn on(field: impl Into<String>) -> Self {
+        IndexSpec {
+            field: field.into(),
+            unique: false,
+        }
+    }
+    /// Makes the index unique: no two records may hold the same value in the field.
+    pub fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+}
+
+/// The state of an index.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexState {
+    /// Being filled in the background; writers already maintain it, queries wait for `Ready`.
+    Building {
+        /// Records indexed so far.
+        done: u64,
+        /// Estimated records in all.
+        total: u64,
+    },
+    /// Complete and answering queries.
+    Ready,
+    /// Being removed in the background.
+    Dropping,
+}
+
+/// An index as `FieldDb::indexes` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexInfo {
+    /// The indexed field.
+    pub field: String,
+    /// Whether values are unique.
+    pub unique: bool,
+    /// Its state.
+    pub state: IndexState,
+}
+
+impl IndexInfo {
+    pub(crate) fn from_def(def: &IndexDef) -> Self {
+        IndexInfo {
+            field: def.field.clone(),
+            unique: def.unique,
+            state: match &def.state {
+                StoredState::Building { done, total, .. } => IndexState::Building {
+                    done: *done,
+                    total: *total,
+                },
+                StoredState::Ready => IndexState::Ready,
+                StoredState::Dropping => IndexState::Dropping,
+            },
+        }
+    }
+
+    /// Build progress from 0.0 to 1.0 (1.0 when ready; a building index stays below 1.0).
+    pub fn progress(&self) -> f64 {
+        match self.state {
+            IndexState::Ready => 1.0,
+            IndexState::Dropping => 0.0,
+            IndexState::Building { done, total } if total > 0 => {
+                (done as f64 / total as f64).min(0.99)
+            }
+            IndexState::Building { .. } => 0.0,
+        }
+    }
+}
+
+/// The handle `create_index` returns. It keeps the database open while it lives.
+pub struct IndexBuild {
+    pub(crate) db: FieldDb,
+    pub(crate) id: IndexId,
+    pub(crate) field: String,
+}
+
+impl IndexBuild {
+    /// The indexed field.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The index's current state, or `None` once it no longer exists.
+    pub fn info(&self) -> Option<IndexInfo> {
+        self.db
+            .engine()
+            .catalog
+            .read()
+            .get(self.id)
+            .map(IndexInfo::from_def)
+    }
+
+    /// Build progress from 0.0 to 1.0.
+    pub fn progress(&self) -> f64 {
+        self.info().map_or(0.0, |i| i.progress())
+    }
+
+    /// Blocks until the index is ready. Fails if the build failed (for a unique index, when two
+    /// records hold the same value) or the index was dropped first.
+    pub fn wait(&self) -> Result<()> {
+        let engine = self.db.engine();
+        let settled = || match engine.catalog.read().get(self.id) {
+            Some(def) => !matches!(def.state, StoredState::Building { .. }),
+            None => true,
+        };
+        engine.wait_until(settled);
+        if let Some(IndexInfo {
+            state: IndexState::Ready,
+            ..
+        }) = self.info()
+        {
+            return Ok(());
+        }
+        // The failure is recorded before the index is removed, so it is visible here.
+        match engine.failures.lock().get(&self.id).cloned() {
+            Some(BuildFailure::Unique {
+                field,
+                value,
+                existing_key,
+            }) => Err(Error::UniqueViolation {
+                field,
+                value,
+                existing_key,
+            }),
+            Some(BuildFailure::Other { field, reason }) => {
+                Err(Error::BuildFailed { field, reason })
+            }
+            None => Err(Error::BuildFailed {
+                field: self.field.clone(),
+                reason: "the index was dropped before its build finished".into(),
+            }),
+        }
+    }
+}

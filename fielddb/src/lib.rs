@@ -1,0 +1,56 @@
+//! FieldDB: an embedded, field-structured database on RocksDB.
+//!
+//! A record is a key plus an ordered array of named, typed fields ([`Record`], [`Value`]).
+//! Secondary indexes on a field are created and dropped at run time, built in the background
+//! while writes continue, maintained on every write, and queried by equality, range and prefix
+//! ([`Query`]). Records (column family `kv`), index entries (`index`) and the catalog (`meta`)
+//! live in one RocksDB instance, and every logical change is one atomic write batch across
+//! them, so data and indexes never disagree, even after a crash.
+//!
+//! ```
+//! use fielddb::{FieldDb, Query, QueryOptions, Record};
+//! # let dir = tempfile::tempdir().unwrap();
+//! let db = FieldDb::open(dir.path())?;
+//! db.put("ada", Record::new().set("name", "Ada").set("born", 1815))?;
+//! db.put("alan", Record::new().set("name", "Alan").set("born", 1912))?;
+//! db.create_index_on_field("born")?.wait()?;
+//! let page = db.query_by_index("born", &Query::lt(1900), &QueryOptions::new())?;
+//! assert_eq!(page.rows[0].0, b"ada");
+//! # Ok::<(), fielddb::Error>(())
+//! ```
+
+mod batch;
+mod catalog;
+mod db;
+mod engine;
+mod error;
+mod index;
+mod indexes;
+mod keycode;
+mod locks;
+mod options;
+mod query;
+mod record;
+mod record_codec;
+mod scan;
+mod storage;
+mod tasks;
+mod value;
+mod write;
+
+pub use batch::Batch;
+pub use db::FieldDb;
+pub use error::{display_key, Error, Result};
+pub use index::verify::{IndexReport, VerifyReport};
+pub use indexes::{IndexBuild, IndexInfo, IndexSpec, IndexState};
+pub use options::Options;
+pub use query::{Page, Query, QueryOptions};
+pub use record::{Record, MAX_FIELDS, MAX_FIELD_NAME_LEN, MAX_KEY_LEN, MAX_RECORD_LEN};
+pub use scan::ScanOptions;
+pub use storage::FORMAT_VERSION;
+pub use value::Value;
+
+/// The README's example, compiled and run as a doc test so it stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,62 @@
+//! `Options`: how a database is opened (durability, creation, background build pacing).
+
+/// Settings for [`FieldDb::open_with`](crate::FieldDb::open_with).
+///
+/// ```
+/// let options = fielddb::Options::default().sync_writes(true);
+/// assert!(options.is_sync_writes());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub(crate) sync_writes: bool,
+    pub(crate) create_if_missing: bool,
+    pub(crate) build_chunk_records: usize,
+    pub(crate) block_cache_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sync_writes: false,
+            create_if_missing: true,
+            build_chunk_records: 1_000,
+            block_cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Options {
+    /// `false` (the default, as in RocksDB): a write is in the operating system when it returns,
+    /// so it survives a crash of the process but not a power loss. `true`: every write is fsynced
+    /// to the write-ahead log before it returns, so it also survives a power loss. Data and
+    /// indexes stay consistent with each other either way.
+    pub fn sync_writes(mut self, sync: bool) -> Self {
+        self.sync_writes = sync;
+        self
+    }
+
+    /// Whether writes are fsynced before they return.
+    pub fn is_sync_writes(&self) -> bool {
+        self.sync_writes
+    }
+
+    /// Create the database when the directory holds none (default `true`).
+    pub fn create_if_missing(mut self, create: bool) -> Self {
+        self.create_if_missing = create;
+        self
+    }
+
+    /// How many records a background index build handles per step (default 1,000). Writers
+    /// wait for at most one step, so smaller steps mean shorter pauses and slower builds.
+    /// Values below 1 are treated as 1.
+    pub fn build_chunk_records(mut self, records: usize) -> Self {
+        self.build_chunk_records = records.max(1);
+        self
+    }
+
+    /// The size of RocksDB's block cache shared by all column families (default 64 MiB).
+    pub fn block_cache_bytes(mut self, bytes: usize) -> Self {
+        self.block_cache_bytes = bytes;
+        self
+    }
+}

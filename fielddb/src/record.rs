@@ -1,0 +1,200 @@
+//! `Record`: an ordered list of named, typed fields, and the limits a stored record must respect.
+//!
+//! A `Record` is a plain value the caller builds freely; it is checked against the limits below
+//! when it is written ([`Record::validate`]), so a bad record is refused whole and changes nothing.
+
+use std::collections::HashSet;
+
+use crate::error::{invalid, Result};
+use crate::value::Value;
+
+/// The longest key FieldDB accepts, in bytes.
+pub const MAX_KEY_LEN: usize = 8 * 1024;
+/// The longest field name FieldDB accepts, in bytes.
+pub const MAX_FIELD_NAME_LEN: usize = 1024;
+/// The most fields one record may have.
+pub const MAX_FIELDS: usize = 65_536;
+/// The largest encoded record FieldDB accepts, in bytes.
+pub const MAX_RECORD_LEN: usize = 64 * 1024 * 1024;
+
+/// An ordered list of named, typed fields.
+///
+/// ```
+/// use fielddb::{Record, Value};
+/// let r = Record::new().set("name", "Ada").set("age", 36);
+/// assert_eq!(r.get("age"), Some(&Value::Int(36)));
+/// assert_eq!(r.len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Record {
+    fields: Vec<(String, Value)>,
+}
+
+impl Record {
+    /// An empty record.
+    pub fn new() -> Self {
+        Record { fields: Vec::new() }
+    }
+
+    /// Sets a field, replacing its value in place if the name is present, else appending it.
+    pub fn set(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.insert(name, value);
+        self
+    }
+
+    /// Sets a field in place; returns the previous value if the name was present.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+        let name = name.into();
+        let value = value.into();
+        match self.fields.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+            None => {
+                self.fields.push((name, value));
+                None
+            }
+        }
+    }
+
+    /// Appends a field without looking for an existing one (fast for wide records). A record
+    /// with a duplicate name is refused when written.
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<Value>) {
+        self.fields.push((name.into(), value.into()));
+    }
+
+    /// Removes a field; returns its value if it was present.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        let pos = self.fields.iter().position(|(n, _)| n == name)?;
+        Some(self.fields.remove(pos).1)
+    }
+
+    /// The value of a field, if present.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// True when the record has no field.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// The field names in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Checks the record against what FieldDB stores: field names non-empty, at most
+    /// [`MAX_FIELD_NAME_LEN`] bytes and unique; at most [`MAX_FIELDS`] fields; no NaN float.
+    pub fn validate(&self) -> Result<()> {
+        if self.fields.len() > MAX_FIELDS {
+            return invalid!(
+                "a record has {} fields; the limit is {MAX_FIELDS}",
+                self.fields.len()
+            );
+        }
+        let mut seen = HashSet::with_capacity(self.fields.len());
+        for (name, value) in &self.fields {
+            if name.is_empty() {
+                return invalid!("field names must not be empty");
+            }
+            if name.len() > MAX_FIELD_NAME_LEN {
+                return invalid!(
+                    "field name of {} bytes is over the limit of {MAX_FIELD_NAME_LEN}",
+                    name.len()
+                );
+            }
+            if !seen.insert(name.as_str()) {
+                return invalid!("field `{name}` appears twice in one record");
+            }
+            if value.is_nan() {
+                return invalid!("field `{name}` is NaN, which has no place in index order");
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn fields(&self) -> &[(String, Value)] {
+        &self.fields
+    }
+
+    pub(crate) fn from_fields_unchecked(fields: Vec<(String, Value)>) -> Self {
+        Record { fields }
+    }
+}
+
+impl<N: Into<String>, V: Into<Value>> FromIterator<(N, V)> for Record {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        Record {
+            fields: iter
+                .into_iter()
+                .map(|(n, v)| (n.into(), v.into()))
+                .collect(),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Record {
+    type Item = (&'a str, &'a Value);
+    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a Value)> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// Checks a user key: non-empty and at most [`MAX_KEY_LEN`] bytes.
+pub(crate) fn validate_key(key: &[u8]) -> Result<()> {
+    if key.is_empty() {
+        return invalid!("keys must not be empty");
+    }
+    if key.len() > MAX_KEY_LEN {
+        return invalid!(
+            "key of {} bytes is over the limit of {MAX_KEY_LEN}",
+            key.len()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_replaces_in_place_and_keeps_order() {
+        let r = Record::new().set("a", 1).set("b", 2).set("a", 3);
+        let names: Vec<_> = r.names().collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(r.get("a"), Some(&Value::Int(3)));
+    }
+
+    #[test]
+    fn validate_refuses_bad_names_and_nan() {
+        let mut dup = Record::new();
+        dup.push("x", 1);
+        dup.push("x", 2);
+        assert!(dup.validate().is_err());
+        assert!(Record::new().set("", 1).validate().is_err());
+        assert!(Record::new()
+            .set("n".repeat(MAX_FIELD_NAME_LEN + 1), 1)
+            .validate()
+            .is_err());
+        assert!(Record::new().set("f", f64::NAN).validate().is_err());
+        assert!(Record::new().set("f", f64::INFINITY).validate().is_ok());
+    }
+
+    #[test]
+    fn keys_must_be_non_empty_and_bounded() {
+        assert!(validate_key(b"").is_err());
+        assert!(validate_key(&vec![b'k'; MAX_KEY_LEN]).is_ok());
+        assert!(validate_key(&vec![b'k'; MAX_KEY_LEN + 1]).is_err());
+    }
+}

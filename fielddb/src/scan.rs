@@ -1,0 +1,154 @@
+//! `scan`: records in key order over a key range, with a limit, a resume cursor, an optional
+//! reverse order, and an optional field condition (the explicit full-scan path, which needs no
+//! index and reads every record in the range).
+
+use rocksdb::ReadOptions;
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::query::{Page, Query};
+use crate::record::Record;
+use crate::record_codec;
+use crate::write::corrupt_at;
+
+/// What to scan: a key range, paging, order and an optional field condition.
+///
+/// ```
+/// use fielddb::{Query, ScanOptions};
+/// let opts = ScanOptions::new().from("user:").to("user;").limit(100).filter("age", Query::ge(18));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    from: Option<Vec<u8>>,
+    to: Option<Vec<u8>>,
+    start_after: Option<Vec<u8>>,
+    limit: Option<usize>,
+    reverse: bool,
+    filter: Option<(String, Query)>,
+}
+
+impl ScanOptions {
+    /// Every record, in ascending key order.
+    pub fn new() -> Self {
+        ScanOptions::default()
+    }
+    /// Start at this key (inclusive).
+    pub fn from(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.from = Some(key.as_ref().to_vec());
+        self
+    }
+    /// Stop before this key (exclusive).
+    pub fn to(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.to = Some(key.as_ref().to_vec());
+        self
+    }
+    /// Resume after this key (the `next` of the previous page).
+    pub fn start_after(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.start_after = Some(key.as_ref().to_vec());
+        self
+    }
+    /// Return at most `n` records.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+    /// Descending key order.
+    pub fn reverse(mut self, reverse: bool) -> Self {
+        self.reverse = reverse;
+        self
+    }
+    /// Keep only records whose `field` matches `query` (records without the field are skipped).
+    pub fn filter(mut self, field: impl Into<String>, query: Query) -> Self {
+        self.filter = Some((field.into(), query));
+        self
+    }
+}
+
+pub(crate) fn scan(engine: &Engine, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {
+    let matcher = match &options.filter {
+        Some((field, query)) => Some((field.as_str(), query.matcher()?)),
+        None => None,
+    };
+    let mut lower = options.from.clone();
+    let mut upper = options.to.clone();
+    if let Some(after) = &options.start_after {
+        if options.reverse {
+            upper = Some(match upper {
+                Some(u) => u.min(after.clone()),
+                None => after.clone(),
+            });
+        } else {
+            let mut next = after.clone();
+            next.push(0);
+            lower = Some(match lower {
+                Some(l) => l.max(next),
+                None => next,
+            });
+        }
+    }
+    if let (Some(l), Some(u)) = (&lower, &upper) {
+        if l >= u {
+            return Ok(Page {
+                rows: Vec::new(),
+                next: None,
+            });
+        }
+    }
+    let mut read = ReadOptions::default();
+    if let Some(l) = lower {
+        read.set_iterate_lower_bound(l);
+    }
+    if let Some(u) = upper {
+        read.set_iterate_upper_bound(u);
+    }
+    let storage = &engine.storage;
+    let mut it = storage.db.raw_iterator_cf_opt(storage.kv()?, read);
+    if options.reverse {
+        it.seek_to_last();
+    } else {
+        it.seek_to_first();
+    }
+    let limit = options.limit.unwrap_or(usize::MAX);
+    let mut rows = Vec::new();
+    let mut more = false;
+    while let (Some(key), Some(bytes)) = (it.key(), it.value()) {
+        let record = record_codec::decode(bytes).map_err(|e| corrupt_at(key, e))?;
+        let keep = match &matcher {
+            Some((field, m)) => record.get(field).is_some_and(|v| m.matches(v)),
+            None => true,
+        };
+        if keep {
+            if rows.len() == limit {
+                more = true;
+                break;
+            }
+            rows.push((key.to_vec(), record));
+        }
+        if options.reverse {
+            it.prev();
+        } else {
+            it.next();
+        }
+    }
+    it.status()?;
+    let next = if more {
+        rows.last().map(|(k, _)| k.clone())
+    } else {
+        None
+    };
+    Ok(Page { rows, next })
+}
+
+/// The number of records (reads every key; O(n)).
+pub(crate) fn count_all(engine: &Engine) -> Result<u64> {
+    let storage = &engine.storage;
+    let mut it = storage.db.raw_iterator_cf(storage.kv()?);
+    it.seek_to_first();
+    let mut n = 0u64;
+    while it.valid() {
+        n += 1;
+        it.next();
+    }
+    it.status()?;
+    Ok(n)
+}

@@ -1,0 +1,222 @@
+//! `Value`: the typed content of one field, and its conversions from ordinary Rust types.
+//!
+//! Ints and floats are one numeric domain when values are compared (`3 == 3.0`), as they are in
+//! index order (see `keycode`). The derived `PartialEq` compares variants structurally; use
+//! [`Value::cmp_order`] for the index order.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// The value of one field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// No value (distinct from an absent field).
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed 64-bit integer.
+    Int(i64),
+    /// A 64-bit float. NaN is refused by writes and queries: it has no place in the order.
+    Float(f64),
+    /// A UTF-8 string.
+    Str(String),
+    /// Arbitrary bytes.
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    /// The name of the value's type, as used in messages and by the CLI.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "string",
+            Value::Bytes(_) => "bytes",
+        }
+    }
+
+    /// True for a float NaN, which FieldDB refuses to store or query.
+    pub fn is_nan(&self) -> bool {
+        matches!(self, Value::Float(f) if f.is_nan())
+    }
+
+    /// The integer, if this is an `Int`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The number as f64, if this is an `Int` or a `Float`.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a `Str`.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The bytes, if this is `Bytes`.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is a `Bool`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// Compares two values in index order: null < bool < number < string < bytes, ints and
+    /// floats compared exactly as numbers (`Int(3)` equals `Float(3.0)`). NaN sorts after every
+    /// other number; FieldDB never stores it.
+    pub fn cmp_order(&self, other: &Value) -> Ordering {
+        crate::keycode::compare_values(self, other)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => write!(f, "null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => {
+                write!(f, "0x")?;
+                for byte in b {
+                    write!(f, "{byte:02x}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                Value::Int(i64::from(v))
+            }
+        }
+    )*};
+}
+from_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl TryFrom<u64> for Value {
+    type Error = crate::Error;
+    fn try_from(v: u64) -> crate::Result<Self> {
+        i64::try_from(v)
+            .map(Value::Int)
+            .map_err(|_| crate::Error::InvalidArgument(format!("{v} does not fit in an i64")))
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<f32> for Value {
+    fn from(v: f32) -> Self {
+        Value::Float(f64::from(v))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Str(v)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Str(v.clone())
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Self {
+        Value::Bytes(v.to_vec())
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Value {
+    fn from(v: &[u8; N]) -> Self {
+        Value::Bytes(v.to_vec())
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl From<()> for Value {
+    fn from(_: ()) -> Self {
+        Value::Null
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_pick_the_natural_variant() {
+        assert_eq!(Value::from(7u8), Value::Int(7));
+        assert_eq!(Value::from(-7i32), Value::Int(-7));
+        assert_eq!(Value::from(1.5f32), Value::Float(1.5));
+        assert_eq!(Value::from("a"), Value::Str("a".into()));
+        assert_eq!(Value::from(b"ab"), Value::Bytes(b"ab".to_vec()));
+        assert_eq!(Value::from(None::<i64>), Value::Null);
+        assert_eq!(Value::from(Some(true)), Value::Bool(true));
+        assert!(Value::try_from(u64::MAX).is_err());
+        assert_eq!(Value::try_from(5u64).unwrap(), Value::Int(5));
+    }
+
+    #[test]
+    fn display_is_readable() {
+        assert_eq!(Value::Bytes(vec![0, 255]).to_string(), "0x00ff");
+        assert_eq!(Value::Str("a\"b".into()).to_string(), "\"a\\\"b\"");
+        assert_eq!(Value::Float(3.0).to_string(), "3.0");
+    }
+}

@@ -1,0 +1,1 @@
+//! Test-suite package: owns tests/ and benches/.
