@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use parking_lot::RwLockWriteGuard;
 use rocksdb::WriteBatch;
 
 use crate::catalog::{Catalog, IndexDef, IndexId, StoredState};
@@ -138,6 +139,8 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
     Catalog::stage_put(storage, &def, &mut batch).map_err(|e| other(&field, e))?;
     storage.write(batch).map_err(|e| other(&field, e))?;
     catalog.apply(def);
+    // Hand the lock to the writers queued during this step before the next step takes it again.
+    RwLockWriteGuard::unlock_fair(catalog);
     Ok(if finished { Step::Finished } else { Step::More })
 }
 
