@@ -19,8 +19,15 @@ deps:
 	fi
 	@command -v $(CARGO) >/dev/null 2>&1 || { echo "deps: cargo not found; install Rust from https://rustup.rs"; exit 1; }
 
+DEMO_DB ?= fielddb-demo
+
+# Imports demo/orders.csv (20,000 generated orders), builds indexes, queries and verifies.
 demo: deps
-	$(CARGO) run --release --quiet -p fielddb --example demo
+	$(CARGO) build --release --quiet -p fielddb-cli
+	rm -rf $(DEMO_DB)
+	$(CARGO) run --release --quiet -p fielddb-cli -- --echo --db $(DEMO_DB) < demo/demo.fdb
+	@echo
+	@echo "Open the REPL on this database: cargo run --release -q -p fielddb-cli -- --db $(DEMO_DB)"
 
 test: deps
 	$(CARGO) fmt --all -- --check

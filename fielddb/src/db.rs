@@ -21,7 +21,7 @@ use crate::options::Options;
 use crate::query::{Page, Query, QueryOptions};
 use crate::record::{validate_key, Record, MAX_FIELD_NAME_LEN};
 use crate::scan::{self, ScanOptions};
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageStats};
 use crate::tasks::{Task, TaskQueue};
 use crate::write;
 
@@ -259,6 +259,11 @@ impl FieldDb {
     /// The number of records whose `field` matches `query`, from the field's ready index.
     pub fn count_by_index(&self, field: &str, query: &Query) -> Result<u64> {
         index::query::count(self.engine(), field, query)
+    }
+
+    /// Space used on disk and in memory, from RocksDB's accounting (cheap; no scan).
+    pub fn storage_stats(&self) -> Result<StorageStats> {
+        self.engine().storage.stats()
     }
 
     /// Recomputes every ready index from the records and reports missing and stale entries and

@@ -47,7 +47,7 @@ pub use options::Options;
 pub use query::{Page, Query, QueryOptions};
 pub use record::{Record, MAX_FIELDS, MAX_FIELD_NAME_LEN, MAX_KEY_LEN, MAX_RECORD_LEN};
 pub use scan::ScanOptions;
-pub use storage::FORMAT_VERSION;
+pub use storage::{StorageStats, FORMAT_VERSION};
 pub use value::Value;
 
 /// The README's example, compiled and run as a doc test so it stays true.

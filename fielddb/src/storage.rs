@@ -31,6 +31,21 @@ const FORMAT_VERSION_KEY: &[u8] = b"format_version";
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Space used by the database, from RocksDB's own accounting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StorageStats {
+    /// Bytes of table files holding records (`kv`).
+    pub kv_file_bytes: u64,
+    /// Bytes of table files holding index entries (`index`).
+    pub index_file_bytes: u64,
+    /// Bytes of table files holding the catalog (`meta`).
+    pub meta_file_bytes: u64,
+    /// Bytes held in memtables (written, not yet flushed to table files).
+    pub memtable_bytes: u64,
+    /// RocksDB's estimate of the number of records.
+    pub estimated_records: u64,
+}
+
 pub(crate) struct Storage {
     pub(crate) db: DB,
     write_options: WriteOptions,
@@ -167,6 +182,26 @@ impl Storage {
 
     pub(crate) fn meta(&self) -> Result<&ColumnFamily> {
         self.cf(CF_META)
+    }
+
+    pub(crate) fn stats(&self) -> Result<StorageStats> {
+        let int = |cf: &str, property: &str| -> Result<u64> {
+            Ok(self
+                .db
+                .property_int_value_cf(self.cf(cf)?, property)?
+                .unwrap_or(0))
+        };
+        let files = "rocksdb.total-sst-files-size";
+        let memtables = "rocksdb.cur-size-all-mem-tables";
+        Ok(StorageStats {
+            kv_file_bytes: int(CF_KV, files)?,
+            index_file_bytes: int(CF_INDEX, files)?,
+            meta_file_bytes: int(CF_META, files)?,
+            memtable_bytes: int(CF_KV, memtables)?
+                + int(CF_INDEX, memtables)?
+                + int(CF_META, memtables)?,
+            estimated_records: int(CF_KV, "rocksdb.estimate-num-keys")?,
+        })
     }
 
     /// Refuses when an earlier write failed.

@@ -1,0 +1,548 @@
+//! The shell's commands and their parser: tokens (from `lexer`) to a `Command`, with errors
+//! that name the column and, for an unknown command, suggest the nearest one.
+
+use std::ops::Bound;
+
+use fielddb::{Query, Value};
+
+use crate::lexer::{syntax, tokenize, SyntaxError, Token, TokenKind};
+use crate::literal::parse_literal;
+
+/// Every command name, for suggestions, completion and help.
+pub const COMMANDS: &[&str] = &[
+    "put", "get", "delete", "scan", "create", "drop", "indexes", "wait", "query", "count",
+    "import", "export", "verify", "stats", "help", "quit", "exit",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PutBody {
+    Fields(Vec<(String, Value)>),
+    Json(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Paging {
+    pub limit: Option<usize>,
+    pub after: Option<String>,
+    pub desc: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Put {
+        key: String,
+        body: PutBody,
+    },
+    Get {
+        key: String,
+    },
+    Delete {
+        key: String,
+    },
+    Scan {
+        from: Option<String>,
+        to: Option<String>,
+        filter: Option<(String, Query)>,
+        paging: Paging,
+    },
+    CreateIndex {
+        field: String,
+        unique: bool,
+    },
+    DropIndex {
+        field: String,
+    },
+    Indexes,
+    Wait,
+    Query {
+        field: String,
+        query: Query,
+        paging: Paging,
+    },
+    Count {
+        field: String,
+        query: Query,
+    },
+    Import {
+        file: String,
+        key_column: Option<String>,
+        null_token: Option<String>,
+    },
+    Export {
+        file: String,
+    },
+    Verify,
+    Stats,
+    Help {
+        topic: Option<String>,
+    },
+    Quit,
+}
+
+/// A cursor over the tokens of one command.
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+    end_column: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn column(&self) -> usize {
+        self.peek().map_or(self.end_column, |t| t.column)
+    }
+
+    fn next(&mut self, what: &str) -> Result<Token, SyntaxError> {
+        match self.tokens.get(self.pos) {
+            Some(t) => {
+                self.pos += 1;
+                Ok(t.clone())
+            }
+            None => syntax(self.end_column, format!("expected {what}")),
+        }
+    }
+
+    /// A key, field name or file: a bare word or a quoted string.
+    fn name(&mut self, what: &str) -> Result<String, SyntaxError> {
+        let t = self.next(what)?;
+        match t.kind {
+            TokenKind::Word(w) => Ok(w),
+            TokenKind::Quoted(s) => Ok(s),
+            _ => syntax(t.column, format!("expected {what}, found {}", t.describe())),
+        }
+    }
+
+    fn value(&mut self, what: &str) -> Result<Value, SyntaxError> {
+        let t = self.next(what)?;
+        parse_literal(&t)
+    }
+
+    fn keyword(&mut self, word: &str) -> Result<(), SyntaxError> {
+        let t = self.next(&format!("`{word}`"))?;
+        if t.keyword().as_deref() == Some(word) {
+            Ok(())
+        } else {
+            syntax(
+                t.column,
+                format!("expected `{word}`, found {}", t.describe()),
+            )
+        }
+    }
+
+    fn at_keyword(&self, word: &str) -> bool {
+        self.peek().and_then(Token::keyword).as_deref() == Some(word)
+    }
+
+    fn done(&self) -> Result<(), SyntaxError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(t) => syntax(t.column, format!("unexpected {}", t.describe())),
+        }
+    }
+
+    fn number(&mut self, what: &str) -> Result<usize, SyntaxError> {
+        let t = self.next(what)?;
+        match &t.kind {
+            TokenKind::Word(w) => w.parse().or_else(|_| {
+                syntax(
+                    t.column,
+                    format!("{what} must be a whole number, not `{w}`"),
+                )
+            }),
+            _ => syntax(t.column, format!("{what} must be a whole number")),
+        }
+    }
+
+    /// `limit N`, `after CURSOR`, `desc`, in any order, each at most once.
+    fn paging(&mut self, allow_desc: bool) -> Result<Paging, SyntaxError> {
+        let mut paging = Paging::default();
+        while let Some(word) = self.peek().and_then(Token::keyword) {
+            let column = self.column();
+            match word.as_str() {
+                "limit" if paging.limit.is_none() => {
+                    self.pos += 1;
+                    paging.limit = Some(self.number("the limit")?);
+                }
+                "after" if paging.after.is_none() => {
+                    self.pos += 1;
+                    paging.after = Some(self.name("a cursor after `after`")?);
+                }
+                "desc" if allow_desc && !paging.desc => {
+                    self.pos += 1;
+                    paging.desc = true;
+                }
+                "limit" | "after" | "desc" => {
+                    return syntax(column, format!("`{word}` given twice"))
+                }
+                _ => break,
+            }
+        }
+        Ok(paging)
+    }
+
+    /// A condition: `= V`, `OP V [and OP V]`, `between A and B`, `prefix S`.
+    fn condition(&mut self) -> Result<Query, SyntaxError> {
+        let column = self.column();
+        let t = self.next("a condition (= < <= > >= between prefix)")?;
+        match &t.kind {
+            TokenKind::Op("=") => Ok(Query::Eq(self.value("a value after `=`")?)),
+            TokenKind::Op(op) => {
+                let first = (*op, self.value(&format!("a value after `{op}`"))?);
+                if self.at_keyword("and") {
+                    self.pos += 1;
+                    let column = self.column();
+                    let op2 = match self.next("an operator after `and`")?.kind {
+                        TokenKind::Op(op) if op != "=" => op,
+                        _ => return syntax(column, "expected < <= > or >= after `and`"),
+                    };
+                    let second = (op2, self.value(&format!("a value after `{op2}`"))?);
+                    two_sided(first, second, column)
+                } else {
+                    Ok(one_sided(first))
+                }
+            }
+            TokenKind::Word(w) if w.eq_ignore_ascii_case("between") => {
+                let lo = self.value("the lower bound after `between`")?;
+                self.keyword("and")?;
+                let hi = self.value("the upper bound after `and`")?;
+                Ok(Query::range(Bound::Included(lo), Bound::Included(hi)))
+            }
+            TokenKind::Word(w) if w.eq_ignore_ascii_case("prefix") => {
+                let t = self.next("a string or bytes after `prefix`")?;
+                match parse_literal(&t)? {
+                    v @ (Value::Str(_) | Value::Bytes(_)) => Ok(Query::Prefix(v)),
+                    other => syntax(
+                        t.column,
+                        format!(
+                            "a prefix must be a string or bytes, not {}",
+                            other.type_name()
+                        ),
+                    ),
+                }
+            }
+            _ => syntax(
+                column,
+                format!(
+                    "expected a condition (= < <= > >= between prefix), found {}",
+                    t.describe()
+                ),
+            ),
+        }
+    }
+}
+
+fn one_sided((op, v): (&str, Value)) -> Query {
+    match op {
+        "<" => Query::range(Bound::Unbounded, Bound::Excluded(v)),
+        "<=" => Query::range(Bound::Unbounded, Bound::Included(v)),
+        ">" => Query::range(Bound::Excluded(v), Bound::Unbounded),
+        _ => Query::range(Bound::Included(v), Bound::Unbounded),
+    }
+}
+
+fn two_sided(a: (&str, Value), b: (&str, Value), column: usize) -> Result<Query, SyntaxError> {
+    let is_lower = |op: &str| op.starts_with('>');
+    let (lower, upper) = match (is_lower(a.0), is_lower(b.0)) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ => {
+            return syntax(
+                column,
+                "a two-sided range needs one of > >= and one of < <=",
+            )
+        }
+    };
+    let lo = if lower.0 == ">" {
+        Bound::Excluded(lower.1)
+    } else {
+        Bound::Included(lower.1)
+    };
+    let hi = if upper.0 == "<" {
+        Bound::Excluded(upper.1)
+    } else {
+        Bound::Included(upper.1)
+    };
+    Ok(Query::range(lo, hi))
+}
+
+/// The command nearest to an unknown word, if one is close.
+pub fn suggest(word: &str) -> Option<&'static str> {
+    COMMANDS
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Parses one command.
+pub fn parse(input: &str) -> Result<Command, SyntaxError> {
+    let tokens = tokenize(input)?;
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        end_column: input.chars().count() + 1,
+    };
+    let head = p.next("a command")?;
+    let Some(word) = head.keyword() else {
+        return syntax(
+            head.column,
+            format!("expected a command, found {}", head.describe()),
+        );
+    };
+    let command = match word.as_str() {
+        "put" => {
+            let key = p.name("a key after `put`")?;
+            let body = if let Some(Token {
+                kind: TokenKind::Json(json),
+                ..
+            }) = p.peek().cloned()
+            {
+                p.pos += 1;
+                PutBody::Json(json)
+            } else {
+                let mut fields = Vec::new();
+                while p.peek().is_some() {
+                    let name = p.name("a field name")?;
+                    let eq = p.next("`=` after the field name")?;
+                    if eq.kind != TokenKind::Op("=") {
+                        return syntax(
+                            eq.column,
+                            format!("expected `=` after `{name}`, found {}", eq.describe()),
+                        );
+                    }
+                    if p.peek().is_none() {
+                        return syntax(
+                            p.end_column,
+                            format!("`{name}=` has no value; write {name}=\"\" for an empty string or {name}=null for null"),
+                        );
+                    }
+                    let value = p.value("a value")?;
+                    fields.push((name, value));
+                }
+                if fields.is_empty() {
+                    return syntax(
+                        p.end_column,
+                        "expected FIELD=VALUE pairs or a {JSON object} after the key",
+                    );
+                }
+                PutBody::Fields(fields)
+            };
+            Command::Put { key, body }
+        }
+        "get" => Command::Get {
+            key: p.name("a key after `get`")?,
+        },
+        "delete" => Command::Delete {
+            key: p.name("a key after `delete`")?,
+        },
+        "scan" => {
+            let (mut from, mut to, mut filter) = (None, None, None);
+            loop {
+                let column = p.column();
+                match p.peek().and_then(Token::keyword).as_deref() {
+                    Some("from") if from.is_none() => {
+                        p.pos += 1;
+                        from = Some(p.name("a key after `from`")?);
+                    }
+                    Some("to") if to.is_none() => {
+                        p.pos += 1;
+                        to = Some(p.name("a key after `to`")?);
+                    }
+                    Some("where") if filter.is_none() => {
+                        p.pos += 1;
+                        let field = p.name("a field after `where`")?;
+                        filter = Some((field, p.condition()?));
+                    }
+                    Some(w @ ("from" | "to" | "where")) => {
+                        return syntax(column, format!("`{w}` given twice"))
+                    }
+                    _ => break,
+                }
+            }
+            let paging = p.paging(true)?;
+            Command::Scan {
+                from,
+                to,
+                filter,
+                paging,
+            }
+        }
+        "create" => {
+            p.keyword("index")?;
+            let field = p.name("a field after `create index`")?;
+            let unique = p.at_keyword("unique");
+            if unique {
+                p.pos += 1;
+            }
+            Command::CreateIndex { field, unique }
+        }
+        "drop" => {
+            p.keyword("index")?;
+            Command::DropIndex {
+                field: p.name("a field after `drop index`")?,
+            }
+        }
+        "indexes" => Command::Indexes,
+        "wait" => Command::Wait,
+        "query" => {
+            let field = p.name("a field after `query`")?;
+            let query = p.condition()?;
+            let paging = p.paging(true)?;
+            Command::Query {
+                field,
+                query,
+                paging,
+            }
+        }
+        "count" => {
+            let field = p.name("a field after `count`")?;
+            Command::Count {
+                field,
+                query: p.condition()?,
+            }
+        }
+        "import" => {
+            let file = p.name("a file after `import`")?;
+            let (mut key_column, mut null_token) = (None, None);
+            while let Some(t) = p.peek().cloned() {
+                match t.keyword().as_deref() {
+                    Some("--key") if key_column.is_none() => {
+                        p.pos += 1;
+                        key_column = Some(p.name("a column after `--key`")?);
+                    }
+                    Some("--null") if null_token.is_none() => {
+                        p.pos += 1;
+                        null_token = Some(p.name("a token after `--null`")?);
+                    }
+                    _ => {
+                        return syntax(
+                            t.column,
+                            format!(
+                                "unexpected {}; import takes --key COLUMN and --null TOKEN",
+                                t.describe()
+                            ),
+                        )
+                    }
+                }
+            }
+            Command::Import {
+                file,
+                key_column,
+                null_token,
+            }
+        }
+        "export" => Command::Export {
+            file: p.name("a file after `export`")?,
+        },
+        "verify" => Command::Verify,
+        "stats" => Command::Stats,
+        "help" => Command::Help {
+            topic: if p.peek().is_some() {
+                Some(p.name("a command")?)
+            } else {
+                None
+            },
+        },
+        "quit" | "exit" => Command::Quit,
+        other => {
+            let hint = suggest(other)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            return syntax(
+                head.column,
+                format!("unknown command `{other}`{hint} (type `help` for the list)"),
+            );
+        }
+    };
+    p.done()?;
+    Ok(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_parses_pairs_and_json() {
+        assert_eq!(
+            parse("PUT k name=Ada age=36 score=4.5 ok=true no=null b=0x00ff").unwrap(),
+            Command::Put {
+                key: "k".into(),
+                body: PutBody::Fields(vec![
+                    ("name".into(), Value::Str("Ada".into())),
+                    ("age".into(), Value::Int(36)),
+                    ("score".into(), Value::Float(4.5)),
+                    ("ok".into(), Value::Bool(true)),
+                    ("no".into(), Value::Null),
+                    ("b".into(), Value::Bytes(vec![0, 255])),
+                ])
+            }
+        );
+        assert!(matches!(
+            parse(r#"put k {"a": 1}"#).unwrap(),
+            Command::Put {
+                body: PutBody::Json(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_empty_value_says_how_to_write_an_empty_string() {
+        let err = parse("put k age=").unwrap_err();
+        assert!(err.message.contains("age=\"\""), "{}", err.message);
+        assert_eq!(err.column, 11);
+    }
+
+    #[test]
+    fn conditions_cover_every_form() {
+        let q = |s: &str| match parse(s).unwrap() {
+            Command::Query { query, .. } | Command::Count { query, .. } => query,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(q("query a = 1"), Query::eq(1));
+        assert_eq!(q("query a > 1"), Query::gt(1));
+        assert_eq!(
+            q("query a < 5 and >= 1"),
+            Query::range(
+                Bound::Included(Value::Int(1)),
+                Bound::Excluded(Value::Int(5))
+            )
+        );
+        assert_eq!(q("count a between 1 and 2"), Query::between(1, 2));
+        assert_eq!(q("query a prefix \"x\""), Query::prefix("x"));
+        match parse("query a >= 3 limit 10 after c desc").unwrap() {
+            Command::Query { paging, .. } => assert_eq!(
+                paging,
+                Paging {
+                    limit: Some(10),
+                    after: Some("c".into()),
+                    desc: true
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_commands_get_a_suggestion_and_errors_a_column() {
+        let err = parse("qeury a = 1").unwrap_err();
+        assert!(
+            err.message.contains("did you mean `query`"),
+            "{}",
+            err.message
+        );
+        let err = parse("query a between 1 2").unwrap_err();
+        assert_eq!(err.column, 19);
+        let err = parse("scan limit x").unwrap_err();
+        assert!(err.message.contains("whole number"));
+        assert!(parse("get").is_err());
+        assert!(parse("get a b").is_err());
+        assert!(parse("query a < 1 and < 2").is_err());
+        assert!(parse("query a prefix 3").is_err());
+    }
+}

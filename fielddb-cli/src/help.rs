@@ -1,0 +1,92 @@
+//! The text of `help` and `help COMMAND`.
+
+pub const SUMMARY: &[(&str, &str)] = &[
+    (
+        "put KEY FIELD=VALUE ...",
+        "store a record (or: put KEY {\"field\": value, ...})",
+    ),
+    ("get KEY", "show the record at KEY"),
+    ("delete KEY", "delete the record at KEY"),
+    (
+        "scan [from KEY] [to KEY] [where FIELD OP VALUE] [limit N] [after KEY] [desc]",
+        "records in key order (to is exclusive)",
+    ),
+    (
+        "create index FIELD [unique]",
+        "start building an index in the background",
+    ),
+    ("drop index FIELD", "drop an index"),
+    ("indexes", "list indexes with state and progress"),
+    ("wait", "block until background index tasks finish"),
+    (
+        "query FIELD COND [limit N] [after CURSOR] [desc]",
+        "records whose FIELD matches, from its index",
+    ),
+    ("count FIELD COND", "how many records match, from the index"),
+    (
+        "import FILE [--key COLUMN] [--null TOKEN]",
+        "load CSV (.csv) or JSON lines (.jsonl, .ndjson)",
+    ),
+    ("export FILE", "write every record as JSON lines"),
+    ("verify", "check every ready index against the records"),
+    ("stats", "records, indexes and sizes"),
+    ("help [COMMAND]", "this list, or one command in detail"),
+    ("quit", "leave (Ctrl-D too)"),
+];
+
+pub fn detail(command: &str) -> Option<&'static str> {
+    Some(match command {
+        "put" => "put KEY FIELD=VALUE ...   |   put KEY {JSON object}\n\
+            Stores a record, replacing any at KEY. Literals: 42, -3, 4.5, true, false, null,\n\
+            \"text\" (JSON escapes), bare words as strings, bytes as 0x00ff.\n\
+            An empty string is written name=\"\".",
+        "get" => "get KEY\nShows the record at KEY, or says there is none.",
+        "delete" => "delete KEY\nDeletes the record at KEY (and its index entries).",
+        "scan" => "scan [from KEY] [to KEY] [where FIELD OP VALUE] [limit N] [after KEY] [desc]\n\
+            Records in key order; `from` is inclusive, `to` exclusive. `where` filters on a field\n\
+            without an index (a full scan). OP is one of = < <= > >= between prefix.\n\
+            When a limit cuts the result, `next` gives the key to pass to `after`.",
+        "create" => "create index FIELD [unique]\nStarts building an index in the background and returns at once;\n\
+            writes go on meanwhile. Use `wait` or `indexes` to follow it.",
+        "drop" => "drop index FIELD\nDrops the index; its entries are deleted in the background.",
+        "indexes" => "indexes\nLists the indexes with their state (building, ready, dropping) and progress.",
+        "wait" => "wait\nBlocks until every background build and drop has finished.",
+        "query" => "query FIELD = V\nquery FIELD OP V [and OP V]      (OP: < <= > >=)\n\
+            query FIELD between A and B      (inclusive)\nquery FIELD prefix S\n\
+            Each takes [limit N] [after CURSOR] [desc]. Needs a ready index on FIELD.\n\
+            Ints and floats compare as numbers. When a limit cuts the result, `next` is the\n\
+            cursor to pass to `after`.",
+        "count" => "count FIELD COND\nThe number of records matching COND (as in `query`).",
+        "import" => "import FILE [--key COLUMN] [--null TOKEN]\n\
+            CSV with a header row (.csv) or JSON lines (.jsonl, .ndjson). CSV cells are typed as\n\
+            int, then float, then true/false, else string; an empty cell, or one equal to the\n\
+            --null token, is an absent field. Without --key, keys are FILE-STEM:ROW (zero-padded,\n\
+            so they sort in file order). The whole file is checked before anything is written.",
+        "export" => "export FILE\nWrites every record as a JSON line {\"key\": ..., \"record\": {...}};\n\
+            `import` reads that form back.",
+        "verify" => "verify\nRecomputes every ready index from the records; reports missing and stale entries.",
+        "stats" => "stats\nRecords, indexes with state and progress, and sizes on disk.",
+        "help" => "help [COMMAND]\nLists the commands, or explains one.",
+        "quit" | "exit" => "quit\nLeaves the shell.",
+        _ => return None,
+    })
+}
+
+pub fn summary_text() -> String {
+    let width = SUMMARY
+        .iter()
+        .map(|(s, _)| s.len())
+        .max()
+        .unwrap_or(0)
+        .min(48);
+    let mut out = String::from("Commands (keywords are case-insensitive):\n");
+    for (syntax, what) in SUMMARY {
+        if syntax.len() > width {
+            out.push_str(&format!("  {syntax}\n  {:width$}  {what}\n", ""));
+        } else {
+            out.push_str(&format!("  {syntax:width$}  {what}\n"));
+        }
+    }
+    out.push_str("REPL only: .timer on|off. `help COMMAND` for details.");
+    out
+}

@@ -1,0 +1,162 @@
+//! The JSON form of values, records and keys, shared by `--json` output, `put KEY {...}`,
+//! JSON-lines import and export.
+//!
+//! | value       | JSON                                   |
+//! |-------------|----------------------------------------|
+//! | null, bool  | `null`, `true` / `false`               |
+//! | int         | an integer                             |
+//! | float       | a number with a fraction or exponent (`3.0`); ±infinity as `{"$float": "inf"}` / `"-inf"` |
+//! | string      | a string                               |
+//! | bytes       | `{"$base64": "..."}`                   |
+//!
+//! A key is a JSON string when it is UTF-8, else `{"$base64": "..."}`.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use fielddb::{Record, Value};
+use serde_json::{json, Map, Value as Json};
+
+pub fn value_to_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => json!(i),
+        Value::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => Json::Number(n),
+            None if *f > 0.0 => json!({"$float": "inf"}),
+            None => json!({"$float": "-inf"}),
+        },
+        Value::Str(s) => Json::String(s.clone()),
+        Value::Bytes(b) => json!({"$base64": BASE64.encode(b)}),
+    }
+}
+
+pub fn record_to_json(record: &Record) -> Json {
+    Json::Object(
+        record
+            .iter()
+            .map(|(n, v)| (n.to_string(), value_to_json(v)))
+            .collect(),
+    )
+}
+
+pub fn key_to_json(key: &[u8]) -> Json {
+    match std::str::from_utf8(key) {
+        Ok(s) => Json::String(s.to_string()),
+        Err(_) => json!({"$base64": BASE64.encode(key)}),
+    }
+}
+
+/// A key as the shell prints it: the string when UTF-8, else `0x` hex.
+pub fn key_to_text(key: &[u8]) -> String {
+    match std::str::from_utf8(key) {
+        Ok(s) => s.to_string(),
+        Err(_) => format!(
+            "0x{}",
+            key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+    }
+}
+
+fn tagged<'a>(map: &'a Map<String, Json>, tag: &str) -> Option<&'a str> {
+    (map.len() == 1).then(|| map.get(tag)?.as_str()).flatten()
+}
+
+pub fn json_to_value(field: &str, json: &Json) -> Result<Value, String> {
+    Ok(match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(f)) if n.is_f64() => Value::Float(f),
+            _ => {
+                return Err(format!(
+                    "field `{field}`: {n} does not fit in a 64-bit integer"
+                ))
+            }
+        },
+        Json::String(s) => Value::Str(s.clone()),
+        Json::Object(map) => {
+            if let Some(b64) = tagged(map, "$base64") {
+                Value::Bytes(
+                    BASE64
+                        .decode(b64)
+                        .map_err(|e| format!("field `{field}`: bad base64: {e}"))?,
+                )
+            } else if let Some(f) = tagged(map, "$float") {
+                match f {
+                    "inf" => Value::Float(f64::INFINITY),
+                    "-inf" => Value::Float(f64::NEG_INFINITY),
+                    other => {
+                        return Err(format!(
+                            "field `{field}`: $float must be \"inf\" or \"-inf\", not {other:?}"
+                        ))
+                    }
+                }
+            } else {
+                return Err(format!(
+                    "field `{field}`: nested objects are not supported (only {{\"$base64\": ...}} and {{\"$float\": ...}})"
+                ));
+            }
+        }
+        Json::Array(_) => return Err(format!("field `{field}`: arrays are not supported")),
+    })
+}
+
+pub fn json_to_record(json: &Json) -> Result<Record, String> {
+    let Json::Object(map) = json else {
+        return Err("a record must be a JSON object of fields".into());
+    };
+    let mut record = Record::new();
+    for (name, value) in map {
+        record.push(name.clone(), json_to_value(name, value)?);
+    }
+    Ok(record)
+}
+
+pub fn json_to_key(json: &Json) -> Result<Vec<u8>, String> {
+    match json {
+        Json::String(s) => Ok(s.clone().into_bytes()),
+        Json::Number(n) => Ok(n.to_string().into_bytes()),
+        Json::Object(map) => match tagged(map, "$base64") {
+            Some(b64) => BASE64
+                .decode(b64)
+                .map_err(|e| format!("key: bad base64: {e}")),
+            None => Err("a key must be a string, a number or {\"$base64\": ...}".into()),
+        },
+        _ => Err("a key must be a string, a number or {\"$base64\": ...}".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_through_json() {
+        for v in [
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Float(3.0),
+            Value::Float(-0.5),
+            Value::Float(f64::INFINITY),
+            Value::Float(f64::NEG_INFINITY),
+            Value::Str("é\"".into()),
+            Value::Bytes(vec![0, 1, 255]),
+        ] {
+            let back = json_to_value("f", &value_to_json(&v)).unwrap();
+            assert_eq!(back, v);
+            assert_eq!(back.type_name(), v.type_name());
+        }
+    }
+
+    #[test]
+    fn unsupported_json_is_refused_with_the_field_name() {
+        let err = json_to_value("tags", &json!([1, 2])).unwrap_err();
+        assert!(err.contains("`tags`"));
+        assert!(json_to_value("n", &json!(18446744073709551615u64)).is_err());
+        assert!(json_to_value("o", &json!({"a": 1})).is_err());
+    }
+}

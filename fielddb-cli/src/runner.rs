@@ -1,0 +1,52 @@
+//! Running text: a line of one or more `;`-separated commands, printed as human text or JSON.
+
+use serde_json::{json, Value as Json};
+
+use crate::command::parse;
+use crate::lexer::split_commands;
+use crate::session::{Outcome, Session};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LineResult {
+    /// Every command succeeded.
+    Ok,
+    /// At least one failed (the rest ran unless `bail`).
+    Failed,
+    /// `quit` was given.
+    Quit,
+}
+
+/// Runs the commands of one line; prints results to stdout and (in human mode) errors to stderr.
+pub fn run_line(session: &mut Session, line: &str, json_mode: bool, bail: bool) -> LineResult {
+    let mut result = LineResult::Ok;
+    for text in split_commands(line) {
+        let outcome = parse(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|command| session.execute(command));
+        match outcome {
+            Ok(Outcome::Quit) => return LineResult::Quit,
+            Ok(Outcome::Done(output)) => {
+                if json_mode {
+                    let mut map = serde_json::Map::new();
+                    map.insert("ok".into(), Json::Bool(true));
+                    map.extend(output.json);
+                    println!("{}", Json::Object(map));
+                } else {
+                    println!("{}", output.text);
+                }
+            }
+            Err(message) => {
+                if json_mode {
+                    println!("{}", json!({"ok": false, "error": message}));
+                } else {
+                    eprintln!("error: {message}");
+                }
+                result = LineResult::Failed;
+                if bail {
+                    return result;
+                }
+            }
+        }
+    }
+    result
+}

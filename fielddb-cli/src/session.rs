@@ -1,0 +1,487 @@
+//! `Session`: runs parsed commands against an open database and renders each result twice —
+//! as the one-line JSON object of `--json` mode and as human text.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fielddb::{FieldDb, IndexInfo, IndexState, Page, QueryOptions, Record, ScanOptions};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde_json::{json, Map, Value as Json};
+
+use crate::command::{Command, Paging, PutBody};
+use crate::help;
+use crate::json::{json_to_record, key_to_json, key_to_text, record_to_json};
+use crate::render::{cell, table};
+use crate::transfer::{self, ImportOptions};
+
+/// What a successful command produced.
+pub struct Output {
+    /// The fields of the JSON reply (`"ok": true` is added by the caller).
+    pub json: Map<String, Json>,
+    /// The human rendering.
+    pub text: String,
+}
+
+pub enum Outcome {
+    Done(Output),
+    Quit,
+}
+
+pub struct Session {
+    db: FieldDb,
+    path: PathBuf,
+    /// Progress bars on stderr (a terminal, not JSON mode).
+    progress: bool,
+    /// Field names seen, for completion.
+    fields: BTreeSet<String>,
+}
+
+fn out(json: Json, text: impl Into<String>) -> Outcome {
+    let json = match json {
+        Json::Object(map) => map,
+        _ => Map::new(),
+    };
+    Outcome::Done(Output {
+        json,
+        text: text.into(),
+    })
+}
+
+fn state_name(info: &IndexInfo) -> &'static str {
+    match info.state {
+        IndexState::Building { .. } => "building",
+        IndexState::Ready => "ready",
+        IndexState::Dropping => "dropping",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+impl Session {
+    pub fn open(path: &Path, progress: bool) -> Result<Session, String> {
+        let db = FieldDb::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let mut session = Session {
+            db,
+            path: path.to_path_buf(),
+            progress,
+            fields: BTreeSet::new(),
+        };
+        session.learn_fields();
+        Ok(session)
+    }
+
+    /// Field names for completion: the indexed fields and those of the first records.
+    fn learn_fields(&mut self) {
+        for info in self.db.indexes() {
+            self.fields.insert(info.field);
+        }
+        if let Ok(page) = self.db.scan(&ScanOptions::new().limit(200)) {
+            for (_, record) in page.rows {
+                self.fields.extend(record.names().map(str::to_string));
+            }
+        }
+    }
+
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(String::as_str)
+    }
+
+    pub fn execute(&mut self, command: Command) -> Result<Outcome, String> {
+        let err = |e: fielddb::Error| e.to_string();
+        Ok(match command {
+            Command::Put { key, body } => {
+                let record = match body {
+                    PutBody::Fields(fields) => fields.into_iter().collect::<Record>(),
+                    PutBody::Json(text) => {
+                        let json: Json = serde_json::from_str(&text)
+                            .map_err(|e| format!("bad JSON object: {e}"))?;
+                        json_to_record(&json)?
+                    }
+                };
+                let names: Vec<String> = record.names().map(str::to_string).collect();
+                self.db.put(&key, record).map_err(err)?;
+                self.fields.extend(names);
+                out(json!({}), "ok")
+            }
+            Command::Get { key } => match self.db.get(&key).map_err(err)? {
+                Some(record) => {
+                    let rows: Vec<Vec<String>> = record
+                        .iter()
+                        .map(|(n, v)| vec![n.to_string(), v.type_name().to_string(), cell(v)])
+                        .collect();
+                    let text = table(&["field".into(), "type".into(), "value".into()], &rows);
+                    out(json!({"key": key, "record": record_to_json(&record)}), text)
+                }
+                None => out(
+                    json!({"key": key, "record": null}),
+                    format!("no record at key {key:?}"),
+                ),
+            },
+            Command::Delete { key } => {
+                let existed = self.db.delete(&key).map_err(err)?;
+                let text = if existed {
+                    "deleted"
+                } else {
+                    "no record at that key; nothing deleted"
+                };
+                out(json!({"deleted": existed}), text)
+            }
+            Command::Scan {
+                from,
+                to,
+                filter,
+                paging,
+            } => {
+                let mut options = ScanOptions::new().reverse(paging.desc);
+                if let Some(f) = from {
+                    options = options.from(f);
+                }
+                if let Some(t) = to {
+                    options = options.to(t);
+                }
+                if let Some((field, query)) = filter {
+                    options = options.filter(field, query);
+                }
+                if let Some(n) = paging.limit {
+                    options = options.limit(n);
+                }
+                if let Some(after) = paging.after {
+                    options = options.start_after(after);
+                }
+                let page = self.db.scan(&options).map_err(err)?;
+                let next = page.next.as_deref().map(key_to_text);
+                rows_output(page, next)
+            }
+            Command::Query {
+                field,
+                query,
+                paging,
+            } => {
+                let options = query_options(&paging)?;
+                let page = self
+                    .db
+                    .query_by_index(&field, &query, &options)
+                    .map_err(err)?;
+                let next = page.next.as_deref().map(hex);
+                rows_output(page, next)
+            }
+            Command::Count { field, query } => {
+                let n = self.db.count_by_index(&field, &query).map_err(err)?;
+                out(json!({"count": n}), n.to_string())
+            }
+            Command::CreateIndex { field, unique } => {
+                let spec = if unique {
+                    fielddb::IndexSpec::on(&field).unique()
+                } else {
+                    fielddb::IndexSpec::on(&field)
+                };
+                self.db.create_index(spec).map_err(err)?;
+                self.fields.insert(field.clone());
+                out(
+                    json!({"field": field, "unique": unique, "state": "building"}),
+                    format!("building {}index on {field} in the background; `wait` or `indexes` to follow it", if unique { "unique " } else { "" }),
+                )
+            }
+            Command::DropIndex { field } => {
+                self.db.drop_index(&field).map_err(err)?;
+                out(
+                    json!({"field": field}),
+                    format!("dropping index on {field}"),
+                )
+            }
+            Command::Indexes => self.indexes_output(),
+            Command::Wait => {
+                self.wait_with_progress();
+                self.indexes_output()
+            }
+            Command::Verify => {
+                let report = self.db.verify().map_err(err)?;
+                let per_index: Vec<Json> = report
+                    .indexes
+                    .iter()
+                    .map(|i| json!({"field": i.field, "entries": i.entries, "missing": i.missing, "stale": i.stale}))
+                    .collect();
+                let corrupt: Vec<Json> = report
+                    .corrupt_records
+                    .iter()
+                    .map(|k| key_to_json(k))
+                    .collect();
+                let mut text = format!(
+                    "{} records, {} missing, {} stale, {} corrupt records",
+                    report.records,
+                    report.missing(),
+                    report.stale(),
+                    report.corrupt_records.len()
+                );
+                if !report.indexes.is_empty() {
+                    let rows: Vec<Vec<String>> = report
+                        .indexes
+                        .iter()
+                        .map(|i| {
+                            vec![
+                                i.field.clone(),
+                                i.entries.to_string(),
+                                i.missing.to_string(),
+                                i.stale.to_string(),
+                            ]
+                        })
+                        .collect();
+                    text = format!(
+                        "{}\n{text}",
+                        table(
+                            &[
+                                "index".into(),
+                                "entries".into(),
+                                "missing".into(),
+                                "stale".into()
+                            ],
+                            &rows
+                        )
+                    );
+                }
+                out(
+                    json!({"records": report.records, "missing": report.missing(), "stale": report.stale(), "corrupt": corrupt, "indexes": per_index}),
+                    text,
+                )
+            }
+            Command::Stats => {
+                let records = self.db.len().map_err(err)?;
+                let s = self.db.storage_stats().map_err(err)?;
+                let indexes = self.db.indexes();
+                let mut text = format!(
+                    "database      {}\nrecords       {records}\nrecord files  {}\nindex files   {}\nmemtables     {}",
+                    self.path.display(),
+                    human_bytes(s.kv_file_bytes),
+                    human_bytes(s.index_file_bytes),
+                    human_bytes(s.memtable_bytes),
+                );
+                if !indexes.is_empty() {
+                    text.push('\n');
+                    text.push_str(&indexes_table(&indexes));
+                }
+                out(
+                    json!({
+                        "path": self.path.display().to_string(),
+                        "records": records,
+                        "indexes": indexes_json(&indexes),
+                        "bytes": {"records": s.kv_file_bytes, "indexes": s.index_file_bytes, "catalog": s.meta_file_bytes, "memtables": s.memtable_bytes},
+                    }),
+                    text,
+                )
+            }
+            Command::Import {
+                file,
+                key_column,
+                null_token,
+            } => {
+                let started = Instant::now();
+                let options = ImportOptions {
+                    key_column: key_column.as_deref(),
+                    null_token: null_token.as_deref(),
+                    progress: self.progress,
+                };
+                let n = transfer::import(&self.db, Path::new(&file), &options)?;
+                let secs = started.elapsed().as_secs_f64();
+                self.learn_fields();
+                out(
+                    json!({"imported": n, "seconds": secs}),
+                    format!(
+                        "imported {n} rows from {file} in {secs:.2} s ({:.0} rows/s)",
+                        n as f64 / secs.max(1e-9)
+                    ),
+                )
+            }
+            Command::Export { file } => {
+                let n = transfer::export(&self.db, Path::new(&file))?;
+                out(
+                    json!({"exported": n}),
+                    format!("exported {n} records to {file}"),
+                )
+            }
+            Command::Help { topic } => match topic {
+                None => out(json!({"help": help::summary_text()}), help::summary_text()),
+                Some(t) => match help::detail(&t.to_ascii_lowercase()) {
+                    Some(d) => out(json!({"help": d}), d),
+                    None => {
+                        let hint = crate::command::suggest(&t)
+                            .map(|s| format!("; did you mean `{s}`?"))
+                            .unwrap_or_default();
+                        return Err(format!("no help for `{t}`{hint}"));
+                    }
+                },
+            },
+            Command::Quit => Outcome::Quit,
+        })
+    }
+
+    fn indexes_output(&self) -> Outcome {
+        let indexes = self.db.indexes();
+        let text = if indexes.is_empty() {
+            "no indexes".to_string()
+        } else {
+            indexes_table(&indexes)
+        };
+        out(json!({"indexes": indexes_json(&indexes)}), text)
+    }
+
+    /// Blocks until background tasks finish, with a bar per building index on a terminal.
+    fn wait_with_progress(&self) {
+        if !self.progress {
+            self.db.wait_for_tasks();
+            return;
+        }
+        let bars = MultiProgress::new();
+        let mut shown: Vec<(String, ProgressBar)> = Vec::new();
+        loop {
+            let indexes = self.db.indexes();
+            let busy: Vec<&IndexInfo> = indexes
+                .iter()
+                .filter(|i| !matches!(i.state, IndexState::Ready))
+                .collect();
+            if busy.is_empty() {
+                break;
+            }
+            for info in busy {
+                let bar = match shown.iter().find(|(f, _)| *f == info.field) {
+                    Some((_, b)) => b.clone(),
+                    None => {
+                        let b = bars.add(ProgressBar::new(1000));
+                        if let Ok(style) = ProgressStyle::with_template(
+                            "{msg:12} [{bar:40}] {percent:>3}% {elapsed}",
+                        ) {
+                            b.set_style(style.progress_chars("=> "));
+                        }
+                        b.set_message(info.field.clone());
+                        shown.push((info.field.clone(), b.clone()));
+                        b
+                    }
+                };
+                bar.set_position((info.progress() * 1000.0) as u64);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.db.wait_for_tasks();
+        for (_, bar) in shown {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn query_options(paging: &Paging) -> Result<QueryOptions, String> {
+    let mut options = QueryOptions::new().reverse(paging.desc);
+    if let Some(n) = paging.limit {
+        options = options.limit(n);
+    }
+    if let Some(after) = &paging.after {
+        let cursor = unhex(after).ok_or_else(|| {
+            format!("`after {after}`: a query cursor is the hex string printed as `next`")
+        })?;
+        options = options.start_after(cursor);
+    }
+    Ok(options)
+}
+
+fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>) -> Outcome {
+    let rows_json: Vec<Json> = page
+        .rows
+        .iter()
+        .map(|(k, r)| json!({"key": key_to_json(k), "record": record_to_json(r)}))
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for (_, r) in &page.rows {
+        for name in r.names() {
+            if !columns.iter().any(|c| c == name) {
+                columns.push(name.to_string());
+            }
+        }
+    }
+    let rows: Vec<Vec<String>> = page
+        .rows
+        .iter()
+        .map(|(k, r)| {
+            std::iter::once(key_to_text(k))
+                .chain(
+                    columns
+                        .iter()
+                        .map(|c| r.get(c).map(cell).unwrap_or_default()),
+                )
+                .collect()
+        })
+        .collect();
+    let headers: Vec<String> = std::iter::once("key".to_string()).chain(columns).collect();
+    let mut text = if rows.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", table(&headers, &rows))
+    };
+    let n = page.rows.len();
+    text.push_str(&format!("({n} row{})", if n == 1 { "" } else { "s" }));
+    if let Some(next) = &next {
+        text.push_str(&format!(" more: add `after {next}`"));
+    }
+    out(json!({"rows": rows_json, "next": next}), text)
+}
+
+fn indexes_json(indexes: &[IndexInfo]) -> Vec<Json> {
+    indexes
+        .iter()
+        .map(|i| json!({"field": i.field, "unique": i.unique, "state": state_name(i), "progress": i.progress()}))
+        .collect()
+}
+
+fn indexes_table(indexes: &[IndexInfo]) -> String {
+    let rows: Vec<Vec<String>> = indexes
+        .iter()
+        .map(|i| {
+            vec![
+                i.field.clone(),
+                if i.unique { "yes" } else { "no" }.to_string(),
+                state_name(i).to_string(),
+                format!("{:.0}%", i.progress() * 100.0),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "index".into(),
+            "unique".into(),
+            "state".into(),
+            "progress".into(),
+        ],
+        &rows,
+    )
+}
+
+/// Used by `help` and completion: the keywords that may follow a command.
+pub const KEYWORDS: &[&str] = &[
+    "index", "unique", "from", "to", "where", "limit", "after", "desc", "between", "and", "prefix",
+    "--key", "--null",
+];

@@ -1,0 +1,105 @@
+//! `--json` prints exactly one JSON object per command, always with `"ok"`.
+
+mod common;
+
+use common::run;
+use serde_json::json;
+
+#[test]
+fn every_command_prints_one_json_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let export = dir.path().join("out.jsonl");
+    let script = format!(
+        r#"put a n=1 f=2.5 s=x b=0x0001 z=null t=true
+put b n=2
+put c n=3
+get a
+get nope
+create index n
+wait
+indexes
+query n >= 2 limit 1
+query n = 99
+count n between 1 and 2
+scan limit 2
+delete c
+verify
+stats
+export {}
+help get
+drop index n
+nonsense
+"#,
+        export.display()
+    );
+    let r = run(&db, &["--json"], &script);
+    assert_eq!(r.status, 1, "the nonsense line fails");
+    let lines = r.json();
+    assert_eq!(lines.len(), 19, "{}", r.stdout);
+    assert!(lines.iter().all(|l| l.get("ok").is_some()));
+    assert_eq!(lines[0], json!({"ok": true}));
+    assert_eq!(
+        lines[3],
+        json!({"ok": true, "key": "a", "record": {"n": 1, "f": 2.5, "s": "x", "b": {"$base64": "AAE="}, "z": null, "t": true}})
+    );
+    assert_eq!(lines[4], json!({"ok": true, "key": "nope", "record": null}));
+    assert_eq!(lines[5]["state"], "building");
+    assert_eq!(
+        lines[7]["indexes"],
+        json!([{"field": "n", "unique": false, "state": "ready", "progress": 1.0}])
+    );
+    assert_eq!(lines[8]["rows"], json!([{"key": "b", "record": {"n": 2}}]));
+    assert!(lines[8]["next"].is_string());
+    assert_eq!(lines[9], json!({"ok": true, "rows": [], "next": null}));
+    assert_eq!(lines[10], json!({"ok": true, "count": 2}));
+    assert_eq!(lines[11]["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(lines[11]["next"], "b");
+    assert_eq!(lines[12], json!({"ok": true, "deleted": true}));
+    assert_eq!(lines[13]["missing"], 0);
+    assert_eq!(lines[13]["stale"], 0);
+    assert_eq!(lines[14]["records"], 2);
+    assert_eq!(lines[15], json!({"ok": true, "exported": 2}));
+    assert!(lines[16]["help"].as_str().unwrap().starts_with("get KEY"));
+    assert_eq!(lines[17], json!({"ok": true, "field": "n"}));
+    assert_eq!(lines.last().unwrap()["ok"], false);
+    assert!(lines.last().unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("unknown command"));
+    assert!(
+        r.stderr.is_empty(),
+        "nothing on stderr in JSON mode: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn query_cursors_page_through_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut script = String::new();
+    for i in 0..25 {
+        script.push_str(&format!("put k{i:02} v={}\n", i % 5));
+    }
+    script.push_str("create index v\nwait\n");
+    assert_eq!(run(&db, &[], &script).status, 0);
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let r = run(
+            &db,
+            &["--json", "-c", &format!("query v >= 1 limit 7 {after}")],
+            "",
+        );
+        let line = &r.json()[0];
+        for row in line["rows"].as_array().unwrap() {
+            seen.push(row["key"].as_str().unwrap().to_string());
+        }
+        match line["next"].as_str() {
+            Some(next) => after = format!("after {next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 20);
+}
