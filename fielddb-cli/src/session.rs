@@ -362,6 +362,14 @@ impl Session {
         let mut shown: Vec<(String, ProgressBar)> = Vec::new();
         loop {
             let indexes = self.db.indexes();
+            for (field, bar) in &shown {
+                if indexes
+                    .iter()
+                    .any(|i| i.field == *field && i.state == IndexState::Ready)
+                {
+                    bar.set_position(1000);
+                }
+            }
             let busy: Vec<&IndexInfo> = indexes
                 .iter()
                 .filter(|i| !matches!(i.state, IndexState::Ready))

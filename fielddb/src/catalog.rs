@@ -229,6 +229,25 @@ impl Catalog {
         Ok(())
     }
 
+    /// Persists a new state for index `id` in its own batch, then records it in memory.
+    /// Returns the updated definition, or `None` when the index does not exist.
+    pub(crate) fn commit_state(
+        &mut self,
+        storage: &Storage,
+        id: IndexId,
+        state: StoredState,
+    ) -> Result<Option<IndexDef>> {
+        let Some(def) = self.get(id).cloned() else {
+            return Ok(None);
+        };
+        let def = IndexDef { state, ..def };
+        let mut batch = WriteBatch::default();
+        Catalog::stage_put(storage, &def, &mut batch)?;
+        storage.write(batch)?;
+        self.apply(def.clone());
+        Ok(Some(def))
+    }
+
     /// Records in memory a definition whose batch was committed.
     pub(crate) fn apply(&mut self, def: IndexDef) {
         self.next_id = self.next_id.max(def.id + 1);

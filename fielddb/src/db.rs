@@ -204,16 +204,8 @@ impl FieldDb {
                     indexes: describe_indexes(&catalog),
                 });
             };
-            let id = def.id;
-            let def = IndexDef {
-                state: StoredState::Dropping,
-                ..def
-            };
-            let mut batch = WriteBatch::default();
-            Catalog::stage_put(&engine.storage, &def, &mut batch)?;
-            engine.storage.write(batch)?;
-            catalog.apply(def);
-            id
+            catalog.commit_state(&engine.storage, def.id, StoredState::Dropping)?;
+            def.id
         };
         engine.notify_changed();
         self.shared.tasks.submit(Task::Drop(id))

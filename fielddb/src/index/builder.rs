@@ -48,17 +48,7 @@ pub(crate) fn run(engine: &Engine, id: IndexId) {
 
 fn mark_dropping(engine: &Engine, id: IndexId) -> crate::Result<()> {
     let mut catalog = engine.catalog.write();
-    let Some(def) = catalog.get(id).cloned() else {
-        return Ok(());
-    };
-    let def = IndexDef {
-        state: StoredState::Dropping,
-        ..def
-    };
-    let mut batch = WriteBatch::default();
-    Catalog::stage_put(&engine.storage, &def, &mut batch)?;
-    engine.storage.write(batch)?;
-    catalog.apply(def);
+    catalog.commit_state(&engine.storage, id, StoredState::Dropping)?;
     Ok(())
 }
 
