@@ -465,6 +465,29 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_input_parses_or_fails_without_panicking(input in "\\PC{0,40}") {
+            let _ = parse(&input);
+        }
+
+        #[test]
+        fn command_shaped_input_parses_or_fails_without_panicking(
+            words in proptest::collection::vec(prop_oneof![
+                Just("put".to_string()), Just("query".to_string()), Just("scan".to_string()),
+                Just("=".to_string()), Just("<=".to_string()), Just("and".to_string()),
+                Just("between".to_string()), Just("prefix".to_string()), Just("limit".to_string()),
+                Just("0xaé".to_string()), Just("\"a\\".to_string()), Just("{\"a\":".to_string()),
+                "[a-z0-9.{}\"=<>-]{0,6}",
+            ], 0..10)
+        ) {
+            let _ = parse(&words.join(" "));
+        }
+    }
 
     #[test]
     fn put_parses_pairs_and_json() {

@@ -38,6 +38,12 @@ pub fn parse_literal(token: &Token) -> Result<Value, SyntaxError> {
         _ => {}
     }
     if let Some(hex) = word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+        if !hex.is_ascii() {
+            return syntax(
+                column,
+                format!("bytes literal `{word}` has a character that is not hex"),
+            );
+        }
         if hex.len() % 2 != 0 {
             return syntax(
                 column,
@@ -107,6 +113,7 @@ mod tests {
     fn malformed_literals_are_errors() {
         assert!(lit("0x0").is_err());
         assert!(lit("0xzz").is_err());
+        assert!(lit("0xaé1").is_err());
         assert!(lit("99999999999999999999").is_err());
         assert!(lit("1.2.3").is_err());
         assert!(lit("1e999").is_err());
