@@ -1,4 +1,8 @@
-//! A workload the recovery tests run in a child process and kill with SIGKILL.
+//! Workloads the recovery and crash tests run in a child process and kill with SIGKILL.
+//!
+//! `fielddb_test_workload crash DIR SEED`: opens DIR with `sync_writes`, then applies the
+//! seeded operation stream of `fielddb_suite::crash_workload`, printing `ack N` after operation
+//! N returns, until killed (or 100,000 operations).
 //!
 //! `fielddb_test_workload build-and-drop DIR RECORDS`: loads RECORDS records (fields `a`, `b`),
 //! builds an index on `b`, then starts building an index on `a` and drops the one on `b` (the
@@ -11,16 +15,20 @@ use fielddb::{Batch, FieldDb, IndexState, Options, Record};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(mode), Some(dir), Some(records)) = (args.get(1), args.get(2), args.get(3)) else {
-        eprintln!("usage: fielddb_test_workload build-and-drop DIR RECORDS");
+    let (Some(mode), Some(dir), Some(number)) = (args.get(1), args.get(2), args.get(3)) else {
+        eprintln!("usage: fielddb_test_workload build-and-drop DIR RECORDS | crash DIR SEED");
         std::process::exit(2);
     };
-    if mode != "build-and-drop" {
-        eprintln!("unknown mode {mode}");
-        std::process::exit(2);
-    }
-    let records: u64 = records.parse().unwrap_or(100_000);
-    if let Err(e) = build_and_drop(dir, records) {
+    let number: u64 = number.parse().unwrap_or(100_000);
+    let result = match mode.as_str() {
+        "build-and-drop" => build_and_drop(dir, number),
+        "crash" => crash(dir, number),
+        _ => {
+            eprintln!("unknown mode {mode}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = result {
         eprintln!("workload failed: {e}");
         std::process::exit(1);
     }
@@ -61,4 +69,23 @@ fn build_and_drop(dir: &str, records: u64) -> fielddb::Result<()> {
         let _ = stdout.flush();
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
+}
+
+fn crash(dir: &str, seed: u64) -> fielddb::Result<()> {
+    use fielddb_suite::crash_workload::{active_indexes, execute, Workload};
+    let db = FieldDb::open_with(
+        dir,
+        Options::default()
+            .sync_writes(true)
+            .build_chunk_records(100),
+    )?;
+    let mut workload = Workload::new(seed, active_indexes(&db));
+    let mut stdout = std::io::stdout();
+    for n in 0..100_000u64 {
+        let op = workload.next_op();
+        execute(&db, &op)?;
+        let _ = writeln!(stdout, "ack {n}");
+        let _ = stdout.flush();
+    }
+    Ok(())
 }

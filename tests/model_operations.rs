@@ -1,0 +1,221 @@
+//! Random sequences of puts, deletes, batches, index creates and drops, waits and reopens,
+//! applied to FieldDb and to a plain in-memory model and compared after every step: records,
+//! index states, and every query form (paged, both directions) on every ready index.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+
+use fielddb::{Batch, Error, FieldDb, IndexState, Options, Query, QueryOptions, Record, Value};
+use proptest::prelude::*;
+use support::model_matches;
+
+const FIELDS: [&str; 2] = ["x", "y"];
+
+/// The optional values of fields `x` and `y`.
+type Fields = (Option<Value>, Option<Value>);
+
+#[derive(Debug, Clone)]
+enum Op {
+    Put(u8, Option<Value>, Option<Value>),
+    Delete(u8),
+    /// A put (`Some`) or delete (`None`) per key.
+    Batch(Vec<(u8, Option<Fields>)>),
+    Create(usize),
+    Drop(usize),
+    Wait,
+    Reopen,
+    Query(usize, Query, usize, bool),
+}
+
+fn arb_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-5i64..5).prop_map(Value::Int),
+        (-10i64..10).prop_map(|i| Value::Float(i as f64 / 2.0)),
+        "[ab\\x00]{0,2}".prop_map(Value::Str),
+        proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8)], 0..2).prop_map(Value::Bytes),
+    ]
+}
+
+fn arb_query() -> impl Strategy<Value = Query> {
+    let bound = prop_oneof![
+        Just(Bound::Unbounded),
+        arb_value().prop_map(Bound::Included),
+        arb_value().prop_map(Bound::Excluded),
+    ];
+    prop_oneof![
+        arb_value().prop_map(Query::Eq),
+        (bound.clone(), bound).prop_map(|(lo, hi)| Query::Range { lo, hi }),
+        "[ab\\x00]{0,2}".prop_map(|s| Query::Prefix(Value::Str(s))),
+        proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8)], 0..2)
+            .prop_map(|b| Query::Prefix(Value::Bytes(b))),
+    ]
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    let fields = || {
+        (
+            proptest::option::of(arb_value()),
+            proptest::option::of(arb_value()),
+        )
+    };
+    prop_oneof![
+        6 => (0u8..12, fields()).prop_map(|(k, (x, y))| Op::Put(k, x, y)),
+        2 => (0u8..12).prop_map(Op::Delete),
+        2 => proptest::collection::vec((0u8..12, proptest::option::of(fields())), 1..5).prop_map(Op::Batch),
+        1 => (0usize..2).prop_map(Op::Create),
+        1 => (0usize..2).prop_map(Op::Drop),
+        1 => Just(Op::Wait),
+        1 => Just(Op::Reopen),
+        3 => (0usize..2, arb_query(), 1usize..5, any::<bool>()).prop_map(|(f, q, p, r)| Op::Query(f, q, p, r)),
+    ]
+}
+
+fn record(x: &Option<Value>, y: &Option<Value>) -> Record {
+    let mut r = Record::new().set("id", 1);
+    if let Some(x) = x {
+        r = r.set("x", x.clone());
+    }
+    if let Some(y) = y {
+        r = r.set("y", y.clone());
+    }
+    r
+}
+
+fn key(k: u8) -> Vec<u8> {
+    format!("k{k:02}").into_bytes()
+}
+
+fn open(dir: &std::path::Path) -> FieldDb {
+    FieldDb::open_with(dir, Options::default().build_chunk_records(2)).unwrap()
+}
+
+fn expected(model: &BTreeMap<Vec<u8>, Record>, field: &str, query: &Query) -> Vec<Vec<u8>> {
+    let mut hits: Vec<(&Value, &Vec<u8>)> = model
+        .iter()
+        .filter_map(|(k, r)| r.get(field).map(|v| (v, k)))
+        .filter(|(v, _)| model_matches(query, v))
+        .collect();
+    hits.sort_by(|a, b| a.0.cmp_order(b.0).then_with(|| a.1.cmp(b.1)));
+    hits.into_iter().map(|(_, k)| k.clone()).collect()
+}
+
+fn paged(
+    db: &FieldDb,
+    field: &str,
+    query: &Query,
+    page: usize,
+    reverse: bool,
+) -> fielddb::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut options = QueryOptions::new().limit(page).reverse(reverse);
+    loop {
+        let result = db.query_keys_by_index(field, query, &options)?;
+        out.extend(result.rows);
+        match result.next {
+            Some(c) => {
+                options = QueryOptions::new()
+                    .limit(page)
+                    .reverse(reverse)
+                    .start_after(c)
+            }
+            None => return Ok(out),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn fielddb_agrees_with_a_model_after_every_step(ops in proptest::collection::vec(arb_op(), 1..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = open(dir.path());
+        let mut model: BTreeMap<Vec<u8>, Record> = BTreeMap::new();
+        let mut indexes: BTreeSet<&str> = BTreeSet::new();
+        for op in &ops {
+            match op {
+                Op::Put(k, x, y) => {
+                    db.put(key(*k), record(x, y)).unwrap();
+                    model.insert(key(*k), record(x, y));
+                }
+                Op::Delete(k) => {
+                    let existed = db.delete(key(*k)).unwrap();
+                    prop_assert_eq!(existed, model.remove(&key(*k)).is_some());
+                }
+                Op::Batch(items) => {
+                    let mut batch = Batch::new();
+                    for (k, fields) in items {
+                        match fields {
+                            Some((x, y)) => {
+                                batch.put(key(*k), record(x, y));
+                                model.insert(key(*k), record(x, y));
+                            }
+                            None => {
+                                batch.delete(key(*k));
+                                model.remove(&key(*k));
+                            }
+                        }
+                    }
+                    db.write_batch(batch).unwrap();
+                }
+                Op::Create(f) => {
+                    let result = db.create_index_on_field(FIELDS[*f]);
+                    if indexes.insert(FIELDS[*f]) {
+                        prop_assert!(result.is_ok());
+                    } else {
+                        prop_assert!(matches!(result, Err(Error::IndexExists(_))));
+                    }
+                }
+                Op::Drop(f) => {
+                    let result = db.drop_index(FIELDS[*f]);
+                    if indexes.remove(FIELDS[*f]) {
+                        prop_assert!(result.is_ok());
+                    } else {
+                        prop_assert!(matches!(result, Err(Error::NoSuchIndex { .. })), "{:?}", result);
+                    }
+                }
+                Op::Wait => db.wait_for_tasks(),
+                Op::Reopen => {
+                    drop(db);
+                    db = open(dir.path());
+                }
+                Op::Query(f, query, page, reverse) => {
+                    let field = FIELDS[*f];
+                    match paged(&db, field, query, *page, *reverse) {
+                        Ok(keys) => {
+                            prop_assert!(indexes.contains(field));
+                            let mut want = expected(&model, field, query);
+                            if *reverse {
+                                want.reverse();
+                            }
+                            prop_assert_eq!(keys, want, "{} {:?}", field, query);
+                            let count = db.count_by_index(field, query).unwrap();
+                            prop_assert_eq!(count as usize, expected(&model, field, query).len());
+                        }
+                        Err(Error::IndexNotReady { .. }) => prop_assert!(indexes.contains(field)),
+                        Err(Error::NoSuchIndex { .. }) => prop_assert!(!indexes.contains(field)),
+                        Err(other) => prop_assert!(false, "unexpected error {}", other),
+                    }
+                }
+            }
+            // After every step: the records and the set of active indexes match the model.
+            let stored: BTreeMap<Vec<u8>, Record> = db.scan(&fielddb::ScanOptions::new()).unwrap().rows.into_iter().collect();
+            prop_assert_eq!(&stored, &model);
+            let active: BTreeSet<String> = db
+                .indexes()
+                .into_iter()
+                .filter(|i| i.state != IndexState::Dropping)
+                .map(|i| i.field)
+                .collect();
+            prop_assert_eq!(active, indexes.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>());
+        }
+        db.wait_for_tasks();
+        let report = db.verify().unwrap();
+        prop_assert!(report.is_clean(), "{:?}", report);
+        prop_assert_eq!(report.indexes.len(), indexes.len());
+    }
+}
