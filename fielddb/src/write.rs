@@ -71,6 +71,7 @@ pub(crate) fn apply(
     let mut claims: Vec<Claim> = Vec::new();
 
     for op in ops {
+        let mut unreadable = false;
         let old: Option<Record> = match latest.get(op.key.as_slice()) {
             Some(state) => state.clone(),
             None if indexes.is_empty() => {
@@ -78,9 +79,23 @@ pub(crate) fn apply(
                 let present = storage.db.get_pinned_cf(kv, &op.key)?.is_some();
                 present.then(Record::new)
             }
-            None => read_record(engine, &op.key)?,
+            None => match read_record(engine, &op.key) {
+                Ok(record) => record,
+                Err(Error::Corruption(_)) => {
+                    // The old record cannot be read, so its index entries cannot be computed
+                    // from it: find them by their key instead, so this write repairs the damage.
+                    for &def in &indexes {
+                        for entry in entries_pointing_to(engine, def, &op.key)? {
+                            entry_changes.insert(entry, false);
+                        }
+                    }
+                    unreadable = true;
+                    None
+                }
+                Err(other) => return Err(other),
+            },
         };
-        existed.push(old.is_some());
+        existed.push(old.is_some() || unreadable);
         let new = op.put.as_ref().map(|(record, _)| record);
         for &def in &indexes {
             let old_value = old.as_ref().and_then(|r| r.get(&def.field));
@@ -129,6 +144,29 @@ pub(crate) fn apply(
     }
     storage.write(batch)?;
     Ok(existed)
+}
+
+/// The entries of index `def` whose user key is `key`, found by walking the whole index
+/// (the repair path for a record that no longer decodes).
+fn entries_pointing_to(engine: &Engine, def: &IndexDef, key: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let storage = &engine.storage;
+    let prefix = entry::id_prefix(def.id);
+    let mut found = Vec::new();
+    let mut it = storage.db.raw_iterator_cf(storage.index()?);
+    it.seek(prefix);
+    while let Some(raw) = it.key() {
+        let Some(suffix) = raw.strip_prefix(&prefix[..]) else {
+            break;
+        };
+        if let Ok((_, holder)) = entry::split_suffix(suffix) {
+            if holder == key {
+                found.push(raw.to_vec());
+            }
+        }
+        it.next();
+    }
+    it.status()?;
+    Ok(found)
 }
 
 /// True when both sides index to the same entry (both absent, or equal encodings).
