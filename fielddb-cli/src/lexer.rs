@@ -194,15 +194,25 @@ fn json_end(chars: &[(usize, char)], open: usize) -> Option<usize> {
     None
 }
 
-/// Splits a line of text into commands at `;` outside strings and JSON objects; blank pieces
-/// and `#` comments are dropped.
+/// Splits text into commands at `;` and line ends outside strings and JSON objects. A `#` where
+/// a command would start comments out the rest of its line, `;` included. Blank pieces are
+/// dropped.
 pub fn split_commands(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut in_string = false;
     let mut escaped = false;
     let mut depth = 0usize;
+    let mut in_comment = false;
     for c in text.chars() {
+        if in_comment {
+            // A comment runs to the end of its line, `;` included.
+            in_comment = c != '\n';
+            if !in_comment {
+                out.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
         if in_string {
             current.push(c);
             if escaped {
@@ -215,6 +225,15 @@ pub fn split_commands(text: &str) -> Vec<String> {
             continue;
         }
         match c {
+            '#' if depth == 0 && current.trim().is_empty() => {
+                in_comment = true;
+                current.clear();
+                continue;
+            }
+            '\n' if depth == 0 => {
+                out.push(std::mem::take(&mut current));
+                continue;
+            }
             '"' => in_string = true,
             '{' | '[' => depth += 1,
             '}' | ']' => depth = depth.saturating_sub(1),
@@ -229,7 +248,7 @@ pub fn split_commands(text: &str) -> Vec<String> {
     out.push(current);
     out.into_iter()
         .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty() && !s.starts_with('#'))
+        .filter(|s| !s.is_empty())
         .collect()
 }
 
@@ -276,6 +295,14 @@ mod tests {
         assert_eq!(err.column, 5);
         let err = tokenize("put k {\"a\": 1").unwrap_err();
         assert_eq!(err.column, 7);
+    }
+
+    #[test]
+    fn a_comment_runs_to_the_end_of_its_line_semicolons_included() {
+        assert_eq!(
+            split_commands("# a; b\nget a # not a comment; get b\n  # c;d"),
+            vec!["get a # not a comment".to_string(), "get b".to_string()]
+        );
     }
 
     #[test]
