@@ -9,30 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fielddb::{Batch, FieldDb, Record};
 
+pub use crate::rng::Rng;
+
 /// The keys the workload touches.
 pub const KEYS: u64 = 2_000;
 /// The fields it writes, and may index.
 pub const FIELDS: [&str; 3] = ["a", "b", "c"];
-
-/// SplitMix64.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {

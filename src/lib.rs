@@ -2,3 +2,4 @@
 //! crash tests run in a child process and replay in the parent.
 
 pub mod crash_workload;
+pub mod rng;

@@ -2,8 +2,6 @@
 //! creates and drops indexes in a loop; afterwards every index agrees with the records.
 //! `STRESS_SECS` sets the budget (default 5 s).
 
-mod support;
-
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +9,7 @@ use std::time::{Duration, Instant};
 use fielddb::{
     Batch, Error, FieldDb, IndexSpec, Options, Query, QueryOptions, Record, ScanOptions, Value,
 };
-use support::Rng;
+use fielddb_suite::rng::Rng;
 
 const KEYS: u64 = 5_000;
 const FIELDS: [&str; 3] = ["a", "b", "c"];

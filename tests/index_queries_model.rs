@@ -7,38 +7,7 @@ use std::ops::Bound;
 
 use fielddb::{Error, FieldDb, IndexSpec, Query, QueryOptions, Record, Value};
 use proptest::prelude::*;
-use support::model_matches;
-
-/// The model's answer: matching keys ordered by (value, key).
-fn model_answer(model: &BTreeMap<Vec<u8>, Value>, query: &Query) -> Vec<Vec<u8>> {
-    let mut hits: Vec<(&Value, &Vec<u8>)> = model
-        .iter()
-        .filter(|(_, v)| model_matches(query, v))
-        .map(|(k, v)| (v, k))
-        .collect();
-    hits.sort_by(|a, b| a.0.cmp_order(b.0).then_with(|| a.1.cmp(b.1)));
-    hits.into_iter().map(|(_, k)| k.clone()).collect()
-}
-
-/// Reads every page of a query and checks each page's size.
-fn all_pages(db: &FieldDb, query: &Query, page: usize, reverse: bool) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut options = QueryOptions::new().limit(page).reverse(reverse);
-    loop {
-        let result = db.query_keys_by_index("v", query, &options).unwrap();
-        assert!(result.rows.len() <= page);
-        out.extend(result.rows);
-        match result.next {
-            Some(cursor) => {
-                options = QueryOptions::new()
-                    .limit(page)
-                    .reverse(reverse)
-                    .start_after(cursor)
-            }
-            None => return out,
-        }
-    }
-}
+use support::{all_pages, model_answer};
 
 fn arb_value() -> impl Strategy<Value = Value> {
     prop_oneof![
@@ -103,10 +72,10 @@ proptest! {
 
         for query in &queries {
             let expected = model_answer(&model, query);
-            prop_assert_eq!(&all_pages(&db, query, page, false), &expected, "{:?}", query);
+            prop_assert_eq!(&all_pages(&db, "v", query, page, false).unwrap(), &expected, "{:?}", query);
             let mut reversed = expected.clone();
             reversed.reverse();
-            prop_assert_eq!(&all_pages(&db, query, page, true), &reversed, "reverse {:?}", query);
+            prop_assert_eq!(&all_pages(&db, "v", query, page, true).unwrap(), &reversed, "reverse {:?}", query);
             prop_assert_eq!(db.count_by_index("v", query).unwrap(), expected.len() as u64);
             let with_records = db.query_by_index("v", query, &QueryOptions::new()).unwrap();
             for (key, record) in &with_records.rows {

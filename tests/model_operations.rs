@@ -7,9 +7,9 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
-use fielddb::{Batch, Error, FieldDb, IndexState, Options, Query, QueryOptions, Record, Value};
+use fielddb::{Batch, Error, FieldDb, IndexState, Options, Query, Record, Value};
 use proptest::prelude::*;
-use support::model_matches;
+use support::{all_pages, field_values, model_answer};
 
 const FIELDS: [&str; 2] = ["x", "y"];
 
@@ -93,40 +93,6 @@ fn open(dir: &std::path::Path) -> FieldDb {
     FieldDb::open_with(dir, Options::default().build_chunk_records(2)).unwrap()
 }
 
-fn expected(model: &BTreeMap<Vec<u8>, Record>, field: &str, query: &Query) -> Vec<Vec<u8>> {
-    let mut hits: Vec<(&Value, &Vec<u8>)> = model
-        .iter()
-        .filter_map(|(k, r)| r.get(field).map(|v| (v, k)))
-        .filter(|(v, _)| model_matches(query, v))
-        .collect();
-    hits.sort_by(|a, b| a.0.cmp_order(b.0).then_with(|| a.1.cmp(b.1)));
-    hits.into_iter().map(|(_, k)| k.clone()).collect()
-}
-
-fn paged(
-    db: &FieldDb,
-    field: &str,
-    query: &Query,
-    page: usize,
-    reverse: bool,
-) -> fielddb::Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut options = QueryOptions::new().limit(page).reverse(reverse);
-    loop {
-        let result = db.query_keys_by_index(field, query, &options)?;
-        out.extend(result.rows);
-        match result.next {
-            Some(c) => {
-                options = QueryOptions::new()
-                    .limit(page)
-                    .reverse(reverse)
-                    .start_after(c)
-            }
-            None => return Ok(out),
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -185,16 +151,16 @@ proptest! {
                 }
                 Op::Query(f, query, page, reverse) => {
                     let field = FIELDS[*f];
-                    match paged(&db, field, query, *page, *reverse) {
+                    match all_pages(&db, field, query, *page, *reverse) {
                         Ok(keys) => {
                             prop_assert!(indexes.contains(field));
-                            let mut want = expected(&model, field, query);
+                            let mut want = model_answer(field_values(&model, field), query);
                             if *reverse {
                                 want.reverse();
                             }
                             prop_assert_eq!(keys, want, "{} {:?}", field, query);
                             let count = db.count_by_index(field, query).unwrap();
-                            prop_assert_eq!(count as usize, expected(&model, field, query).len());
+                            prop_assert_eq!(count as usize, model_answer(field_values(&model, field), query).len());
                         }
                         Err(Error::IndexNotReady { .. }) => prop_assert!(indexes.contains(field)),
                         Err(Error::NoSuchIndex { .. }) => prop_assert!(!indexes.contains(field)),

@@ -2,15 +2,13 @@
 //! the index agrees exactly with the records. Seeded; `ONLINE_BUILD_RUNS` and
 //! `ONLINE_BUILD_RECORDS` scale it (defaults: 20 runs over 200,000 records).
 
-mod support;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use fielddb::{
     Batch, FieldDb, IndexState, Options, Query, QueryOptions, Record, ScanOptions, Value,
 };
-use support::Rng;
+use fielddb_suite::rng::Rng;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -4,26 +4,9 @@
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use fielddb::{Query, Value};
+use std::collections::BTreeMap;
 
-/// SplitMix64: small, seeded, reproducible.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
+use fielddb::{FieldDb, Query, QueryOptions, Value};
 
 fn type_rank(v: &Value) -> u8 {
     match v {
@@ -63,6 +46,56 @@ pub fn model_matches(query: &Query, value: &Value) -> bool {
                 },
             };
             above && below
+        }
+    }
+}
+
+/// The model's answer to a query: the keys whose value matches, ordered by (value, key).
+pub fn model_answer<'a, I>(values: I, query: &Query) -> Vec<Vec<u8>>
+where
+    I: IntoIterator<Item = (&'a Vec<u8>, &'a Value)>,
+{
+    let mut hits: Vec<(&Value, &Vec<u8>)> = values
+        .into_iter()
+        .filter(|(_, v)| model_matches(query, v))
+        .map(|(k, v)| (v, k))
+        .collect();
+    hits.sort_by(|a, b| a.0.cmp_order(b.0).then_with(|| a.1.cmp(b.1)));
+    hits.into_iter().map(|(_, k)| k.clone()).collect()
+}
+
+/// The values of `field` in a map of records, for `model_answer`.
+pub fn field_values<'a>(
+    records: &'a BTreeMap<Vec<u8>, fielddb::Record>,
+    field: &'a str,
+) -> impl Iterator<Item = (&'a Vec<u8>, &'a Value)> {
+    records
+        .iter()
+        .filter_map(move |(k, r)| r.get(field).map(|v| (k, v)))
+}
+
+/// Every page of an index query, concatenated; checks that no page exceeds its limit.
+pub fn all_pages(
+    db: &FieldDb,
+    field: &str,
+    query: &Query,
+    page: usize,
+    reverse: bool,
+) -> fielddb::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut options = QueryOptions::new().limit(page).reverse(reverse);
+    loop {
+        let result = db.query_keys_by_index(field, query, &options)?;
+        assert!(result.rows.len() <= page);
+        out.extend(result.rows);
+        match result.next {
+            Some(cursor) => {
+                options = QueryOptions::new()
+                    .limit(page)
+                    .reverse(reverse)
+                    .start_after(cursor)
+            }
+            None => return Ok(out),
         }
     }
 }
