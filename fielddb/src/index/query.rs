@@ -8,6 +8,7 @@ use crate::catalog::{Catalog, IndexDef, StoredState};
 use crate::engine::Engine;
 use crate::error::{display_key, invalid, Error, Result};
 use crate::index::entry::{self, id_prefix, prefix_successor};
+use crate::indexes::{IndexInfo, IndexState};
 use crate::query::{Page, Query, QueryOptions};
 use crate::record::Record;
 use crate::record_codec;
@@ -26,17 +27,13 @@ pub(crate) fn describe_indexes(catalog: &Catalog) -> String {
 }
 
 fn state_words(def: &IndexDef) -> String {
-    let unique = if def.unique { "unique, " } else { "" };
-    match &def.state {
-        StoredState::Ready => format!("{unique}ready"),
-        StoredState::Dropping => format!("{unique}dropping"),
-        StoredState::Building { done, total, .. } => {
-            let pct = if *total == 0 {
-                0.0
-            } else {
-                (*done as f64 / *total as f64 * 100.0).min(99.0)
-            };
-            format!("{unique}building {pct:.0}%")
+    let info = IndexInfo::from_def(def);
+    let unique = if info.unique { "unique, " } else { "" };
+    match info.state {
+        IndexState::Ready => format!("{unique}ready"),
+        IndexState::Dropping => format!("{unique}dropping"),
+        IndexState::Building { .. } => {
+            format!("{unique}building {:.0}%", info.progress() * 100.0)
         }
     }
 }
