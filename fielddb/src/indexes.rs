@@ -120,9 +120,14 @@ impl IndexBuild {
     /// records hold the same value) or the index was dropped first.
     pub fn wait(&self) -> Result<()> {
         let engine = self.db.engine();
-        let settled = || match engine.catalog.read().get(self.id) {
-            Some(def) => !matches!(def.state, StoredState::Building { .. }),
-            None => true,
+        // Settled: ready, dropped, or failed (a build that failed on a storage error stays
+        // `Building` on disk, to resume on the next open, but this wait is over).
+        let settled = || {
+            engine.failures.lock().contains_key(&self.id)
+                || match engine.catalog.read().get(self.id) {
+                    Some(def) => !matches!(def.state, StoredState::Building { .. }),
+                    None => true,
+                }
         };
         engine.wait_until(settled);
         if let Some(IndexInfo {
