@@ -34,5 +34,6 @@ test: deps
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
 
+# Benchmarks (release-profile builds); see benches/.
 bench: deps
-	$(CARGO) bench --workspace
+	$(CARGO) bench --bench index_build
