@@ -16,6 +16,7 @@ use base64::Engine as _;
 use fielddb::{Record, Value};
 use serde_json::{json, Map, Value as Json};
 
+/// The JSON form of a value (see the table above).
 pub fn value_to_json(value: &Value) -> Json {
     match value {
         Value::Null => Json::Null,
@@ -31,6 +32,7 @@ pub fn value_to_json(value: &Value) -> Json {
     }
 }
 
+/// A record as a JSON object of its fields, in field order.
 pub fn record_to_json(record: &Record) -> Json {
     Json::Object(
         record
@@ -40,6 +42,7 @@ pub fn record_to_json(record: &Record) -> Json {
     )
 }
 
+/// A key as JSON: a string when UTF-8, else `{"$base64": ...}`.
 pub fn key_to_json(key: &[u8]) -> Json {
     match std::str::from_utf8(key) {
         Ok(s) => Json::String(s.to_string()),
@@ -62,6 +65,7 @@ fn tagged<'a>(map: &'a Map<String, Json>, tag: &str) -> Option<&'a str> {
     (map.len() == 1).then(|| map.get(tag)?.as_str()).flatten()
 }
 
+/// The value a JSON field holds; the error names the field.
 pub fn json_to_value(field: &str, json: &Json) -> Result<Value, String> {
     Ok(match json {
         Json::Null => Value::Null,
@@ -103,6 +107,7 @@ pub fn json_to_value(field: &str, json: &Json) -> Result<Value, String> {
     })
 }
 
+/// A record from a JSON object of fields.
 pub fn json_to_record(json: &Json) -> Result<Record, String> {
     let Json::Object(map) = json else {
         return Err("a record must be a JSON object of fields".into());
@@ -114,6 +119,7 @@ pub fn json_to_record(json: &Json) -> Result<Record, String> {
     Ok(record)
 }
 
+/// A key from JSON: a string, a number (its text) or `{"$base64": ...}`.
 pub fn json_to_key(json: &Json) -> Result<Vec<u8>, String> {
     match json {
         Json::String(s) => Ok(s.clone().into_bytes()),
