@@ -10,6 +10,7 @@ mod error;
 mod metrics;
 mod openapi;
 mod routes;
+mod schema;
 mod store;
 
 use std::io::Write as _;

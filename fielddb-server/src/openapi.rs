@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{indexes, ops, query, records};
 use crate::routes::{ErrorBody, ErrorDetail, Row, RowsPage};
+use crate::schema::{BatchRequest, RecordBody};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -23,7 +24,7 @@ use crate::routes::{ErrorBody, ErrorDetail, Row, RowsPage};
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Row, RowsPage,
-        records::PutReply, records::BatchReply, records::BatchRequest, records::RecordBody,
+        records::PutReply, records::BatchReply, BatchRequest, RecordBody,
         indexes::CreateIndex, indexes::IndexView, indexes::IndexList,
         query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
     )),

@@ -23,6 +23,7 @@ use crate::metrics::state_name;
 #[allow(dead_code)]
 pub struct CreateIndex {
     /// The field to index.
+    #[schema(min_length = 1, max_length = 256)]
     pub field: String,
     /// No two records may hold the same value (default false).
     pub unique: Option<bool>,

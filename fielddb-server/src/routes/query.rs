@@ -26,7 +26,8 @@ pub struct QueryParams {
     /// The indexed field.
     pub field: String,
     /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`) or `prefix`.
-    pub op: Option<String>,
+    #[param(inline)]
+    pub op: Option<Op>,
     /// A literal: `42`, `4.5`, `true`, `null`, `"quoted"`, `0x00ff` (bytes), else a string.
     pub value: String,
     /// The upper bound of `between` (inclusive).
@@ -35,6 +36,7 @@ pub struct QueryParams {
     #[param(minimum = 1)]
     pub limit: Option<usize>,
     /// Resume after this cursor (the `next` of the previous page).
+    #[param(pattern = "^([0-9a-fA-F]{2})*$")]
     pub after: Option<String>,
     /// Descending order.
     pub desc: Option<bool>,
@@ -47,11 +49,25 @@ pub struct CountParams {
     /// The indexed field.
     pub field: String,
     /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`) or `prefix`.
-    pub op: Option<String>,
+    #[param(inline)]
+    pub op: Option<Op>,
     /// A literal: `42`, `4.5`, `true`, `null`, `"quoted"`, `0x00ff` (bytes), else a string.
     pub value: String,
     /// The upper bound of `between` (inclusive).
     pub value2: Option<String>,
+}
+
+/// A comparison operator.
+#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Between,
+    Prefix,
 }
 
 /// How many records match.
@@ -70,27 +86,19 @@ fn literal(name: &str, text: &str) -> Result<Value, ApiError> {
     })
 }
 
-fn condition(op: Option<&str>, value: &str, value2: Option<&str>) -> Result<Query, ApiError> {
+/// The condition; `value2` is read only for `between`.
+fn condition(op: Option<Op>, value: &str, value2: Option<&str>) -> Result<Query, ApiError> {
     let v = literal("value", value)?;
-    let op = op.unwrap_or("eq");
-    if op != "between" && value2.is_some() {
-        return Err(ApiError::bad_request("`value2` is only for op=between"));
-    }
-    Ok(match op {
-        "eq" => Query::Eq(v),
-        "lt" => Query::range(Bound::Unbounded, Bound::Excluded(v)),
-        "le" => Query::range(Bound::Unbounded, Bound::Included(v)),
-        "gt" => Query::range(Bound::Excluded(v), Bound::Unbounded),
-        "ge" => Query::range(Bound::Included(v), Bound::Unbounded),
-        "prefix" => Query::Prefix(v),
-        "between" => {
+    Ok(match op.unwrap_or(Op::Eq) {
+        Op::Eq => Query::Eq(v),
+        Op::Lt => Query::range(Bound::Unbounded, Bound::Excluded(v)),
+        Op::Le => Query::range(Bound::Unbounded, Bound::Included(v)),
+        Op::Gt => Query::range(Bound::Excluded(v), Bound::Unbounded),
+        Op::Ge => Query::range(Bound::Included(v), Bound::Unbounded),
+        Op::Prefix => Query::Prefix(v),
+        Op::Between => {
             let hi = value2.ok_or_else(|| ApiError::bad_request("op=between needs `value2`"))?;
             Query::range(Bound::Included(v), Bound::Included(literal("value2", hi)?))
-        }
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "unknown op `{other}`; use eq, lt, le, gt, ge, between or prefix"
-            )))
         }
     })
 }
@@ -132,7 +140,7 @@ pub async fn query(
     params: Result<QueryString<QueryParams>, QueryRejection>,
 ) -> Result<Json<Json_>, ApiError> {
     let QueryString(p) = params?;
-    let q = condition(p.op.as_deref(), &p.value, p.value2.as_deref())?;
+    let q = condition(p.op, &p.value, p.value2.as_deref())?;
     let mut options = QueryOptions::new()
         .limit(page_size(p.limit)?)
         .reverse(p.desc.unwrap_or(false));
@@ -166,7 +174,7 @@ pub async fn count(
     params: Result<QueryString<CountParams>, QueryRejection>,
 ) -> Result<Json<CountReply>, ApiError> {
     let QueryString(p) = params?;
-    let q = condition(p.op.as_deref(), &p.value, p.value2.as_deref())?;
+    let q = condition(p.op, &p.value, p.value2.as_deref())?;
     let st = state.clone();
     let count = blocking(move || {
         st.store

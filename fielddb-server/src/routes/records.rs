@@ -16,6 +16,7 @@ use super::{ErrorBody, Row, RowsPage};
 use crate::app::{blocking, page_size, AppState, MAX_BATCH_OPS};
 use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::schema::{BatchRequest, RecordBody};
 
 /// The reply to a successful put.
 #[derive(Serialize, ToSchema)]
@@ -28,21 +29,6 @@ pub struct PutReply {
 pub struct BatchReply {
     pub applied: usize,
 }
-
-/// A batch: `{"ops": [{"put": KEY, "record": {...}}, {"delete": KEY}]}`, applied atomically in
-/// order. A key is a string or `{"$base64": ...}`.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct BatchRequest {
-    #[schema(value_type = Vec<Object>)]
-    pub ops: Vec<Json_>,
-}
-
-/// A record as a JSON object of fields.
-#[derive(ToSchema)]
-#[schema(value_type = Object)]
-#[allow(dead_code)]
-pub struct RecordBody(Json_);
 
 /// Scan parameters.
 #[derive(Deserialize, IntoParams)]
