@@ -65,6 +65,7 @@ fn a_body_over_the_limit_is_413_and_a_non_json_body_is_415() {
         .body(big)
         .send()
         .unwrap();
+    assert_eq!(resp.headers()["connection"], "close");
     let (status, body) = json(resp);
     assert_eq!((status, code(&body)), (413, "payload_too_large"));
     let resp = c
