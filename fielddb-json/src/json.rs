@@ -11,8 +11,16 @@
 //!
 //! A key is a JSON string when it is UTF-8, else `{"$base64": "..."}`.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD as BASE64};
 use base64::Engine as _;
+
+/// Decoding accepts non-zero trailing bits (`"AB=="` as well as the canonical `"AA=="`), as
+/// many encoders and JSON Schema's base64 pattern do; encoding is always canonical.
+const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 use fielddb::{Record, Value};
 use serde_json::{json, Map, Value as Json};
 
@@ -83,7 +91,7 @@ pub fn json_to_value(field: &str, json: &Json) -> Result<Value, String> {
         Json::Object(map) => {
             if let Some(b64) = tagged(map, "$base64") {
                 Value::Bytes(
-                    BASE64
+                    BASE64_LENIENT
                         .decode(b64)
                         .map_err(|e| format!("field `{field}`: bad base64: {e}"))?,
                 )
@@ -125,7 +133,7 @@ pub fn json_to_key(json: &Json) -> Result<Vec<u8>, String> {
         Json::String(s) => Ok(s.clone().into_bytes()),
         Json::Number(n) => Ok(n.to_string().into_bytes()),
         Json::Object(map) => match tagged(map, "$base64") {
-            Some(b64) => BASE64
+            Some(b64) => BASE64_LENIENT
                 .decode(b64)
                 .map_err(|e| format!("key: bad base64: {e}")),
             None => Err("a key must be a string, a number or {\"$base64\": ...}".into()),
@@ -156,6 +164,13 @@ mod tests {
             assert_eq!(back, v);
             assert_eq!(back.type_name(), v.type_name());
         }
+    }
+
+    #[test]
+    fn base64_with_trailing_bits_is_accepted() {
+        let v = json_to_value("b", &json!({"$base64": "AB=="})).unwrap();
+        assert_eq!(v, Value::Bytes(vec![0]));
+        assert!(json_to_value("b", &json!({"$base64": "A"})).is_err());
     }
 
     #[test]

@@ -124,6 +124,14 @@ pub async fn delete_record(
 }
 
 fn parse_batch(body: &Json_) -> Result<(Batch, usize), ApiError> {
+    if let Some(other) = body
+        .as_object()
+        .and_then(|obj| obj.keys().find(|k| *k != "ops"))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown member `{other}`; a batch is {{\"ops\": [...]}}"
+        )));
+    }
     let ops = body
         .get("ops")
         .and_then(Json_::as_array)
