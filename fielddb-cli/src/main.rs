@@ -3,7 +3,6 @@
 
 mod command;
 mod help;
-mod json;
 mod lexer;
 mod literal;
 mod render;

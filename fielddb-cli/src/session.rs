@@ -11,9 +11,9 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::command::{Command, Paging, PutBody};
 use crate::help;
-use crate::json::{json_to_record, key_to_json, key_to_text, record_to_json};
 use crate::render::{cell, table};
 use crate::transfer::{self, ImportOptions};
+use fielddb_json::{hex, json_to_record, key_to_json, key_to_text, record_to_json, unhex};
 
 /// What a successful command produced.
 pub struct Output {
@@ -54,20 +54,6 @@ fn state_name(info: &IndexInfo) -> &'static str {
         IndexState::Ready => "ready",
         IndexState::Dropping => "dropping",
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn human_bytes(n: u64) -> String {

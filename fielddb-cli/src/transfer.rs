@@ -13,7 +13,7 @@ use fielddb::{Batch, FieldDb, Record, ScanOptions, Value, MAX_KEY_LEN};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value as Json;
 
-use crate::json::{json_to_key, json_to_record, key_to_json, record_to_json};
+use fielddb_json::{json_to_key, json_to_record, key_to_json, record_to_json};
 
 const BATCH_ROWS: usize = 1_000;
 

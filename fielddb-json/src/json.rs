@@ -11,11 +11,20 @@
 //!
 //! A key is a JSON string when it is UTF-8, else `{"$base64": "..."}`.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD as BASE64};
 use base64::Engine as _;
+
+/// Decoding accepts non-zero trailing bits (`"AB=="` as well as the canonical `"AA=="`), as
+/// many encoders and JSON Schema's base64 pattern do; encoding is always canonical.
+const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 use fielddb::{Record, Value};
 use serde_json::{json, Map, Value as Json};
 
+/// The JSON form of a value (see the table above).
 pub fn value_to_json(value: &Value) -> Json {
     match value {
         Value::Null => Json::Null,
@@ -31,6 +40,7 @@ pub fn value_to_json(value: &Value) -> Json {
     }
 }
 
+/// A record as a JSON object of its fields, in field order.
 pub fn record_to_json(record: &Record) -> Json {
     Json::Object(
         record
@@ -40,6 +50,7 @@ pub fn record_to_json(record: &Record) -> Json {
     )
 }
 
+/// A key as JSON: a string when UTF-8, else `{"$base64": ...}`.
 pub fn key_to_json(key: &[u8]) -> Json {
     match std::str::from_utf8(key) {
         Ok(s) => Json::String(s.to_string()),
@@ -62,6 +73,7 @@ fn tagged<'a>(map: &'a Map<String, Json>, tag: &str) -> Option<&'a str> {
     (map.len() == 1).then(|| map.get(tag)?.as_str()).flatten()
 }
 
+/// The value a JSON field holds; the error names the field.
 pub fn json_to_value(field: &str, json: &Json) -> Result<Value, String> {
     Ok(match json {
         Json::Null => Value::Null,
@@ -79,7 +91,7 @@ pub fn json_to_value(field: &str, json: &Json) -> Result<Value, String> {
         Json::Object(map) => {
             if let Some(b64) = tagged(map, "$base64") {
                 Value::Bytes(
-                    BASE64
+                    BASE64_LENIENT
                         .decode(b64)
                         .map_err(|e| format!("field `{field}`: bad base64: {e}"))?,
                 )
@@ -103,6 +115,7 @@ pub fn json_to_value(field: &str, json: &Json) -> Result<Value, String> {
     })
 }
 
+/// A record from a JSON object of fields.
 pub fn json_to_record(json: &Json) -> Result<Record, String> {
     let Json::Object(map) = json else {
         return Err("a record must be a JSON object of fields".into());
@@ -114,12 +127,13 @@ pub fn json_to_record(json: &Json) -> Result<Record, String> {
     Ok(record)
 }
 
+/// A key from JSON: a string, a number (its text) or `{"$base64": ...}`.
 pub fn json_to_key(json: &Json) -> Result<Vec<u8>, String> {
     match json {
         Json::String(s) => Ok(s.clone().into_bytes()),
         Json::Number(n) => Ok(n.to_string().into_bytes()),
         Json::Object(map) => match tagged(map, "$base64") {
-            Some(b64) => BASE64
+            Some(b64) => BASE64_LENIENT
                 .decode(b64)
                 .map_err(|e| format!("key: bad base64: {e}")),
             None => Err("a key must be a string, a number or {\"$base64\": ...}".into()),
@@ -150,6 +164,13 @@ mod tests {
             assert_eq!(back, v);
             assert_eq!(back.type_name(), v.type_name());
         }
+    }
+
+    #[test]
+    fn base64_with_trailing_bits_is_accepted() {
+        let v = json_to_value("b", &json!({"$base64": "AB=="})).unwrap();
+        assert_eq!(v, Value::Bytes(vec![0]));
+        assert!(json_to_value("b", &json!({"$base64": "A"})).is_err());
     }
 
     #[test]

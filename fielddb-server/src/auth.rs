@@ -1,0 +1,68 @@
+//! Bearer-token authentication. With `--auth-token-file`, every route except `/health` needs
+//! `Authorization: Bearer <token>`; the comparison is constant-time. Without a token file every
+//! request passes (the server then listens on loopback unless `--insecure`).
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header::AUTHORIZATION, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The secret token clients must present.
+#[derive(Clone)]
+pub struct Token(Arc<Vec<u8>>);
+
+impl Token {
+    /// Reads the token from a file (surrounding whitespace ignored); it may not be empty.
+    pub fn from_file(path: &std::path::Path) -> Result<Token, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(format!("the token file {} is empty", path.display()));
+        }
+        Ok(Token(Arc::new(token.as_bytes().to_vec())))
+    }
+
+    fn matches(&self, presented: &[u8]) -> bool {
+        // Lengths are compared in the open (the length of a token is not the secret).
+        self.0.len() == presented.len() && bool::from(self.0.as_slice().ct_eq(presented))
+    }
+}
+
+/// Middleware: 401 unless the request carries the token (or is `/health`).
+pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(token) = &state.token else {
+        return next.run(req).await;
+    };
+    if req.uri().path() == "/health" {
+        return next.run(req).await;
+    }
+    let presented = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        Some(p) if token.matches(p.as_bytes()) => next.run(req).await,
+        _ => {
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this route needs the header `Authorization: Bearer <token>`",
+            )
+            .into_response();
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+            response
+        }
+    }
+}

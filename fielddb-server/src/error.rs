@@ -1,0 +1,114 @@
+//! `ApiError`: every error response, as `{"error": {"code", "message", ...}}` with its HTTP
+//! status, and the mapping from library errors and axum's extractor rejections to it.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value as Json_};
+
+/// An error response. A request that fails with one has changed nothing.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// Extra members of the `error` object (e.g. `existing_key`, `progress`).
+    pub details: Map<String, Json_>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Map::new(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+    pub fn with(mut self, name: &str, value: Json_) -> Self {
+        self.details.insert(name.to_string(), value);
+        self
+    }
+}
+
+impl From<fielddb::Error> for ApiError {
+    fn from(e: fielddb::Error) -> Self {
+        use fielddb::Error as E;
+        let message = e.to_string();
+        match e {
+            E::InvalidArgument(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", message)
+            }
+            E::NoSuchIndex { field, .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "no_such_index", message)
+                    .with("field", json!(field))
+            }
+            E::IndexExists(field) => ApiError::new(StatusCode::CONFLICT, "index_exists", message)
+                .with("field", json!(field)),
+            E::IndexNotReady { field, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "index_not_ready", message)
+                    .with("field", json!(field))
+            }
+            E::UniqueViolation {
+                field,
+                value,
+                existing_key,
+            } => ApiError::new(StatusCode::CONFLICT, "unique_violation", message)
+                .with("field", json!(field))
+                .with("value", fielddb_json::value_to_json(&value))
+                .with("existing_key", fielddb_json::key_to_json(&existing_key)),
+            E::BuildFailed { field, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "build_failed", message)
+                    .with("field", json!(field))
+            }
+            E::Poisoned(_) | E::Closed => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
+            _ => ApiError::internal(message),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::bad_request(r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::bad_request(r.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = Map::new();
+        error.insert("code".into(), json!(self.code));
+        error.insert("message".into(), json!(self.message));
+        error.extend(self.details);
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if matches!(
+            self.status,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        ) {
+            // The body was refused unread: close the connection rather than leave the client
+            // to reuse it with the rest of that body still in flight.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
+    }
+}

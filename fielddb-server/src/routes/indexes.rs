@@ -1,0 +1,209 @@
+//! Index routes: `POST /v1/indexes` (start a background build, 202 with its status URL),
+//! `GET /v1/indexes`, `GET /v1/indexes/{field}` (state and progress) and
+//! `DELETE /v1/indexes/{field}` (202; entries are removed in the background).
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header::LOCATION, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fielddb::{IndexInfo, IndexSpec, IndexState};
+use serde::Serialize;
+use serde_json::Value as Json_;
+use utoipa::ToSchema;
+
+use super::ErrorBody;
+use crate::app::{blocking, AppState};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::metrics::state_name;
+
+/// What index to create.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreateIndex {
+    /// The field to index.
+    #[schema(min_length = 1, max_length = 256)]
+    pub field: String,
+    /// No two records may hold the same value (default false).
+    pub unique: Option<bool>,
+}
+
+/// An index with its state.
+#[derive(Serialize, ToSchema)]
+pub struct IndexView {
+    pub field: String,
+    pub unique: bool,
+    /// `building`, `ready` or `dropping`.
+    pub state: String,
+    /// Build progress from 0 to 1.
+    pub progress: f64,
+    /// Records indexed so far (while building).
+    pub done: Option<u64>,
+    /// Estimated records in all (while building).
+    pub total: Option<u64>,
+    /// Where to follow it.
+    pub status: String,
+}
+
+/// Every index.
+#[derive(Serialize, ToSchema)]
+pub struct IndexList {
+    pub indexes: Vec<IndexView>,
+}
+
+/// `/v1/indexes/{field}` with the field percent-encoded.
+pub fn status_url(field: &str) -> String {
+    let mut url = String::from("/v1/indexes/");
+    for b in field.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            url.push(char::from(b));
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
+}
+
+pub fn view(info: &IndexInfo) -> IndexView {
+    let (done, total) = match info.state {
+        IndexState::Building { done, total } => (Some(done), Some(total)),
+        _ => (None, None),
+    };
+    IndexView {
+        field: info.field.clone(),
+        unique: info.unique,
+        state: state_name(&info.state).to_string(),
+        progress: info.progress(),
+        done,
+        total,
+        status: status_url(&info.field),
+    }
+}
+
+fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request("expected {\"field\": NAME, \"unique\": BOOL}"))?;
+    if let Some(other) = obj.keys().find(|k| *k != "field" && *k != "unique") {
+        return Err(ApiError::bad_request(format!("unknown member `{other}`")));
+    }
+    let field = obj
+        .get("field")
+        .and_then(Json_::as_str)
+        .ok_or_else(|| ApiError::bad_request("`field` must be a string"))?;
+    let unique = match obj.get("unique") {
+        None | Some(Json_::Null) => false,
+        Some(Json_::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::bad_request("`unique` must be true or false")),
+    };
+    let spec = IndexSpec::on(field);
+    Ok((field.to_string(), if unique { spec.unique() } else { spec }))
+}
+
+/// Creates an index and starts building it in the background.
+#[utoipa::path(post, path = "/v1/indexes", tag = "indexes",
+    request_body(content = CreateIndex, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Building; follow the `status` URL (also in `Location`)", body = IndexView),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 409, description = "An index on the field exists", body = ErrorBody),
+        (status = 413, description = "Body over 4 MiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+    ))]
+pub async fn create_index(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (field, spec) = parse_create(&body)?;
+    let store = state.store.clone();
+    let info = blocking(move || {
+        store.create_index(spec)?;
+        Ok(store
+            .indexes()
+            .into_iter()
+            .find(|i| i.field == field && i.state != IndexState::Dropping))
+    })
+    .await?
+    .ok_or_else(|| ApiError::internal("the new index is not in the catalog"))?;
+    let v = view(&info);
+    let location = HeaderValue::from_str(&v.status)
+        .map_err(|e| ApiError::internal(format!("status URL: {e}")))?;
+    let mut response = (StatusCode::ACCEPTED, Json(v)).into_response();
+    response.headers_mut().insert(LOCATION, location);
+    Ok(response)
+}
+
+/// Every index with its state and progress.
+#[utoipa::path(get, path = "/v1/indexes", tag = "indexes",
+    responses((status = 200, description = "Every index", body = IndexList)))]
+pub async fn list_indexes(State(state): State<AppState>) -> Result<Json<IndexList>, ApiError> {
+    let store = state.store.clone();
+    let infos = blocking(move || Ok(store.indexes())).await?;
+    Ok(Json(IndexList {
+        indexes: infos.iter().map(view).collect(),
+    }))
+}
+
+/// One index's state and build progress.
+#[utoipa::path(get, path = "/v1/indexes/{field}", tag = "indexes",
+    params(("field" = String, Path, description = "The indexed field")),
+    responses(
+        (status = 200, description = "The index", body = IndexView),
+        (status = 404, description = "No index on that field", body = ErrorBody),
+    ))]
+pub async fn get_index(
+    State(state): State<AppState>,
+    field: Result<Path<String>, PathRejection>,
+) -> Result<Json<IndexView>, ApiError> {
+    let Path(field) = field?;
+    let store = state.store.clone();
+    let infos = blocking(move || Ok(store.indexes())).await?;
+    infos
+        .iter()
+        .find(|i| i.field == field && i.state != IndexState::Dropping)
+        .or_else(|| infos.iter().find(|i| i.field == field))
+        .map(|i| Json(view(i)))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_such_index",
+                format!("no index on field `{field}`"),
+            )
+        })
+}
+
+/// Drops an index: queries refuse it at once; its entries are removed in the background.
+#[utoipa::path(delete, path = "/v1/indexes/{field}", tag = "indexes",
+    params(("field" = String, Path, description = "The indexed field")),
+    responses(
+        (status = 202, description = "Dropping", body = IndexView),
+        (status = 404, description = "No index on that field", body = ErrorBody),
+    ))]
+pub async fn drop_index(
+    State(state): State<AppState>,
+    field: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(field) = field?;
+    let store = state.store.clone();
+    let f = field.clone();
+    let info = blocking(move || {
+        let active = store
+            .indexes()
+            .into_iter()
+            .find(|i| i.field == f && i.state != IndexState::Dropping);
+        store.drop_index(&f)?;
+        Ok(active)
+    })
+    .await?;
+    let v = IndexView {
+        status: status_url(&field),
+        field,
+        unique: info.is_some_and(|i| i.unique),
+        state: "dropping".into(),
+        progress: 0.0,
+        done: None,
+        total: None,
+    };
+    Ok((StatusCode::ACCEPTED, Json(v)).into_response())
+}

@@ -1,0 +1,108 @@
+//! Operational routes: `GET /health` (no auth), `GET /v1/verify` (recompute every index and
+//! report differences), `GET /metrics` (Prometheus text) and `GET /v1/openapi.json`.
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fielddb_json::key_to_json;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::ErrorBody;
+use crate::app::{blocking, AppState};
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+
+/// The server is up.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// One index's verification.
+#[derive(Serialize, ToSchema)]
+pub struct IndexCheck {
+    pub field: String,
+    pub entries: u64,
+    pub missing: u64,
+    pub stale: u64,
+}
+
+/// The result of recomputing every ready index from the records.
+#[derive(Serialize, ToSchema)]
+pub struct VerifyReply {
+    /// True when nothing is missing, stale or corrupt.
+    pub clean: bool,
+    pub records: u64,
+    pub missing: u64,
+    pub stale: u64,
+    /// Keys of records that do not decode.
+    #[schema(value_type = Vec<Object>)]
+    pub corrupt: Vec<serde_json::Value>,
+    pub indexes: Vec<IndexCheck>,
+}
+
+/// Liveness: 200 while the server runs. Needs no token.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "Up", body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// Recomputes every ready index from the records (reads everything: O(n)).
+#[utoipa::path(get, path = "/v1/verify", tag = "operations",
+    responses(
+        (status = 200, description = "The report", body = VerifyReply),
+        (status = 500, description = "Storage error", body = ErrorBody),
+    ))]
+pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReply>, ApiError> {
+    let store = state.store.clone();
+    let report = blocking(move || Ok(store.verify()?)).await?;
+    Ok(Json(VerifyReply {
+        clean: report.is_clean(),
+        records: report.records,
+        missing: report.missing(),
+        stale: report.stale(),
+        corrupt: report
+            .corrupt_records
+            .iter()
+            .map(|k| key_to_json(k))
+            .collect(),
+        indexes: report
+            .indexes
+            .iter()
+            .map(|i| IndexCheck {
+                field: i.field.clone(),
+                entries: i.entries,
+                missing: i.missing,
+                stale: i.stale,
+            })
+            .collect(),
+    }))
+}
+
+/// Request counts and latency histograms per route, the record estimate, index states and
+/// RocksDB sizes, as Prometheus text.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let (indexes, stats) = blocking(move || Ok((store.indexes(), store.stats().ok()))).await?;
+    let text = state.metrics.render(&indexes, stats.as_ref());
+    Ok((
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response())
+}
+
+/// This API's OpenAPI 3.1 description, generated from the code.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI document", body = Object)))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,219 @@
+//! Record routes: `PUT/GET/DELETE /v1/records/{key}`, `POST /v1/batch` and the key-order scan
+//! `GET /v1/records`.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fielddb::{Batch, Page, Record, ScanOptions};
+use fielddb_json::{json_to_key, json_to_record, key_to_json, key_to_text, record_to_json};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json_};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ErrorBody, Row, RowsPage};
+use crate::app::{blocking, page_size, AppState, MAX_BATCH_OPS};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::schema::{BatchRequest, RecordBody};
+
+/// The reply to a successful put.
+#[derive(Serialize, ToSchema)]
+pub struct PutReply {
+    pub key: String,
+}
+
+/// The reply to a successful batch: how many operations were applied.
+#[derive(Serialize, ToSchema)]
+pub struct BatchReply {
+    pub applied: usize,
+}
+
+/// Scan parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScanParams {
+    /// First key (inclusive).
+    pub from: Option<String>,
+    /// Stop before this key (exclusive).
+    pub to: Option<String>,
+    /// Page size: default 100, capped at 1000.
+    #[param(minimum = 1)]
+    pub limit: Option<usize>,
+    /// Resume after this key (the `next` of the previous page).
+    pub after: Option<String>,
+    /// Descending key order.
+    pub desc: Option<bool>,
+}
+
+fn row(key: &[u8], record: &Record) -> Json_ {
+    json!({"key": key_to_json(key), "record": record_to_json(record)})
+}
+
+pub fn rows_json(page: &Page<(Vec<u8>, Record)>, next: Option<String>) -> Json_ {
+    let rows: Vec<Json_> = page.rows.iter().map(|(k, r)| row(k, r)).collect();
+    json!({"rows": rows, "next": next})
+}
+
+/// Stores a record at a key, replacing any record there.
+#[utoipa::path(put, path = "/v1/records/{key}", tag = "records",
+    params(("key" = String, Path, description = "The record's key")),
+    request_body(content = RecordBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored", body = PutReply),
+        (status = 400, description = "Malformed JSON or an invalid record", body = ErrorBody),
+        (status = 409, description = "A unique index already holds a value at another key", body = ErrorBody),
+        (status = 413, description = "Body over 4 MiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+    ))]
+pub async fn put_record(
+    State(state): State<AppState>,
+    key: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<PutReply>, ApiError> {
+    let Path(key) = key?;
+    let record = json_to_record(&body).map_err(ApiError::bad_request)?;
+    let store = state.store.clone();
+    let k = key.clone();
+    blocking(move || Ok(store.put(k.as_bytes(), record)?)).await?;
+    Ok(Json(PutReply { key }))
+}
+
+/// The record at a key.
+#[utoipa::path(get, path = "/v1/records/{key}", tag = "records",
+    params(("key" = String, Path, description = "The record's key")),
+    responses(
+        (status = 200, description = "The record", body = Row),
+        (status = 400, description = "Invalid key", body = ErrorBody),
+        (status = 404, description = "No record at that key", body = ErrorBody),
+    ))]
+pub async fn get_record(
+    State(state): State<AppState>,
+    key: Result<Path<String>, PathRejection>,
+) -> Result<Json<Json_>, ApiError> {
+    let Path(key) = key?;
+    let store = state.store.clone();
+    let k = key.clone();
+    match blocking(move || Ok(store.get(k.as_bytes())?)).await? {
+        Some(record) => Ok(Json(row(key.as_bytes(), &record))),
+        None => Err(ApiError::not_found(format!("no record at key {key:?}"))),
+    }
+}
+
+/// Deletes the record at a key.
+#[utoipa::path(delete, path = "/v1/records/{key}", tag = "records",
+    params(("key" = String, Path, description = "The record's key")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Invalid key", body = ErrorBody),
+        (status = 404, description = "No record at that key", body = ErrorBody),
+    ))]
+pub async fn delete_record(
+    State(state): State<AppState>,
+    key: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(key) = key?;
+    let store = state.store.clone();
+    let k = key.clone();
+    if blocking(move || Ok(store.delete(k.as_bytes())?)).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!("no record at key {key:?}")))
+    }
+}
+
+fn parse_batch(body: &Json_) -> Result<(Batch, usize), ApiError> {
+    if let Some(other) = body
+        .as_object()
+        .and_then(|obj| obj.keys().find(|k| *k != "ops"))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown member `{other}`; a batch is {{\"ops\": [...]}}"
+        )));
+    }
+    let ops = body
+        .get("ops")
+        .and_then(Json_::as_array)
+        .ok_or_else(|| ApiError::bad_request("a batch is {\"ops\": [...]}"))?;
+    if ops.len() > MAX_BATCH_OPS {
+        return Err(ApiError::bad_request(format!(
+            "a batch holds at most {MAX_BATCH_OPS} operations, got {}",
+            ops.len()
+        )));
+    }
+    let mut batch = Batch::new();
+    for (i, op) in ops.iter().enumerate() {
+        let at = |m: String| ApiError::bad_request(format!("ops[{i}]: {m}"));
+        let obj = op
+            .as_object()
+            .ok_or_else(|| at("an operation is an object".into()))?;
+        match (obj.get("put"), obj.get("record"), obj.get("delete")) {
+            (Some(key), Some(record), None) if obj.len() == 2 => {
+                batch.put(
+                    json_to_key(key).map_err(at)?,
+                    json_to_record(record).map_err(at)?,
+                );
+            }
+            (None, None, Some(key)) if obj.len() == 1 => {
+                batch.delete(json_to_key(key).map_err(at)?);
+            }
+            _ => {
+                return Err(at(
+                    "expected {\"put\": KEY, \"record\": {...}} or {\"delete\": KEY}".into(),
+                ))
+            }
+        }
+    }
+    Ok((batch, ops.len()))
+}
+
+/// Applies a list of puts and deletes atomically: all or nothing.
+#[utoipa::path(post, path = "/v1/batch", tag = "records",
+    request_body(content = BatchRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Every operation applied", body = BatchReply),
+        (status = 400, description = "Malformed batch; nothing applied", body = ErrorBody),
+        (status = 409, description = "Unique violation; nothing applied", body = ErrorBody),
+        (status = 413, description = "Body over 4 MiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+    ))]
+pub async fn batch(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<BatchReply>, ApiError> {
+    let (batch, applied) = parse_batch(&body)?;
+    let store = state.store.clone();
+    blocking(move || Ok(store.batch(batch)?)).await?;
+    Ok(Json(BatchReply { applied }))
+}
+
+/// Records in key order, a page at a time.
+#[utoipa::path(get, path = "/v1/records", tag = "records",
+    params(ScanParams),
+    responses(
+        (status = 200, description = "A page of records; `next` is the last key", body = RowsPage),
+        (status = 400, description = "Bad parameters", body = ErrorBody),
+    ))]
+pub async fn scan_records(
+    State(state): State<AppState>,
+    params: Result<Query<ScanParams>, QueryRejection>,
+) -> Result<Json<Json_>, ApiError> {
+    let Query(p) = params?;
+    let mut options = ScanOptions::new()
+        .limit(page_size(p.limit)?)
+        .reverse(p.desc.unwrap_or(false));
+    if let Some(from) = &p.from {
+        options = options.from(from);
+    }
+    if let Some(to) = &p.to {
+        options = options.to(to);
+    }
+    if let Some(after) = &p.after {
+        options = options.start_after(after);
+    }
+    let store = state.store.clone();
+    let page = blocking(move || Ok(store.scan(&options)?)).await?;
+    let next = page.next.as_deref().map(key_to_text);
+    Ok(Json(rows_json(&page, next)))
+}
