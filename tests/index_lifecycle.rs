@@ -1,20 +1,23 @@
 //! Creating, listing, dropping and re-creating indexes, and what writers do to them meanwhile.
 
-use fielddb::{Error, FieldDb, IndexSpec, IndexState, Options, Query, QueryOptions, Record};
+use fielddb::{Batch, Error, FieldDb, IndexSpec, IndexState, Options, Query, QueryOptions, Record};
 
 fn filled(records: usize) -> (tempfile::TempDir, FieldDb) {
     let dir = tempfile::tempdir().unwrap();
     let db = FieldDb::open_with(dir.path(), Options::default().build_chunk_records(100)).unwrap();
-    for i in 0..records {
-        db.put(format!("k{i:06}"), Record::new().set("n", (i % 10) as i64))
-            .unwrap();
+    for start in (0..records).step_by(1_000) {
+        let mut batch = Batch::new();
+        for i in start..(start + 1_000).min(records) {
+            batch.put(format!("k{i:06}"), Record::new().set("n", (i % 10) as i64));
+        }
+        db.write_batch(batch).unwrap();
     }
     (dir, db)
 }
 
 #[test]
 fn create_returns_at_once_and_the_handle_reports_progress_to_ready() {
-    let (_dir, db) = filled(20_000);
+    let (_dir, db) = filled(100_000);
     let build = db.create_index_on_field("n").unwrap();
     assert_eq!(build.field(), "n");
     let first = build.progress();
@@ -22,7 +25,7 @@ fn create_returns_at_once_and_the_handle_reports_progress_to_ready() {
     build.wait().unwrap();
     assert_eq!(build.progress(), 1.0);
     assert_eq!(db.indexes()[0].state, IndexState::Ready);
-    assert_eq!(db.count_by_index("n", &Query::eq(3)).unwrap(), 2_000);
+    assert_eq!(db.count_by_index("n", &Query::eq(3)).unwrap(), 10_000);
 }
 
 #[test]
@@ -76,7 +79,7 @@ fn a_query_on_a_building_index_says_it_is_not_ready() {
 
 #[test]
 fn dropping_a_building_index_makes_its_wait_fail() {
-    let (_dir, db) = filled(30_000);
+    let (_dir, db) = filled(100_000);
     let build = db.create_index_on_field("n").unwrap();
     db.drop_index("n").unwrap();
     assert!(build.wait().is_err());
