@@ -1,9 +1,16 @@
 //! The fuzz targets' view of FieldDB: the real source files of the record codec, the keycode
 //! and the shell's parser, compiled without RocksDB. The few crate paths those files use
-//! (`crate::error`, `crate::catalog::IndexId`, the `fielddb` crate name) are provided here.
+//! (`crate::error`, `crate::catalog::IndexId`, the `fielddb` and `fielddb_json` crate names) are
+//! provided here.
 #![allow(dead_code, unused_imports, unused_macros)]
 
 extern crate self as fielddb;
+// The shell's `literal.rs` calls `fielddb_json::parse_word`; fielddb-json's `literal.rs` needs
+// only `fielddb::Value`, so it is compiled in here under that crate name.
+extern crate self as fielddb_json;
+#[path = "../../fielddb-json/src/literal.rs"]
+pub mod json_literal;
+pub use json_literal::{hex, parse_literal as json_parse_literal, parse_word, unhex};
 
 pub mod error {
     //! Stand-in for `fielddb/src/error.rs` with the variants the codecs construct.
