@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps demo test bench
+.PHONY: deps build demo test bench
 
 # libclang is needed by the RocksDB bindings (bindgen); install it with apt-get when missing.
 deps:
@@ -20,19 +20,31 @@ deps:
 	@command -v $(CARGO) >/dev/null 2>&1 || { echo "deps: cargo not found; install Rust from https://rustup.rs"; exit 1; }
 
 DEMO_DB ?= fielddb-demo
+# Where cargo puts the binaries (.ci/run keeps it outside the clone).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+
+# Every build here is of the whole workspace with all its targets, the same unit graph as
+# `cargo test --workspace`: cargo resolves dependency features per command, and a narrower one
+# (`-p fielddb-cli`, or no test targets) changes the features of bindgen's dependencies, which
+# makes cargo compile RocksDB's C++ a second time. Run the binaries from $(TARGET_DIR)/release.
+build: deps
+	$(CARGO) build --release --workspace --all-targets
 
 # Imports demo/orders.csv (20,000 generated orders), builds indexes, queries and verifies.
 demo: deps
-	$(CARGO) build --release --quiet -p fielddb-cli
+	$(CARGO) build --release --workspace --all-targets --quiet
 	rm -rf $(DEMO_DB)
-	$(CARGO) run --release --quiet -p fielddb-cli -- --echo --db $(DEMO_DB) < demo/demo.fdb
+	$(TARGET_DIR)/release/fielddb --echo --db $(DEMO_DB) < demo/demo.fdb
 	@echo
-	@echo "Open the REPL on this database: cargo run --release -q -p fielddb-cli -- --db $(DEMO_DB)"
+	@echo "Open the REPL on this database: $(TARGET_DIR)/release/fielddb --db $(DEMO_DB)"
 
+# The fuzz crate (fuzz/, outside the workspace) compiles the library's codec and the shell's
+# parser from their source files; checking it here keeps it building when they change.
 test: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
+	$(CARGO) check --quiet --manifest-path fuzz/Cargo.toml --lib
 
 # Benchmarks (release-profile builds); see benches/.
 bench: deps
