@@ -46,6 +46,9 @@ test: deps
 	$(CARGO) test --release --workspace
 	$(CARGO) check --quiet --manifest-path fuzz/Cargo.toml --lib
 
-# Benchmarks (release-profile builds); see benches/.
+# Benchmarks (release-profile builds); see benches/. `compare` runs FieldDB, raw RocksDB, SQLite
+# and native_db side by side (about 4 minutes on 2 cores) and rewrites its section of
+# docs/benchmarks.md and docs/benchmarks.png; `index_build` times a build under a writer.
 bench: deps
+	$(CARGO) bench --bench compare
 	$(CARGO) bench --bench index_build

@@ -1,0 +1,99 @@
+//! FieldDB through its public API only, with default `Options` (`sync_writes` false, 64 MiB
+//! block cache). Indexes of the loads are created on the empty database and waited for.
+
+use std::path::Path;
+
+use fielddb::{Batch, FieldDb, IndexSpec, Query, QueryOptions, Record, Value};
+
+use crate::workload::{row_hash, Answer, Engine, Field, Rec, Result, Val, Writer};
+
+pub struct FieldDbEngine {
+    db: FieldDb,
+}
+
+fn record(rec: &Rec) -> Record {
+    Record::new()
+        .set("name", rec.name.as_str())
+        .set("city", rec.city.as_str())
+        .set("score", rec.score)
+        .set("age", rec.age)
+        .set("balance", rec.balance)
+}
+
+fn value(v: &Val) -> Value {
+    match v {
+        Val::Str(s) => Value::from(s.as_str()),
+        Val::Int(i) => Value::from(*i),
+    }
+}
+
+fn score(record: &Record) -> i64 {
+    record.get("score").and_then(Value::as_i64).unwrap_or(-1)
+}
+
+impl Engine for FieldDbEngine {
+    fn open(dir: &Path, indexed: &[Field]) -> Result<Self> {
+        let db = FieldDb::open_with(dir, fielddb::Options::default().sync_writes(false))?;
+        for field in indexed {
+            db.create_index(IndexSpec::on(field.name()))?.wait()?;
+        }
+        Ok(FieldDbEngine { db })
+    }
+
+    fn put(&self, rec: &Rec) -> Result<()> {
+        Ok(self.db.put(&rec.key, record(rec))?)
+    }
+
+    fn put_batch(&self, recs: &[Rec]) -> Result<()> {
+        let mut batch = Batch::new();
+        for rec in recs {
+            batch.put(&rec.key, record(rec));
+        }
+        Ok(self.db.write_batch(batch)?)
+    }
+
+    fn get(&self, key: &str) -> Result<Option<u64>> {
+        Ok(self
+            .db
+            .get(key)?
+            .map(|r| row_hash(key.as_bytes(), score(&r))))
+    }
+
+    fn query_eq(&self, field: Field, v: &Val) -> Result<Answer> {
+        let page =
+            self.db
+                .query_by_index(field.name(), &Query::eq(value(v)), &QueryOptions::new())?;
+        let mut answer = Answer::default();
+        for (key, record) in &page.rows {
+            answer.add(key, score(record));
+        }
+        Ok(answer)
+    }
+
+    fn count_eq(&self, field: Field, v: &Val) -> Result<u64> {
+        Ok(self.db.count_by_index(field.name(), &Query::eq(value(v)))?)
+    }
+
+    fn query_range(&self, field: Field, lo: i64, hi: i64) -> Result<Answer> {
+        let page =
+            self.db
+                .query_by_index(field.name(), &Query::between(lo, hi), &QueryOptions::new())?;
+        let mut answer = Answer::default();
+        for (key, record) in &page.rows {
+            answer.add(key, score(record));
+        }
+        Ok(answer)
+    }
+
+    fn build_index(&self, field: Field) -> Result<bool> {
+        self.db.create_index(IndexSpec::on(field.name()))?.wait()?;
+        Ok(true)
+    }
+
+    fn writer(&self) -> Result<Option<Writer>> {
+        let db = self.db.clone();
+        Ok(Some(Box::new(move |rec: &Rec| {
+            Ok(db.put(&rec.key, record(rec))?)
+        })))
+    }
+}
