@@ -130,6 +130,57 @@ impl<'a> Reader<'a> {
 
 /// Decodes a record, checking everything; malformed input is `Error::Corruption`.
 pub(crate) fn decode(input: &[u8]) -> Result<Record> {
+    // Bounded by what the input can hold; a typical record fits without growing.
+    let mut fields = Vec::with_capacity((input.len() / MIN_FIELD_LEN).min(16));
+    walk(input, |name, value| {
+        fields.push((name.to_owned(), value.to_value()));
+    })?;
+    Ok(Record::from_fields_unchecked(fields))
+}
+
+/// The value of field `name` in an encoded record, or `None` when the record has no such field.
+/// The whole record is checked exactly as [`decode`] checks it, but only that one value is
+/// copied out: the index builder and `verify` read one field of every record.
+pub(crate) fn decode_field(input: &[u8], name: &str) -> Result<Option<Value>> {
+    let mut found = None;
+    walk(input, |field, value| {
+        if field == name {
+            found = Some(value.to_value());
+        }
+    })?;
+    Ok(found)
+}
+
+/// A field's value as it lies in the input, already checked.
+enum RawValue<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl RawValue<'_> {
+    fn to_value(&self) -> Value {
+        match *self {
+            RawValue::Null => Value::Null,
+            RawValue::Bool(b) => Value::Bool(b),
+            RawValue::Int(i) => Value::Int(i),
+            RawValue::Float(f) => Value::Float(f),
+            RawValue::Str(s) => Value::Str(s.to_owned()),
+            RawValue::Bytes(b) => Value::Bytes(b.to_vec()),
+        }
+    }
+}
+
+/// Below this many fields, duplicate names are found by comparing with every earlier name,
+/// which is cheaper than hashing; above it, with a hash set.
+const LINEAR_NAME_CHECK: usize = 16;
+
+/// Walks an encoded record, checking every length, tag, name and value, and calls `visit` with
+/// each field in order.
+fn walk<'a>(input: &'a [u8], mut visit: impl FnMut(&'a str, RawValue<'a>)) -> Result<()> {
     let mut r = Reader { input, pos: 0 };
     let version = r.u8("format version")?;
     if version != FORMAT_VERSION {
@@ -142,8 +193,13 @@ pub(crate) fn decode(input: &[u8]) -> Result<Record> {
             r.remaining()
         );
     }
-    let mut fields = Vec::with_capacity(count);
-    let mut seen: HashSet<&str> = HashSet::with_capacity(count);
+    let mut names: Vec<&str> = Vec::new();
+    let mut name_set: HashSet<&str> = HashSet::new();
+    if count <= LINEAR_NAME_CHECK {
+        names.reserve_exact(count);
+    } else {
+        name_set.reserve(count);
+    }
     for index in 0..count {
         let name_len = r.u32("field name length")?;
         let name = std::str::from_utf8(r.take(name_len, "field name")?)
@@ -151,7 +207,14 @@ pub(crate) fn decode(input: &[u8]) -> Result<Record> {
         if name.is_empty() {
             return corrupt!("field {index}: empty name");
         }
-        if !seen.insert(name) {
+        let repeated = if count <= LINEAR_NAME_CHECK {
+            let seen = names.contains(&name);
+            names.push(name);
+            seen
+        } else {
+            !name_set.insert(name)
+        };
+        if repeated {
             return corrupt!("field {index}: name `{name}` appears twice");
         }
         let tag = r.u8("type tag")?;
@@ -167,19 +230,19 @@ pub(crate) fn decode(input: &[u8]) -> Result<Record> {
         let value = match tag {
             TAG_NULL => {
                 expect_len(0)?;
-                Value::Null
+                RawValue::Null
             }
             TAG_BOOL => {
                 expect_len(1)?;
                 match payload[0] {
-                    0 => Value::Bool(false),
-                    1 => Value::Bool(true),
+                    0 => RawValue::Bool(false),
+                    1 => RawValue::Bool(true),
                     b => return corrupt!("field `{name}`: bool byte {b}"),
                 }
             }
             TAG_INT => {
                 expect_len(8)?;
-                Value::Int(LittleEndian::read_i64(payload))
+                RawValue::Int(LittleEndian::read_i64(payload))
             }
             TAG_FLOAT => {
                 expect_len(8)?;
@@ -188,24 +251,20 @@ pub(crate) fn decode(input: &[u8]) -> Result<Record> {
                     // Writes refuse NaN, so a stored one was not written by FieldDB.
                     return corrupt!("field `{name}`: NaN float");
                 }
-                Value::Float(f)
+                RawValue::Float(f)
             }
-            TAG_STR => Value::Str(
-                std::str::from_utf8(payload)
-                    .map_err(|_| {
-                        crate::Error::Corruption(format!("field `{name}`: string is not UTF-8"))
-                    })?
-                    .to_owned(),
-            ),
-            TAG_BYTES => Value::Bytes(payload.to_vec()),
+            TAG_STR => RawValue::Str(std::str::from_utf8(payload).map_err(|_| {
+                crate::Error::Corruption(format!("field `{name}`: string is not UTF-8"))
+            })?),
+            TAG_BYTES => RawValue::Bytes(payload),
             t => return corrupt!("field `{name}`: unknown type tag {t}"),
         };
-        fields.push((name.to_owned(), value));
+        visit(name, value);
     }
     if r.remaining() != 0 {
         return corrupt!("{} trailing bytes after the last field", r.remaining());
     }
-    Ok(Record::from_fields_unchecked(fields))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -289,6 +348,22 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_name_among_many_fields_is_corruption() {
+        // Past LINEAR_NAME_CHECK fields, names are checked with a hash set.
+        let mut record = Record::new();
+        for i in 0..40 {
+            record = record.set(format!("f{i:02}"), i);
+        }
+        let mut bytes = encode(&record).unwrap();
+        // Rename field 39 (`f39`) to `f07`: same length, so the layout stays valid.
+        let at = bytes.windows(3).rposition(|w| w == b"f39").unwrap();
+        bytes[at..at + 3].copy_from_slice(b"f07");
+        let err = decode(&bytes).unwrap_err().to_string();
+        assert!(err.contains("`f07` appears twice"), "{err}");
+        assert!(decode_field(&bytes, "f01").is_err());
+    }
+
+    #[test]
     fn duplicate_and_empty_names_on_disk_are_corruption() {
         let mut r = Record::new();
         r.push("x", 1);
@@ -335,6 +410,25 @@ mod tests {
         fn random_records_round_trip(values in proptest::collection::vec(arb_value(), 0..16)) {
             let record: Record = values.into_iter().enumerate().map(|(i, v)| (format!("f{i}"), v)).collect();
             prop_assert_eq!(round_trip(&record), record);
+        }
+
+        #[test]
+        fn decode_field_finds_what_decode_finds(
+            values in proptest::collection::vec(arb_value(), 0..40),
+            wanted in 0usize..45,
+        ) {
+            let record: Record = values.into_iter().enumerate().map(|(i, v)| (format!("f{i}"), v)).collect();
+            let bytes = encode(&record).unwrap();
+            let name = format!("f{wanted}");
+            let found = decode_field(&bytes, &name).unwrap();
+            prop_assert_eq!(found.as_ref(), record.get(&name));
+        }
+
+        #[test]
+        fn decode_field_refuses_exactly_what_decode_refuses(
+            bytes in proptest::collection::vec(any::<u8>(), 0..256),
+        ) {
+            prop_assert_eq!(decode_field(&bytes, "a").is_ok(), decode(&bytes).is_ok());
         }
     }
 }

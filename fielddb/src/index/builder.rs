@@ -97,8 +97,10 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
         let (Some(key), Some(bytes)) = (records.key(), records.value()) else {
             break;
         };
-        let record = record_codec::decode(bytes).map_err(|e| other(field, corrupt_at(key, e)))?;
-        if let Some(value) = record.get(field) {
+        // Only the indexed field is copied out; the whole record is still checked.
+        let value = record_codec::decode_field(bytes, field)
+            .map_err(|e| other(field, corrupt_at(key, e)))?;
+        if let Some(value) = &value {
             if def.unique {
                 check_unique(engine, &def, value, key, &mut claimed)?;
             }
