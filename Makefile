@@ -47,7 +47,7 @@ test: deps
 	$(CARGO) check --quiet --manifest-path fuzz/Cargo.toml --lib
 
 # Benchmarks (release-profile builds); see benches/. `compare` runs FieldDB, raw RocksDB, SQLite
-# and native_db side by side (about 4 minutes on 2 cores) and rewrites its section of
+# and native_db side by side (about 2.5 minutes on 2 cores) and rewrites its section of
 # docs/benchmarks.md and docs/benchmarks.png; `index_build` times a build under a writer.
 bench: deps
 	$(CARGO) bench --bench compare

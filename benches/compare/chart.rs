@@ -152,7 +152,7 @@ pub fn draw(path: &Path, results: &BTreeMap<String, EngineResult>) -> Result<()>
     )))?;
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::LowerRight)
         .label_font((FONT, 16))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)

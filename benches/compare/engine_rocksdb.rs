@@ -17,7 +17,9 @@
 //! batches that repeat a key, corruption handling.
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::{RwLock, RwLockWriteGuard};
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, ReadOptions, WriteBatch,
@@ -164,7 +166,7 @@ impl Shared {
     }
 
     fn put(&self, rec: &Rec) -> Result<()> {
-        let indexes = self.indexes.read().map_err(|_| "lock poisoned")?;
+        let indexes = self.indexes.read();
         let mut batch = WriteBatch::default();
         self.stage(&indexes, rec, &mut batch)?;
         self.db.write_opt(batch, &self.write_options)?;
@@ -244,7 +246,7 @@ impl Engine for RocksDbEngine {
 
     fn put_batch(&self, recs: &[Rec]) -> Result<()> {
         let s = &self.shared;
-        let indexes = s.indexes.read().map_err(|_| "lock poisoned")?;
+        let indexes = s.indexes.read();
         let mut batch = WriteBatch::default();
         for rec in recs {
             s.stage(&indexes, rec, &mut batch)?;
@@ -297,11 +299,11 @@ impl Engine for RocksDbEngine {
 
     fn build_index(&self, field: Field) -> Result<bool> {
         let s = &self.shared;
-        s.indexes.write().map_err(|_| "lock poisoned")?.push(field);
+        s.indexes.write().push(field);
         let (kv, index) = (s.cf(CF_KV)?, s.cf(CF_INDEX)?);
         let mut cursor: Option<Vec<u8>> = None;
         loop {
-            let guard = s.indexes.write().map_err(|_| "lock poisoned")?;
+            let guard = s.indexes.write();
             let mut it = s.db.raw_iterator_cf(kv);
             match &cursor {
                 Some(after) => {
@@ -327,11 +329,11 @@ impl Engine for RocksDbEngine {
             let finished = !it.valid();
             drop(it);
             s.db.write_opt(batch, &s.write_options)?;
-            drop(guard);
+            // Hand the lock to the writers queued during this step, as FieldDB's builder does.
+            RwLockWriteGuard::unlock_fair(guard);
             if finished {
                 return Ok(true);
             }
-            std::thread::yield_now();
         }
     }
 
