@@ -232,7 +232,7 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
         for rec in &records {
             db.put(rec)?;
             written += 1;
-            if budget.is_some_and(|b| written % 16 == 0 && start.elapsed() >= b) {
+            if budget.is_some_and(|b| written.is_multiple_of(16) && start.elapsed() >= b) {
                 break;
             }
         }
