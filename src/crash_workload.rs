@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fielddb::{Batch, FieldDb, Record};
+use fielddb::{Batch, FieldDb, IndexSpec, Record};
 
 pub use crate::rng::Rng;
 
@@ -139,6 +139,8 @@ pub fn execute(db: &FieldDb, op: &Op) -> fielddb::Result<()> {
             }
             db.write_batch(batch)
         }
+        // The index on `b` keeps per-value counts, so crashes are checked against them too.
+        Op::CreateIndex(f) if f == "b" => db.create_index(IndexSpec::on("b").counted()).map(drop),
         Op::CreateIndex(f) => db.create_index_on_field(f.as_str()).map(drop),
         Op::DropIndex(f) => db.drop_index(f),
     }

@@ -1,12 +1,13 @@
 //! An index builds in the background while four writers update and delete records; afterwards
-//! the index agrees exactly with the records. Seeded; `ONLINE_BUILD_RUNS` and
+//! the index agrees exactly with the records. Odd seeds build a counted index, whose per-value
+//! counts must then equal the records too. Seeded; `ONLINE_BUILD_RUNS` and
 //! `ONLINE_BUILD_RECORDS` scale it (defaults: 20 runs over 200,000 records).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use fielddb::{
-    Batch, FieldDb, IndexState, Options, Query, QueryOptions, Record, ScanOptions, Value,
+    Batch, FieldDb, IndexSpec, IndexState, Options, Query, QueryOptions, Record, ScanOptions, Value,
 };
 use fielddb_suite::rng::Rng;
 
@@ -84,7 +85,13 @@ fn one_run(seed: u64, records: u64) {
         .collect();
 
     let started = std::time::Instant::now();
-    let build = db.create_index_on_field("f").unwrap();
+    let counted = seed % 2 == 1;
+    let spec = if counted {
+        IndexSpec::on("f").counted()
+    } else {
+        IndexSpec::on("f")
+    };
+    let build = db.create_index(spec).unwrap();
     let mut saw_building = false;
     while !matches!(build.info().map(|i| i.state), Some(IndexState::Ready)) {
         saw_building = true;
@@ -106,8 +113,8 @@ fn one_run(seed: u64, records: u64) {
         report.indexes[0].entries
     );
     assert_eq!(
-        (report.missing(), report.stale()),
-        (0, 0),
+        (report.missing(), report.stale(), report.wrong_counts()),
+        (0, 0, 0),
         "seed {seed}: {report:?}"
     );
     assert!(report.corrupt_records.is_empty());
@@ -134,6 +141,31 @@ fn one_run(seed: u64, records: u64) {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(from_index, from_scan, "seed {seed}: {query:?}");
+        let counted_here = db.count_by_index("f", &query).unwrap();
+        assert_eq!(
+            counted_here,
+            from_scan.len() as u64,
+            "seed {seed}: {query:?}"
+        );
+    }
+    // Every value the records hold, counted (one read each on a counted index).
+    let mut tally: std::collections::BTreeMap<String, (Value, u64)> = Default::default();
+    for (_, record) in db.scan(&ScanOptions::new()).unwrap().rows {
+        if let Some(v) = record.get("f") {
+            tally.entry(format!("{v:?}")).or_insert((v.clone(), 0)).1 += 1;
+        }
+    }
+    assert!(
+        tally.len() > 100,
+        "seed {seed}: only {} values",
+        tally.len()
+    );
+    for (v, expected) in tally.into_values() {
+        let n = db.count_by_index("f", &Query::eq(v.clone())).unwrap();
+        assert_eq!(n, expected, "seed {seed} counted {counted}: count of {v:?}");
+    }
+    for absent in [Value::Int(5_000), Value::Str("none".into())] {
+        assert_eq!(db.count_by_index("f", &Query::eq(absent)).unwrap(), 0);
     }
 }
 

@@ -8,6 +8,9 @@
 //! on a snapshot and fetches the records with `batched_multi_get_cf_opt` on the same snapshot.
 //! An index build walks `kv` in chunks of 1,000 records, each under a write lock that writers
 //! take shared (they maintain a building index themselves), like `fielddb/src/index/builder.rs`.
+//! The `city` index keeps per-value counts as FieldDB's counted index does: `FF FF FF FF` ‖ id ‖
+//! value -> i64 LE, changed by merge operands (+1 / -1) in the write's batch and summed by an
+//! associative merge operator, so an equality count on `city` is one read.
 //!
 //! The database, column-family and block-cache options copy `fielddb/src/storage.rs` (keep them
 //! in step when that file changes): `increase_parallelism(2)`, one 64 MiB LRU block cache with
@@ -120,6 +123,24 @@ fn entry(field: Field, rec: &Rec) -> Vec<u8> {
     out
 }
 
+/// The key of the count of the entries under `value_prefix` (index id ‖ value).
+fn count_key(value_prefix: &[u8]) -> Vec<u8> {
+    [&[0xFF; 4][..], value_prefix].concat()
+}
+
+fn merge_add(
+    _key: &[u8],
+    existing: Option<&[u8]>,
+    operands: &rocksdb::MergeOperands,
+) -> Option<Vec<u8>> {
+    let read = |b: &[u8]| <[u8; 8]>::try_from(b).ok().map(i64::from_le_bytes);
+    let mut sum = existing.map_or(Some(0), read)?;
+    for operand in operands.iter() {
+        sum += read(operand)?;
+    }
+    Some(sum.to_le_bytes().to_vec())
+}
+
 fn successor(prefix: &[u8]) -> Vec<u8> {
     let mut out = prefix.to_vec();
     while let Some(last) = out.pop() {
@@ -153,12 +174,21 @@ impl Shared {
         let index = self.cf(CF_INDEX)?;
         for &field in indexes {
             let new_entry = entry(field, rec);
+            let value_len = |e: &[u8]| e.len() - rec.key.len();
             if let Some(old) = &old {
                 let old_entry = entry(field, old);
                 if old_entry == new_entry {
                     continue;
                 }
+                if field.counted() {
+                    let key = count_key(&old_entry[..value_len(&old_entry)]);
+                    batch.merge_cf(index, key, (-1i64).to_le_bytes());
+                }
                 batch.delete_cf(index, old_entry);
+            }
+            if field.counted() {
+                let key = count_key(&new_entry[..value_len(&new_entry)]);
+                batch.merge_cf(index, key, 1i64.to_le_bytes());
             }
             batch.put_cf(index, new_entry, []);
         }
@@ -212,7 +242,7 @@ impl Engine for RocksDbEngine {
         db_options.create_missing_column_families(true);
         db_options.increase_parallelism(2);
         let cache = Cache::new_lru_cache(64 * 1024 * 1024);
-        let descriptor = |name: &str, bloom: bool| {
+        let descriptor = |name: &str, bloom: bool, counts: bool| {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
             table.set_cache_index_and_filter_blocks(true);
@@ -224,12 +254,19 @@ impl Engine for RocksDbEngine {
             cf.set_block_based_table_factory(&table);
             cf.set_compression_type(DBCompressionType::Lz4);
             cf.set_bottommost_compression_type(DBCompressionType::Zstd);
+            if counts {
+                cf.set_merge_operator_associative("count_add", merge_add);
+                cf.set_max_successive_merges(8);
+            }
             ColumnFamilyDescriptor::new(name, cf)
         };
         let db = DB::open_cf_descriptors(
             &db_options,
             dir,
-            vec![descriptor(CF_KV, true), descriptor(CF_INDEX, false)],
+            vec![
+                descriptor(CF_KV, true, false),
+                descriptor(CF_INDEX, false, true),
+            ],
         )?;
         Ok(RocksDbEngine {
             shared: Arc::new(Shared {
@@ -274,6 +311,11 @@ impl Engine for RocksDbEngine {
     fn count_eq(&self, field: Field, value: &Val) -> Result<u64> {
         let s = &self.shared;
         let prefix = value_prefix(field, value);
+        if field.counted() {
+            let stored = s.db.get_pinned_cf(s.cf(CF_INDEX)?, count_key(&prefix))?;
+            let bytes: [u8; 8] = stored.as_deref().unwrap_or(&[0; 8]).try_into()?;
+            return Ok(i64::from_le_bytes(bytes).try_into()?);
+        }
         let mut read = ReadOptions::default();
         read.set_iterate_upper_bound(successor(&prefix));
         let mut it = s.db.raw_iterator_cf_opt(s.cf(CF_INDEX)?, read);

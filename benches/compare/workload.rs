@@ -60,6 +60,12 @@ pub enum Field {
 }
 
 impl Field {
+    /// Whether FieldDB's index on this field keeps per-value counts (`IndexSpec::counted`), as
+    /// the RocksDB floor then does by hand: `city`, the field the equality counts ask about.
+    pub fn counted(self) -> bool {
+        self == Field::City
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Field::Name => "name",

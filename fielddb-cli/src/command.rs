@@ -48,6 +48,7 @@ pub enum Command {
     CreateIndex {
         field: String,
         unique: bool,
+        counted: bool,
     },
     DropIndex {
         field: String,
@@ -374,11 +375,22 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         "create" => {
             p.keyword("index")?;
             let field = p.name("a field after `create index`")?;
-            let unique = p.at_keyword("unique");
-            if unique {
+            let (mut unique, mut counted) = (false, false);
+            loop {
+                if p.at_keyword("unique") && !unique {
+                    unique = true;
+                } else if p.at_keyword("counted") && !counted {
+                    counted = true;
+                } else {
+                    break;
+                }
                 p.pos += 1;
             }
-            Command::CreateIndex { field, unique }
+            Command::CreateIndex {
+                field,
+                unique,
+                counted,
+            }
         }
         "drop" => {
             p.keyword("index")?;

@@ -12,7 +12,7 @@ pub const SUMMARY: &[(&str, &str)] = &[
         "records in key order (to is exclusive)",
     ),
     (
-        "create index FIELD [unique]",
+        "create index FIELD [unique] [counted]",
         "start building an index in the background",
     ),
     ("drop index FIELD", "drop an index"),
@@ -46,8 +46,10 @@ pub fn detail(command: &str) -> Option<&'static str> {
             Records in key order; `from` is inclusive, `to` exclusive. `where` filters on a field\n\
             without an index (a full scan). OP is one of = < <= > >= between prefix.\n\
             When a limit cuts the result, `next` gives the key to pass to `after`.",
-        "create" => "create index FIELD [unique]\nStarts building an index in the background and returns at once;\n\
-            writes go on meanwhile. Use `wait` or `indexes` to follow it.",
+        "create" => "create index FIELD [unique] [counted]\nStarts building an index in the background and returns at once;\n\
+            writes go on meanwhile. Use `wait` or `indexes` to follow it. `unique`: no two records\n\
+            may hold the same value. `counted`: keep a count per value, so `count FIELD = V` is one\n\
+            read (each write that changes the field then costs a little more).",
         "drop" => "drop index FIELD\nDrops the index; its entries are deleted in the background.",
         "indexes" => "indexes\nLists the indexes with their state (building, ready, dropping) and progress.",
         "wait" => "wait\nBlocks until every background build and drop has finished.",
@@ -64,7 +66,8 @@ pub fn detail(command: &str) -> Option<&'static str> {
             so they sort in file order). The whole file is checked before anything is written.",
         "export" => "export FILE\nWrites every record as a JSON line {\"key\": ..., \"record\": {...}};\n\
             `import` reads that form back.",
-        "verify" => "verify\nRecomputes every ready index from the records; reports missing and stale entries.",
+        "verify" => "verify\nRecomputes every ready index from the records; reports missing and stale entries and\n\
+            wrong counts (of counted indexes).",
         "stats" => "stats\nRecords, indexes with state and progress, and sizes on disk.",
         "help" => "help [COMMAND]\nLists the commands, or explains one.",
         "quit" | "exit" => "quit\nLeaves the shell.",

@@ -183,17 +183,29 @@ impl Session {
                 let n = self.db.count_by_index(&field, &query).map_err(err)?;
                 out(json!({"count": n}), n.to_string())
             }
-            Command::CreateIndex { field, unique } => {
-                let spec = if unique {
-                    fielddb::IndexSpec::on(&field).unique()
-                } else {
-                    fielddb::IndexSpec::on(&field)
-                };
+            Command::CreateIndex {
+                field,
+                unique,
+                counted,
+            } => {
+                let mut spec = fielddb::IndexSpec::on(&field);
+                if unique {
+                    spec = spec.unique();
+                }
+                if counted {
+                    spec = spec.counted();
+                }
                 self.db.create_index(spec).map_err(err)?;
                 self.fields.insert(field.clone());
+                let kind = match (unique, counted) {
+                    (true, true) => "unique counted ",
+                    (true, false) => "unique ",
+                    (false, true) => "counted ",
+                    (false, false) => "",
+                };
                 out(
-                    json!({"field": field, "unique": unique, "state": "building"}),
-                    format!("building {}index on {field} in the background; `wait` or `indexes` to follow it", if unique { "unique " } else { "" }),
+                    json!({"field": field, "unique": unique, "counted": counted, "state": "building"}),
+                    format!("building {kind}index on {field} in the background; `wait` or `indexes` to follow it"),
                 )
             }
             Command::DropIndex { field } => {
@@ -213,7 +225,7 @@ impl Session {
                 let per_index: Vec<Json> = report
                     .indexes
                     .iter()
-                    .map(|i| json!({"field": i.field, "entries": i.entries, "missing": i.missing, "stale": i.stale}))
+                    .map(|i| json!({"field": i.field, "entries": i.entries, "missing": i.missing, "stale": i.stale, "wrong_counts": i.wrong_counts}))
                     .collect();
                 let corrupt: Vec<Json> = report
                     .corrupt_records
@@ -221,10 +233,11 @@ impl Session {
                     .map(|k| key_to_json(k))
                     .collect();
                 let mut text = format!(
-                    "{} records, {} missing, {} stale, {} corrupt records",
+                    "{} records, {} missing, {} stale, {} wrong counts, {} corrupt records",
                     report.records,
                     report.missing(),
                     report.stale(),
+                    report.wrong_counts(),
                     report.corrupt_records.len()
                 );
                 if !report.indexes.is_empty() {
@@ -237,6 +250,7 @@ impl Session {
                                 i.entries.to_string(),
                                 i.missing.to_string(),
                                 i.stale.to_string(),
+                                i.wrong_counts.to_string(),
                             ]
                         })
                         .collect();
@@ -247,14 +261,15 @@ impl Session {
                                 "index".into(),
                                 "entries".into(),
                                 "missing".into(),
-                                "stale".into()
+                                "stale".into(),
+                                "wrong counts".into()
                             ],
                             &rows
                         )
                     );
                 }
                 out(
-                    json!({"records": report.records, "missing": report.missing(), "stale": report.stale(), "corrupt": corrupt, "indexes": per_index}),
+                    json!({"records": report.records, "missing": report.missing(), "stale": report.stale(), "wrong_counts": report.wrong_counts(), "corrupt": corrupt, "indexes": per_index}),
                     text,
                 )
             }
@@ -447,7 +462,7 @@ fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>) -> Outcome {
 fn indexes_json(indexes: &[IndexInfo]) -> Vec<Json> {
     indexes
         .iter()
-        .map(|i| json!({"field": i.field, "unique": i.unique, "state": state_name(i), "progress": i.progress()}))
+        .map(|i| json!({"field": i.field, "unique": i.unique, "counted": i.counted, "state": state_name(i), "progress": i.progress()}))
         .collect()
 }
 
@@ -458,6 +473,7 @@ fn indexes_table(indexes: &[IndexInfo]) -> String {
             vec![
                 i.field.clone(),
                 if i.unique { "yes" } else { "no" }.to_string(),
+                if i.counted { "yes" } else { "no" }.to_string(),
                 state_name(i).to_string(),
                 format!("{:.0}%", i.progress() * 100.0),
             ]
@@ -467,6 +483,7 @@ fn indexes_table(indexes: &[IndexInfo]) -> String {
         &[
             "index".into(),
             "unique".into(),
+            "counted".into(),
             "state".into(),
             "progress".into(),
         ],
@@ -476,6 +493,6 @@ fn indexes_table(indexes: &[IndexInfo]) -> String {
 
 /// Used by `help` and completion: the keywords that may follow a command.
 pub const KEYWORDS: &[&str] = &[
-    "index", "unique", "from", "to", "where", "limit", "after", "desc", "between", "and", "prefix",
-    "--key", "--null",
+    "index", "unique", "counted", "from", "to", "where", "limit", "after", "desc", "between",
+    "and", "prefix", "--key", "--null",
 ];

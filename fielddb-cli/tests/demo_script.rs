@@ -22,7 +22,7 @@ fn the_demo_script_runs_clean_on_the_shipped_dataset() {
     assert!(stderr.is_empty(), "{stderr}");
     assert!(stdout.contains("imported 20000 rows"), "{stdout}");
     assert!(
-        stdout.contains("20000 records, 0 missing, 0 stale, 0 corrupt records"),
+        stdout.contains("20000 records, 0 missing, 0 stale, 0 wrong counts, 0 corrupt records"),
         "{stdout}"
     );
     // The first row of the file, as `get o000001` shows it.

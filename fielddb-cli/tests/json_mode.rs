@@ -47,7 +47,7 @@ nonsense
     assert_eq!(lines[5]["state"], "building");
     assert_eq!(
         lines[7]["indexes"],
-        json!([{"field": "n", "unique": false, "state": "ready", "progress": 1.0}])
+        json!([{"field": "n", "unique": false, "counted": false, "state": "ready", "progress": 1.0}])
     );
     assert_eq!(lines[8]["rows"], json!([{"key": "b", "record": {"n": 2}}]));
     assert!(lines[8]["next"].is_string());

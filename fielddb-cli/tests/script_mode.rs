@@ -15,7 +15,7 @@ put alan {"name": "Alan Turing", "born": 1912, "city": "London"}
 put grace name=Grace born=1906.5 city="New York" alive=false
 get ada
 create index born
-create index city
+create index city counted
 create index name unique
 wait
 indexes
@@ -43,11 +43,13 @@ get ada
     for expected in [
         "name   string  Ada Lovelace",
         "tag    bytes   0x00ff",
-        "born   no      ready  100%",
-        "name   yes     ready  100%",
+        "building counted index on city",
+        "born   no      no       ready  100%",
+        "city   no      yes      ready  100%",
+        "name   yes     no       ready  100%",
         "(1 row) more: add `after ",
         "no record at key \"alan\"",
-        "2 records, 0 missing, 0 stale, 0 corrupt records",
+        "2 records, 0 missing, 0 stale, 0 wrong counts, 0 corrupt records",
         "records       2",
         "Commands (keywords are case-insensitive):",
         "--null token, is an absent field",

@@ -164,3 +164,43 @@ fn a_query_on_an_unknown_index_is_404() {
     let (status, body) = get(&c, &s, "/v1/count?field=nope&value=1");
     assert_eq!((status, code(&body)), (404, "no_such_index"));
 }
+
+#[test]
+fn a_counted_index_says_so_and_counts_an_equality_through_every_change() {
+    let s = Server::start();
+    let c = client();
+    people(&c, &s);
+    let (status, body) = post(
+        &c,
+        &s,
+        "/v1/indexes",
+        &json!({"field": "born", "counted": true}),
+    );
+    assert_eq!(
+        (status, body["counted"].clone()),
+        (202, json!(true)),
+        "{body}"
+    );
+    wait_ready(&c, &s, "born");
+    let count = |c: &reqwest::blocking::Client| get(c, &s, "/v1/count?field=born&value=1912").1;
+    assert_eq!(count(&c), json!({"count": 1}));
+    let ops = json!({"ops": [
+        {"put": "x", "record": {"born": 1912}},
+        {"put": "y", "record": {"born": 1912.0}},
+        {"delete": "alan"},
+    ]});
+    assert_eq!(post(&c, &s, "/v1/batch", &ops).0, 200);
+    assert_eq!(count(&c), json!({"count": 2}));
+    let (_, report) = get(&c, &s, "/v1/verify");
+    assert_eq!(
+        (report["clean"].clone(), report["wrong_counts"].clone()),
+        (json!(true), json!(0))
+    );
+    let (status, body) = post(
+        &c,
+        &s,
+        "/v1/indexes",
+        &json!({"field": "name", "counted": "yes"}),
+    );
+    assert_eq!((status, code(&body)), (400, "bad_request"), "{body}");
+}

@@ -5,7 +5,8 @@
 //! | `index/` ‖ id (u32 BE)   | an encoded [`IndexDef`] (layout below)            |
 //! | `next_index_id`          | u32 BE: the id the next index will get           |
 //!
-//! A definition: u8 version (1), u8 unique, u32 LE field length, field bytes, u8 state
+//! A definition: u8 version (1), u8 flags (bit 0 unique, bit 1 counted; a definition written
+//! before counts existed has 0 or 1 there), u32 LE field length, field bytes, u8 state
 //! (0 building, 1 ready, 2 dropping); a building index adds u64 LE records done, u64 LE
 //! estimated total, u8 has-cursor and, if set, u32 LE cursor length and the cursor (the last key
 //! the build has indexed).
@@ -47,6 +48,8 @@ pub(crate) struct IndexDef {
     pub(crate) id: IndexId,
     pub(crate) field: String,
     pub(crate) unique: bool,
+    /// Keeps an exact count per value (`index::counts`).
+    pub(crate) counted: bool,
     pub(crate) state: StoredState,
 }
 
@@ -63,7 +66,8 @@ impl IndexDef {
     }
 
     fn encode(&self) -> Vec<u8> {
-        let mut out = vec![DEF_VERSION, u8::from(self.unique)];
+        let flags = u8::from(self.unique) | (u8::from(self.counted) << 1);
+        let mut out = vec![DEF_VERSION, flags];
         let _ = out.write_u32::<LittleEndian>(self.field.len() as u32);
         out.extend_from_slice(self.field.as_bytes());
         match &self.state {
@@ -104,11 +108,11 @@ impl IndexDef {
         if take(1)?[0] != DEF_VERSION {
             return Err(bad());
         }
-        let unique = match take(1)?[0] {
-            0 => false,
-            1 => true,
-            _ => return Err(bad()),
-        };
+        let flags = take(1)?[0];
+        if flags & !0b11 != 0 {
+            return Err(bad());
+        }
+        let (unique, counted) = (flags & 1 != 0, flags & 2 != 0);
         let field_len = LittleEndian::read_u32(take(4)?) as usize;
         let field = std::str::from_utf8(take(field_len)?)
             .map_err(|_| bad())?
@@ -142,6 +146,7 @@ impl IndexDef {
             id,
             field,
             unique,
+            counted,
             state,
         })
     }
@@ -280,13 +285,16 @@ mod tests {
             StoredState::Ready,
             StoredState::Dropping,
         ] {
-            let def = IndexDef {
-                id: 7,
-                field: "age".into(),
-                unique: true,
-                state,
-            };
-            assert_eq!(IndexDef::decode(7, &def.encode()).unwrap(), def);
+            for (unique, counted) in [(true, false), (false, true), (true, true), (false, false)] {
+                let def = IndexDef {
+                    id: 7,
+                    field: "age".into(),
+                    unique,
+                    counted,
+                    state: state.clone(),
+                };
+                assert_eq!(IndexDef::decode(7, &def.encode()).unwrap(), def);
+            }
         }
     }
 
@@ -296,6 +304,7 @@ mod tests {
             id: 1,
             field: "f".into(),
             unique: false,
+            counted: false,
             state: StoredState::Ready,
         };
         let bytes = def.encode();

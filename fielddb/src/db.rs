@@ -171,6 +171,7 @@ impl FieldDb {
                 id,
                 field: field.clone(),
                 unique: spec.unique,
+                counted: spec.counted,
                 state: StoredState::Building {
                     cursor: None,
                     done: 0,

@@ -5,6 +5,7 @@
 //! |---------------|------------------------------------------------------------------------|
 //! | `kv`          | the records: user key -> encoded record (`record_codec`)               |
 //! | `index`       | every index entry: index id (u32 BE) ‖ keycode(value) ‖ user key -> "" |
+//! |               | and the per-value counts of counted indexes (`index::counts`)          |
 //! | `meta`        | the format version and the catalog of indexes (`catalog`)              |
 //!
 //! RocksDB writes each `WriteBatch` as one record of its write-ahead log, shared by all column
@@ -22,6 +23,7 @@ use rocksdb::{
 };
 
 use crate::error::{corrupt, invalid, Error, Result};
+use crate::index::counts;
 use crate::options::Options;
 
 pub(crate) const CF_KV: &str = "kv";
@@ -88,7 +90,7 @@ impl Storage {
         }
 
         let cache = Cache::new_lru_cache(options.block_cache_bytes);
-        let descriptor = |name: &str, bloom: bool| {
+        let descriptor = |name: &str, bloom: bool, counts: bool| {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
             table.set_cache_index_and_filter_blocks(true);
@@ -100,12 +102,18 @@ impl Storage {
             cf.set_block_based_table_factory(&table);
             cf.set_compression_type(DBCompressionType::Lz4);
             cf.set_bottommost_compression_type(DBCompressionType::Zstd);
+            if counts {
+                cf.set_merge_operator_associative(counts::MERGE_OPERATOR_NAME, counts::merge_add);
+                // A count read adds up the operands still in the memtable; past this many on
+                // one key, the write resolves them into one value instead.
+                cf.set_max_successive_merges(counts::MAX_SUCCESSIVE_MERGES);
+            }
             ColumnFamilyDescriptor::new(name, cf)
         };
         let cfs = vec![
-            descriptor(CF_KV, true),
-            descriptor(CF_INDEX, false),
-            descriptor(CF_META, false),
+            descriptor(CF_KV, true, false),
+            descriptor(CF_INDEX, false, true),
+            descriptor(CF_META, false, false),
         ];
         let db = DB::open_cf_descriptors(&db_options, path, cfs)?;
 

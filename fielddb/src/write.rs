@@ -6,7 +6,8 @@
 //! 2. No index to maintain: write blindly, without reading anything.
 //! 3. Otherwise lock the keys' stripes, read each old record (or the version left by an earlier
 //!    operation of the same batch), and for every maintained index whose value changed, delete
-//!    the old entry and put the new one.
+//!    the old entry and put the new one; for a counted index, add the change of each value's
+//!    count (`index::counts`) to the same batch.
 //! 4. For unique indexes, lock the claimed values' stripes and check that no other key holds
 //!    them; a conflict is `Error::UniqueViolation` and nothing is written.
 //! 5. Write the batch.
@@ -19,6 +20,7 @@ use crate::batch::PreparedOp;
 use crate::catalog::IndexDef;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::index::counts::{self, CountDeltas};
 use crate::index::entry;
 use crate::keycode;
 use crate::record::Record;
@@ -68,6 +70,7 @@ pub(crate) fn apply(
     let mut existed = Vec::with_capacity(ops.len());
     // Final fate of each index entry touched: true = put, false = delete.
     let mut entry_changes: BTreeMap<Vec<u8>, bool> = BTreeMap::new();
+    let mut count_deltas = CountDeltas::default();
     let mut claims: Vec<Claim> = Vec::new();
 
     for op in ops {
@@ -85,8 +88,11 @@ pub(crate) fn apply(
                     // The old record cannot be read, so its index entries cannot be computed
                     // from it: find them by their key instead, so this write repairs the damage.
                     for &def in &indexes {
-                        for entry in entries_pointing_to(engine, def, &op.key)? {
+                        for (entry, value) in entries_pointing_to(engine, def, &op.key)? {
                             entry_changes.insert(entry, false);
+                            if counts::writer_counts(def, &op.key) {
+                                count_deltas.add_encoded(def.id, value, -1);
+                            }
                         }
                     }
                     unreadable = true;
@@ -103,12 +109,19 @@ pub(crate) fn apply(
             if same_indexed_value(old_value, new_value) {
                 continue;
             }
+            let counted = counts::writer_counts(def, &op.key);
             if let Some(v) = old_value {
                 entry_changes.insert(entry::entry_key(def.id, v, &op.key), false);
+                if counted {
+                    count_deltas.add(def.id, v, -1);
+                }
             }
             if let Some(v) = new_value {
                 let entry = entry::entry_key(def.id, v, &op.key);
                 entry_changes.insert(entry.clone(), true);
+                if counted {
+                    count_deltas.add(def.id, v, 1);
+                }
                 if def.unique {
                     claims.push(Claim {
                         def,
@@ -142,13 +155,18 @@ pub(crate) fn apply(
             batch.delete_cf(index_cf, entry);
         }
     }
+    count_deltas.stage(storage, &mut batch)?;
     storage.write(batch)?;
     Ok(existed)
 }
 
-/// The entries of index `def` whose user key is `key`, found by walking the whole index
-/// (the repair path for a record that no longer decodes).
-fn entries_pointing_to(engine: &Engine, def: &IndexDef, key: &[u8]) -> Result<Vec<Vec<u8>>> {
+/// The entries of index `def` whose user key is `key`, with their encoded values, found by
+/// walking the whole index (the repair path for a record that no longer decodes).
+fn entries_pointing_to(
+    engine: &Engine,
+    def: &IndexDef,
+    key: &[u8],
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let storage = &engine.storage;
     let prefix = entry::id_prefix(def.id);
     let mut found = Vec::new();
@@ -160,7 +178,8 @@ fn entries_pointing_to(engine: &Engine, def: &IndexDef, key: &[u8]) -> Result<Ve
         };
         if let Ok((_, holder)) = entry::split_suffix(suffix) {
             if holder == key {
-                found.push(raw.to_vec());
+                let value = suffix[..suffix.len() - holder.len()].to_vec();
+                found.push((raw.to_vec(), value));
             }
         }
         it.next();

@@ -11,7 +11,7 @@
 
 use std::io::Write;
 
-use fielddb::{Batch, FieldDb, IndexState, Options, Record};
+use fielddb::{Batch, FieldDb, IndexSpec, IndexState, Options, Record};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -49,7 +49,8 @@ fn build_and_drop(dir: &str, records: u64) -> fielddb::Result<()> {
         db.write_batch(batch)?;
     }
     db.create_index_on_field("b")?.wait()?;
-    let a = db.create_index_on_field("a")?;
+    // Counted, so a build resumed after a kill is checked against its counts too.
+    let a = db.create_index(IndexSpec::on("a").counted())?;
     db.drop_index("b")?;
     let _ = writeln!(stdout, "started");
     loop {

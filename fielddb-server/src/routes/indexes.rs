@@ -27,6 +27,8 @@ pub struct CreateIndex {
     pub field: String,
     /// No two records may hold the same value (default false).
     pub unique: Option<bool>,
+    /// Keep an exact count per value, so an equality count is one read (default false).
+    pub counted: Option<bool>,
 }
 
 /// An index with its state.
@@ -34,6 +36,8 @@ pub struct CreateIndex {
 pub struct IndexView {
     pub field: String,
     pub unique: bool,
+    /// Keeps an exact count per value.
+    pub counted: bool,
     /// `building`, `ready` or `dropping`.
     pub state: String,
     /// Build progress from 0 to 1.
@@ -73,6 +77,7 @@ pub fn view(info: &IndexInfo) -> IndexView {
     IndexView {
         field: info.field.clone(),
         unique: info.unique,
+        counted: info.counted,
         state: state_name(&info.state).to_string(),
         progress: info.progress(),
         done,
@@ -82,23 +87,34 @@ pub fn view(info: &IndexInfo) -> IndexView {
 }
 
 fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ApiError::bad_request("expected {\"field\": NAME, \"unique\": BOOL}"))?;
-    if let Some(other) = obj.keys().find(|k| *k != "field" && *k != "unique") {
+    let obj = body.as_object().ok_or_else(|| {
+        ApiError::bad_request("expected {\"field\": NAME, \"unique\": BOOL, \"counted\": BOOL}")
+    })?;
+    if let Some(other) = obj
+        .keys()
+        .find(|k| !["field", "unique", "counted"].contains(&k.as_str()))
+    {
         return Err(ApiError::bad_request(format!("unknown member `{other}`")));
     }
     let field = obj
         .get("field")
         .and_then(Json_::as_str)
         .ok_or_else(|| ApiError::bad_request("`field` must be a string"))?;
-    let unique = match obj.get("unique") {
-        None | Some(Json_::Null) => false,
-        Some(Json_::Bool(b)) => *b,
-        Some(_) => return Err(ApiError::bad_request("`unique` must be true or false")),
+    let flag = |name: &str| match obj.get(name) {
+        None | Some(Json_::Null) => Ok(false),
+        Some(Json_::Bool(b)) => Ok(*b),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "`{name}` must be true or false"
+        ))),
     };
-    let spec = IndexSpec::on(field);
-    Ok((field.to_string(), if unique { spec.unique() } else { spec }))
+    let mut spec = IndexSpec::on(field);
+    if flag("unique")? {
+        spec = spec.unique();
+    }
+    if flag("counted")? {
+        spec = spec.counted();
+    }
+    Ok((field.to_string(), spec))
 }
 
 /// Creates an index and starts building it in the background.
@@ -199,7 +215,8 @@ pub async fn drop_index(
     let v = IndexView {
         status: status_url(&field),
         field,
-        unique: info.is_some_and(|i| i.unique),
+        unique: info.as_ref().is_some_and(|i| i.unique),
+        counted: info.as_ref().is_some_and(|i| i.counted),
         state: "dropping".into(),
         progress: 0.0,
         done: None,

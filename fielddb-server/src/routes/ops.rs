@@ -28,16 +28,19 @@ pub struct IndexCheck {
     pub entries: u64,
     pub missing: u64,
     pub stale: u64,
+    /// Values whose stored count differs from the records (counted indexes only).
+    pub wrong_counts: u64,
 }
 
 /// The result of recomputing every ready index from the records.
 #[derive(Serialize, ToSchema)]
 pub struct VerifyReply {
-    /// True when nothing is missing, stale or corrupt.
+    /// True when nothing is missing, stale, miscounted or corrupt.
     pub clean: bool,
     pub records: u64,
     pub missing: u64,
     pub stale: u64,
+    pub wrong_counts: u64,
     /// Keys of records that do not decode.
     #[schema(value_type = Vec<Object>)]
     pub corrupt: Vec<serde_json::Value>,
@@ -67,6 +70,7 @@ pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReply>, 
         records: report.records,
         missing: report.missing(),
         stale: report.stale(),
+        wrong_counts: report.wrong_counts(),
         corrupt: report
             .corrupt_records
             .iter()
@@ -80,6 +84,7 @@ pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReply>, 
                 entries: i.entries,
                 missing: i.missing,
                 stale: i.stale,
+                wrong_counts: i.wrong_counts,
             })
             .collect(),
     }))

@@ -5,7 +5,9 @@
 //! step holds the catalog's write guard (writers pause for that step only), reads the current
 //! records after the cursor, and commits their entries together with the new cursor in one
 //! batch. Writers maintain a building index themselves, on every key, so nothing is missed and
-//! nothing goes stale. The last step flips the state to `Ready` in its batch. A crash loses no
+//! nothing goes stale. A counted index's counts of the step's records ride in the same batch
+//! (writers count only keys the cursor has passed). The last step flips the state to `Ready` in
+//! its batch. A crash loses no
 //! committed step: the next open resumes from the persisted cursor.
 //!
 //! A unique index whose records turn out to hold a duplicate value fails: its entries and
@@ -19,6 +21,7 @@ use rocksdb::WriteBatch;
 use crate::catalog::{Catalog, IndexDef, IndexId, StoredState};
 use crate::engine::{BuildFailure, Engine};
 use crate::error::Error;
+use crate::index::counts::CountDeltas;
 use crate::index::entry;
 use crate::record_codec;
 use crate::write::corrupt_at;
@@ -91,6 +94,7 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
     }
     let mut batch = WriteBatch::default();
     let mut claimed: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    let mut count_deltas = CountDeltas::default();
     let mut count = 0u64;
     let mut last_key: Option<Vec<u8>> = None;
     while count < engine.options.build_chunk_records as u64 {
@@ -105,6 +109,9 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
                 check_unique(engine, &def, value, key, &mut claimed)?;
             }
             batch.put_cf(index_cf, entry::entry_key(id, value, key), []);
+            if def.counted {
+                count_deltas.add(id, value, 1);
+            }
         }
         last_key = Some(key.to_vec());
         count += 1;
@@ -116,6 +123,9 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
     let finished = !records.valid();
     drop(records);
 
+    count_deltas
+        .stage(storage, &mut batch)
+        .map_err(|e| other(field, e))?;
     let done = done + count;
     let state = if finished {
         StoredState::Ready

@@ -1,13 +1,16 @@
 //! `verify`: recomputes every ready index from the records and compares it with the stored
-//! entries, reporting entries that are missing and entries that are stale, and records that do
-//! not decode. Everything is read from one snapshot, so it runs while writers write.
+//! entries, reporting entries that are missing and entries that are stale, counts (of a counted
+//! index) that differ from the records, and records that do not decode. Everything is read from one snapshot, so it runs while writers write.
 
-use rocksdb::ReadOptions;
+use std::collections::BTreeMap;
+
+use rocksdb::{ReadOptions, SnapshotWithThreadMode, DB};
 
 use crate::catalog::{IndexDef, StoredState};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::index::entry::{entry_key, id_prefix, prefix_successor};
+use crate::index::counts;
+use crate::index::entry::{entry_key, id_prefix, prefix_successor, split_suffix};
 use crate::record_codec;
 
 /// What `FieldDb::verify` found.
@@ -32,6 +35,9 @@ pub struct IndexReport {
     pub missing: u64,
     /// Entries in the index that no record calls for.
     pub stale: u64,
+    /// Values whose stored count (counted indexes only) is not the number of records holding
+    /// them.
+    pub wrong_counts: u64,
 }
 
 impl VerifyReport {
@@ -43,9 +49,16 @@ impl VerifyReport {
     pub fn stale(&self) -> u64 {
         self.indexes.iter().map(|i| i.stale).sum()
     }
-    /// True when nothing is missing, stale or corrupt.
+    /// Wrong counts over all counted indexes.
+    pub fn wrong_counts(&self) -> u64 {
+        self.indexes.iter().map(|i| i.wrong_counts).sum()
+    }
+    /// True when nothing is missing, stale, miscounted or corrupt.
     pub fn is_clean(&self) -> bool {
-        self.missing() == 0 && self.stale() == 0 && self.corrupt_records.is_empty()
+        self.missing() == 0
+            && self.stale() == 0
+            && self.wrong_counts() == 0
+            && self.corrupt_records.is_empty()
     }
 }
 
@@ -127,7 +140,46 @@ pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
             }
         }
         stored.status()?;
+        drop(stored);
+        if def.counted {
+            index.wrong_counts = wrong_counts(engine, &snapshot, def, &wanted)?;
+        }
         report.indexes.push(index);
     }
     Ok(report)
+}
+
+/// Compares the stored counts of `def` with the number of `wanted` entries (sorted) per value.
+fn wrong_counts(
+    engine: &Engine,
+    snapshot: &SnapshotWithThreadMode<'_, DB>,
+    def: &IndexDef,
+    wanted: &[Vec<u8>],
+) -> Result<u64> {
+    let mut expected: BTreeMap<&[u8], i64> = BTreeMap::new();
+    for entry in wanted {
+        let suffix = &entry[id_prefix(def.id).len()..];
+        let (_, key) = split_suffix(suffix)?;
+        *expected
+            .entry(&suffix[..suffix.len() - key.len()])
+            .or_insert(0) += 1;
+    }
+    let (start, end) = counts::id_range(def.id);
+    let mut read = ReadOptions::default();
+    read.set_iterate_lower_bound(start.clone());
+    read.set_iterate_upper_bound(end);
+    let mut stored = snapshot.raw_iterator_cf_opt(engine.storage.index()?, read);
+    stored.seek_to_first();
+    let mut wrong = 0u64;
+    while let (Some(key), Some(bytes)) = (stored.key(), stored.value()) {
+        let value = &key[start.len()..];
+        let want = expected.remove(value).unwrap_or(0);
+        if counts::decode(bytes) != Some(want) {
+            wrong += 1;
+        }
+        stored.next();
+    }
+    stored.status()?;
+    // Values with records but no stored count at all.
+    Ok(wrong + expected.len() as u64)
 }
