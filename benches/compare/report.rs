@@ -543,8 +543,11 @@ fn method(results: &BTreeMap<String, EngineResult>, records: usize) -> String {
          strings, `score` int uniform in 0..10N, `age` int 0..99, `balance` float), 118 bytes in \
          FieldDB's encoding. Every engine gets the same records from the same seeds.\n\
          - Loads: a fresh database per row, indexes created before the first record (1 index: \
-         `city`; 3: `city`, `score`, `name`). The 3-index batched database then serves the \
-         reads: {gets} point gets of random keys, {q} equality queries on `city` returning \
+         `city`; 3: `city`, `score`, `name`). FieldDB's index on `city` is counted \
+         (`IndexSpec::counted`: a per-value count kept in each write's batch), and the RocksDB \
+         floor keeps the same counts by hand (merge operands), so their equality counts are one \
+         read; SQLite and native_db count by walking their index. The 3-index batched database \
+         then serves the reads: {gets} point gets of random keys, {q} equality queries on `city` returning \
          the records ({eq_rows:.0} each, 1/1000 of N), the same {q} as counts, {q} range \
          queries on `score` returning about 100 records each.\n\
          - Index build: an index on `age` over the {n} records, nothing else running \
