@@ -111,17 +111,18 @@ pub(crate) fn apply(
             }
             let counted = counts::writer_counts(def, &op.key);
             if let Some(v) = old_value {
-                entry_changes.insert(entry::entry_key(def.id, v, &op.key), false);
+                let entry = entry::entry_key(def.id, v, &op.key);
                 if counted {
-                    count_deltas.add(def.id, v, -1);
+                    count_deltas.add_for_entry(def.id, &entry, op.key.len(), -1);
                 }
+                entry_changes.insert(entry, false);
             }
             if let Some(v) = new_value {
                 let entry = entry::entry_key(def.id, v, &op.key);
-                entry_changes.insert(entry.clone(), true);
                 if counted {
-                    count_deltas.add(def.id, v, 1);
+                    count_deltas.add_for_entry(def.id, &entry, op.key.len(), 1);
                 }
+                entry_changes.insert(entry.clone(), true);
                 if def.unique {
                     claims.push(Claim {
                         def,

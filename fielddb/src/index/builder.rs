@@ -108,10 +108,11 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
             if def.unique {
                 check_unique(engine, &def, value, key, &mut claimed)?;
             }
-            batch.put_cf(index_cf, entry::entry_key(id, value, key), []);
+            let entry = entry::entry_key(id, value, key);
             if def.counted {
-                count_deltas.add(id, value, 1);
+                count_deltas.add_for_entry(id, &entry, key.len(), 1);
             }
+            batch.put_cf(index_cf, entry, []);
         }
         last_key = Some(key.to_vec());
         count += 1;

@@ -22,10 +22,8 @@ use rocksdb::{MergeOperands, WriteBatch};
 
 use crate::catalog::{IndexDef, IndexId, StoredState};
 use crate::error::{Error, Result};
-use crate::index::entry::prefix_successor;
-use crate::keycode;
+use crate::index::entry::{self, prefix_successor};
 use crate::storage::Storage;
-use crate::value::Value;
 
 /// The name under which the merge operator is registered with RocksDB.
 pub(crate) const MERGE_OPERATOR_NAME: &str = "fielddb.count_add";
@@ -77,8 +75,11 @@ pub(crate) struct CountDeltas {
 }
 
 impl CountDeltas {
-    pub(crate) fn add(&mut self, id: IndexId, value: &Value, delta: i64) {
-        self.add_encoded(id, keycode::encode_to_vec(value), delta);
+    /// Counts `delta` for the value of `entry`, an entry key of index `id` for a user key of
+    /// `key_len` bytes (its value is already encoded there, so it is sliced, not re-encoded).
+    pub(crate) fn add_for_entry(&mut self, id: IndexId, entry: &[u8], key_len: usize, delta: i64) {
+        let value = &entry[entry::id_prefix(id).len()..entry.len() - key_len];
+        self.add_encoded(id, value.to_vec(), delta);
     }
 
     pub(crate) fn add_encoded(&mut self, id: IndexId, encoded_value: Vec<u8>, delta: i64) {
@@ -139,6 +140,8 @@ pub(crate) fn to_records(field: &str, stored: Option<&[u8]>) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keycode;
+    use crate::value::Value;
 
     #[test]
     fn count_keys_sort_after_every_index_entry() {
