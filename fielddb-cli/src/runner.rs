@@ -4,7 +4,7 @@ use serde_json::{json, Value as Json};
 
 use crate::command::parse;
 use crate::lexer::split_commands;
-use crate::session::{Outcome, Session};
+use crate::session::{Failure, Outcome, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LineResult {
@@ -21,7 +21,10 @@ pub fn run_line(session: &mut Session, line: &str, json_mode: bool, bail: bool) 
     let mut result = LineResult::Ok;
     for text in split_commands(line) {
         let outcome = parse(&text)
-            .map_err(|e| e.to_string())
+            .map_err(|e| Failure {
+                code: "parse_error",
+                message: e.to_string(),
+            })
             .and_then(|command| session.execute(command));
         match outcome {
             Ok(Outcome::Quit) => return LineResult::Quit,
@@ -35,9 +38,9 @@ pub fn run_line(session: &mut Session, line: &str, json_mode: bool, bail: bool) 
                     println!("{}", output.text);
                 }
             }
-            Err(message) => {
+            Err(Failure { code, message }) => {
                 if json_mode {
-                    println!("{}", json!({"ok": false, "error": message}));
+                    println!("{}", json!({"ok": false, "error": message, "code": code}));
                 } else {
                     eprintln!("error: {message}");
                 }

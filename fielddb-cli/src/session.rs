@@ -23,6 +23,32 @@ pub struct Output {
     pub text: String,
 }
 
+/// Why a command failed: a stable machine-readable code (the library's `Error::code()` for a
+/// database error, `invalid_argument` for input the shell refused) and a sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<fielddb::Error> for Failure {
+    fn from(e: fielddb::Error) -> Self {
+        Failure {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            code: "invalid_argument",
+            message,
+        }
+    }
+}
+
 pub enum Outcome {
     Done(Output),
     Quit,
@@ -100,8 +126,8 @@ impl Session {
         self.fields.iter().map(String::as_str)
     }
 
-    pub fn execute(&mut self, command: Command) -> Result<Outcome, String> {
-        let err = |e: fielddb::Error| e.to_string();
+    pub fn execute(&mut self, command: Command) -> Result<Outcome, Failure> {
+        let err = Failure::from;
         Ok(match command {
             Command::Put { key, body } => {
                 let record = match body {
@@ -335,7 +361,7 @@ impl Session {
                         let hint = crate::command::suggest(&t)
                             .map(|s| format!("; did you mean `{s}`?"))
                             .unwrap_or_default();
-                        return Err(format!("no help for `{t}`{hint}"));
+                        return Err(format!("no help for `{t}`{hint}").into());
                     }
                 },
             },
@@ -462,8 +488,22 @@ fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>) -> Outcome {
 fn indexes_json(indexes: &[IndexInfo]) -> Vec<Json> {
     indexes
         .iter()
-        .map(|i| json!({"field": i.field, "unique": i.unique, "counted": i.counted, "state": state_name(i), "progress": i.progress()}))
+        .map(|i| {
+            let mut index = json!({"field": i.field, "unique": i.unique, "counted": i.counted, "state": state_name(i), "progress": i.progress()});
+            if let Some(failure) = &i.failure {
+                index["failure"] = json!(failure);
+            }
+            index
+        })
         .collect()
+}
+
+/// The state column: the state, and why its background task failed when it did.
+fn state_words(info: &IndexInfo) -> String {
+    match &info.failure {
+        Some(failure) => format!("{} (failed: {failure})", state_name(info)),
+        None => state_name(info).to_string(),
+    }
 }
 
 fn indexes_table(indexes: &[IndexInfo]) -> String {
@@ -474,7 +514,7 @@ fn indexes_table(indexes: &[IndexInfo]) -> String {
                 i.field.clone(),
                 if i.unique { "yes" } else { "no" }.to_string(),
                 if i.counted { "yes" } else { "no" }.to_string(),
-                state_name(i).to_string(),
+                state_words(i),
                 format!("{:.0}%", i.progress() * 100.0),
             ]
         })

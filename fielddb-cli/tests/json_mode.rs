@@ -67,6 +67,7 @@ nonsense
         .as_str()
         .unwrap()
         .contains("unknown command"));
+    assert_eq!(lines.last().unwrap()["code"], "parse_error");
     assert!(
         r.stderr.is_empty(),
         "nothing on stderr in JSON mode: {}",
@@ -102,4 +103,23 @@ fn query_cursors_page_through_results() {
         }
     }
     assert_eq!(seen.len(), 20);
+}
+
+#[test]
+fn failures_carry_the_library_error_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let r = run(
+        &db,
+        &[
+            "--json",
+            "-c",
+            "query nowhere = 1; create index e unique; wait; put a e=1; put b e=1",
+        ],
+        "",
+    );
+    let lines = r.json();
+    assert_eq!(lines[0]["ok"], false);
+    assert_eq!(lines[0]["code"], "no_such_index");
+    assert_eq!(lines[4]["code"], "unique_violation", "{:?}", lines);
 }

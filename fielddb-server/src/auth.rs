@@ -1,6 +1,7 @@
 //! Bearer-token authentication. With `--auth-token-file`, every route except `/health` needs
 //! `Authorization: Bearer <token>`; the comparison is constant-time. Without a token file every
-//! request passes (the server then listens on loopback unless `--insecure`).
+//! request passes (the server then listens on loopback unless `--insecure`). Owns `Token` and
+//! the `require_token` middleware, whose state is just the optional token.
 
 use std::sync::Arc;
 
@@ -10,23 +11,31 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 
 /// The secret token clients must present.
 #[derive(Clone)]
 pub struct Token(Arc<Vec<u8>>);
 
+/// Never shows the secret.
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(..)")
+    }
+}
+
 impl Token {
+    /// A token from its text (surrounding whitespace ignored); `None` when that leaves nothing.
+    pub fn new(secret: &str) -> Option<Token> {
+        let token = secret.trim();
+        (!token.is_empty()).then(|| Token(Arc::new(token.as_bytes().to_vec())))
+    }
+
     /// Reads the token from a file (surrounding whitespace ignored); it may not be empty.
     pub fn from_file(path: &std::path::Path) -> Result<Token, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(format!("the token file {} is empty", path.display()));
-        }
-        Ok(Token(Arc::new(token.as_bytes().to_vec())))
+        Token::new(&text).ok_or_else(|| format!("the token file {} is empty", path.display()))
     }
 
     fn matches(&self, presented: &[u8]) -> bool {
@@ -36,8 +45,12 @@ impl Token {
 }
 
 /// Middleware: 401 unless the request carries the token (or is `/health`).
-pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(token) = &state.token else {
+pub(crate) async fn require_token(
+    State(token): State<Option<Token>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = &token else {
         return next.run(req).await;
     };
     if req.uri().path() == "/health" {

@@ -1,5 +1,5 @@
 //! `JsonBody`: the request-body extractor. It insists on `Content-Type: application/json`
-//! (else 415), enforces the body limit (`app::MAX_BODY_BYTES`, else 413) and parses the JSON
+//! (else 415), enforces the body limit (`limits::MAX_BODY_BYTES`, else 413) and parses the JSON
 //! (else 400), all reported as `ApiError`s.
 
 use axum::body::Bytes;
@@ -7,11 +7,11 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header::CONTENT_TYPE, StatusCode};
 use serde_json::Value as Json;
 
-use crate::app::MAX_BODY_BYTES;
 use crate::error::ApiError;
+use crate::limits::MAX_BODY_BYTES;
 
 /// A parsed JSON request body.
-pub struct JsonBody(pub Json);
+pub(crate) struct JsonBody(pub(crate) Json);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;

@@ -9,16 +9,16 @@ use serde_json::{json, Map, Value as Json_};
 
 /// An error response. A request that fails with one has changed nothing.
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
+pub(crate) struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
     /// Extra members of the `error` object (e.g. `existing_key`, `progress`).
-    pub details: Map<String, Json_>,
+    pub(crate) details: Map<String, Json_>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -26,55 +26,50 @@ impl ApiError {
             details: Map::new(),
         }
     }
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
-    pub fn with(mut self, name: &str, value: Json_) -> Self {
+    pub(crate) fn with(mut self, name: &str, value: Json_) -> Self {
         self.details.insert(name.to_string(), value);
         self
     }
 }
 
 impl From<fielddb::Error> for ApiError {
+    /// The code is the library's own (`fielddb::Error::code`); the status and the extra members
+    /// follow the variant.
     fn from(e: fielddb::Error) -> Self {
         use fielddb::Error as E;
+        let code = e.code();
         let message = e.to_string();
         match e {
-            E::InvalidArgument(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", message)
-            }
+            E::InvalidArgument(_) => ApiError::new(StatusCode::BAD_REQUEST, code, message),
             E::NoSuchIndex { field, .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "no_such_index", message)
-                    .with("field", json!(field))
+                ApiError::new(StatusCode::NOT_FOUND, code, message).with("field", json!(field))
             }
-            E::IndexExists(field) => ApiError::new(StatusCode::CONFLICT, "index_exists", message)
-                .with("field", json!(field)),
-            E::IndexNotReady { field, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "index_not_ready", message)
-                    .with("field", json!(field))
+            E::IndexExists(field)
+            | E::IndexNotReady { field, .. }
+            | E::BuildFailed { field, .. } => {
+                ApiError::new(StatusCode::CONFLICT, code, message).with("field", json!(field))
             }
             E::UniqueViolation {
                 field,
                 value,
                 existing_key,
-            } => ApiError::new(StatusCode::CONFLICT, "unique_violation", message)
+            } => ApiError::new(StatusCode::CONFLICT, code, message)
                 .with("field", json!(field))
                 .with("value", fielddb_json::value_to_json(&value))
                 .with("existing_key", fielddb_json::key_to_json(&existing_key)),
-            E::BuildFailed { field, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "build_failed", message)
-                    .with("field", json!(field))
-            }
             E::Poisoned(_) | E::Closed => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
             }
-            _ => ApiError::internal(message),
+            _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, message),
         }
     }
 }
@@ -110,5 +105,29 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_library_error_keeps_its_code_and_gets_its_status() {
+        let cases = [
+            (fielddb::Error::InvalidArgument("x".into()), 400),
+            (fielddb::Error::IndexExists("f".into()), 409),
+            (fielddb::Error::Corruption("x".into()), 500),
+            (fielddb::Error::Closed, 503),
+        ];
+        for (e, status) in cases {
+            let code = e.code();
+            let api = ApiError::from(e);
+            assert_eq!((api.status.as_u16(), api.code), (status, code));
+        }
+        assert_eq!(
+            ApiError::from(fielddb::Error::Corruption("x".into())).code,
+            "corruption"
+        );
     }
 }

@@ -1,17 +1,8 @@
 //! `fielddb-server`: FieldDB over HTTP/JSON. Parses the command line, refuses an unsafe
 //! listening set-up, opens the database, serves until SIGTERM or Ctrl-C (finishing in-flight
 //! requests), then closes the database cleanly. The first line on stdout is
-//! `listening on ADDR` (useful with `--listen 127.0.0.1:0`).
-
-mod app;
-mod auth;
-mod body;
-mod error;
-mod metrics;
-mod openapi;
-mod routes;
-mod schema;
-mod store;
+//! `listening on ADDR` (useful with `--listen 127.0.0.1:0`). The serving itself is the
+//! `fielddb_server` library's.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -21,10 +12,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use fielddb::FieldDb;
-
-use crate::app::AppState;
-use crate::auth::Token;
-use crate::metrics::Metrics;
+use fielddb_server::{Server, ServerConfig, Store, Token};
 
 /// FieldDB over HTTP/JSON.
 #[derive(Parser)]
@@ -63,30 +51,22 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), String> {
-    let token = args
+    let mut config = ServerConfig::new(args.listen);
+    config.token = args
         .auth_token_file
         .as_deref()
         .map(Token::from_file)
         .transpose()?;
-    if !args.listen.ip().is_loopback() && token.is_none() && !args.insecure {
-        return Err(format!(
-            "refusing to listen on non-loopback address {} without --auth-token-file; \
-             pass --insecure to do it anyway",
-            args.listen
-        ));
-    }
+    config.insecure = args.insecure;
+    // Refuse before opening (and perhaps creating) the database.
+    config.check()?;
     let db =
         FieldDb::open(&args.db).map_err(|e| format!("cannot open {}: {e}", args.db.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let state = AppState {
-        store: Arc::new(db),
-        metrics: Arc::new(Metrics::default()),
-        token,
-    };
-    let result = runtime.block_on(serve(args.listen, state));
+    let result = runtime.block_on(serve(config, Arc::new(db)));
     // Every request has finished; dropping the runtime joins the blocking pool, and dropping the
     // last store handle closes RocksDB (a running index build keeps its cursor).
     drop(runtime);
@@ -94,23 +74,12 @@ fn run(args: Args) -> Result<(), String> {
     result
 }
 
-async fn serve(addr: SocketAddr, state: AppState) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let bound = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+async fn serve(config: ServerConfig, store: Arc<dyn Store>) -> Result<(), String> {
+    let server = Server::bind(config, store).await?;
     let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "listening on {bound}");
+    let _ = writeln!(stdout, "listening on {}", server.local_addr());
     let _ = stdout.flush();
-    tracing::info!(%bound, "serving");
-    axum::serve(listener, app::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
-    tracing::info!("stopped accepting; in-flight requests finished");
-    Ok(())
+    server.serve(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -3,15 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use fielddb::{IndexInfo, IndexState, StorageStats};
-
-use crate::app::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 13] = [
@@ -29,7 +27,7 @@ struct RouteStats {
 
 /// Request counters and histograms, keyed by (method, route template).
 #[derive(Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     routes: Mutex<BTreeMap<(String, String), RouteStats>>,
 }
 
@@ -50,7 +48,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of the request metrics and the database gauges.
-    pub fn render(&self, indexes: &[IndexInfo], storage: Option<&StorageStats>) -> String {
+    pub(crate) fn render(&self, indexes: &[IndexInfo], storage: Option<&StorageStats>) -> String {
         let mut out = String::new();
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         out.push_str("# HELP fielddb_http_requests_total HTTP requests by route and status.\n");
@@ -135,7 +133,7 @@ impl Metrics {
 }
 
 /// The name of an index state in JSON and metrics.
-pub fn state_name(state: &IndexState) -> &'static str {
+pub(crate) fn state_name(state: &IndexState) -> &'static str {
     match state {
         IndexState::Building { .. } => "building",
         IndexState::Ready => "ready",
@@ -151,7 +149,11 @@ fn escape(label: &str) -> String {
 }
 
 /// Middleware: times every request and counts it under its route template.
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let route = req
@@ -159,7 +161,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let response = next.run(req).await;
-    state.metrics.record(
+    metrics.record(
         &method,
         &route,
         response.status().as_u16(),

@@ -11,7 +11,7 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::app::MAX_BATCH_OPS;
+use crate::limits::MAX_BATCH_OPS;
 
 /// Standard base64 with padding.
 const BASE64_PATTERN: &str = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$";
@@ -85,7 +85,7 @@ fn record() -> ObjectBuilder {
 }
 
 /// A record as a JSON object of fields.
-pub struct RecordBody;
+pub(crate) struct RecordBody;
 
 impl PartialSchema for RecordBody {
     fn schema() -> RefOr<Schema> {
@@ -100,7 +100,7 @@ impl ToSchema for RecordBody {
 }
 
 /// `{"ops": [{"put": KEY, "record": {...}} | {"delete": KEY}]}`.
-pub struct BatchRequest;
+pub(crate) struct BatchRequest;
 
 impl PartialSchema for BatchRequest {
     fn schema() -> RefOr<Schema> {

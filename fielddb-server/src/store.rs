@@ -1,6 +1,6 @@
 //! `Store`: the operations the HTTP handlers need, as a blocking trait. `FieldDb` implements it
 //! directly; a cluster client can later implement it too and sit behind the same API. Handlers
-//! call it on tokio's blocking pool (`app::blocking`), never on an async worker.
+//! call it on tokio's blocking pool (`state::blocking`), never on an async worker.
 
 use fielddb::{
     Batch, FieldDb, IndexInfo, IndexSpec, Page, Query, QueryOptions, Record, Result, ScanOptions,

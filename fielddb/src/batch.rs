@@ -1,8 +1,8 @@
 //! `Batch`: several puts and deletes applied atomically, in order, as one RocksDB write.
 
+use crate::encoding::record as record_codec;
 use crate::error::Result;
 use crate::record::{validate_key, Record};
-use crate::record_codec;
 
 /// An atomic group of writes: all of them are applied, or (on any error) none.
 ///

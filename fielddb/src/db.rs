@@ -1,28 +1,29 @@
 //! `FieldDb`: the handle users hold — open and recovery, the write and read entry points, and
-//! index management. The work itself lives in `write.rs`, `scan.rs` and `index/`.
+//! index management. The work itself lives in `write.rs`, `read.rs`, `scan.rs` and `index/`.
 //!
 //! A `FieldDb` is a cheap `Clone` (an `Arc`); it is `Send + Sync`. When the last handle (or
 //! `IndexBuild`) is dropped, the background worker stops between two build steps, and RocksDB
 //! is closed; an unfinished build resumes from its cursor on the next open.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use rocksdb::WriteBatch;
-
 use crate::batch::{self, Batch, BatchOp};
-use crate::catalog::{Catalog, IndexDef, StoredState};
-use crate::engine::Engine;
+use crate::catalog::Catalog;
+use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::error::{invalid, Error, Result};
-use crate::index::{self, query::describe_indexes, verify::VerifyReport};
-use crate::indexes::{IndexBuild, IndexInfo, IndexSpec};
+use crate::handle::DbHandle;
+use crate::index::lookup::{self, describe_indexes};
+use crate::index::verify::{self, VerifyReport};
+use crate::index::{IndexBuild, IndexInfo, IndexSpec};
+use crate::inner::DbInner;
 use crate::options::Options;
 use crate::query::{Page, Query, QueryOptions};
+use crate::read::read_record;
 use crate::record::{validate_key, Record, MAX_FIELD_NAME_LEN};
 use crate::scan::{self, ScanOptions};
 use crate::storage::{Storage, StorageStats};
-use crate::tasks::{Task, TaskQueue};
+use crate::tasks::Task;
 use crate::write;
 
 /// An open FieldDB database.
@@ -36,19 +37,7 @@ use crate::write;
 /// ```
 #[derive(Clone)]
 pub struct FieldDb {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    engine: Arc<Engine>,
-    tasks: TaskQueue,
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        self.engine.stopping.store(true, Ordering::Release);
-        self.tasks.shut_down();
-    }
+    handle: Arc<DbHandle>,
 }
 
 impl std::fmt::Debug for FieldDb {
@@ -67,9 +56,9 @@ impl FieldDb {
     /// builds resume from their cursors and unfinished drops finish, in the background.
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<FieldDb> {
         let storage = Storage::open(path.as_ref(), &options)?;
-        let engine = Arc::new(Engine::new(storage, options)?);
-        let tasks = TaskQueue::start(Arc::clone(&engine))?;
-        let resume: Vec<Task> = engine
+        let handle = DbHandle::start(DbInner::new(storage, options)?)?;
+        let resume: Vec<Task> = handle
+            .inner()
             .catalog
             .read()
             .all()
@@ -80,34 +69,39 @@ impl FieldDb {
             })
             .collect();
         for task in resume {
-            tasks.submit(task)?;
+            handle.tasks().submit(task)?;
         }
         Ok(FieldDb {
-            shared: Arc::new(Shared { engine, tasks }),
+            handle: Arc::new(handle),
         })
     }
 
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.shared.engine
+    #[cfg(test)]
+    pub(crate) fn handle(&self) -> &DbHandle {
+        &self.handle
+    }
+
+    pub(crate) fn inner(&self) -> &DbInner {
+        self.handle.inner()
     }
 
     /// Stores `record` at `key`, replacing any record there, with its index entries, atomically.
     pub fn put(&self, key: impl AsRef<[u8]>, record: Record) -> Result<()> {
         let op = batch::prepare_put(key.as_ref().to_vec(), record)?;
-        write::apply(self.engine(), &[op], false).map(drop)
+        write::apply(self.inner(), &[op], false).map(drop)
     }
 
     /// The record at `key`, if any.
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Record>> {
         let key = key.as_ref();
         validate_key(key)?;
-        write::read_record(self.engine(), key)
+        read_record(&self.inner().storage, key)
     }
 
     /// Deletes the record at `key` and its index entries; returns whether there was one.
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<bool> {
         let ops = batch::prepare(vec![BatchOp::Delete(key.as_ref().to_vec())])?;
-        let existed = write::apply(self.engine(), &ops, true)?;
+        let existed = write::apply(self.inner(), &ops, true)?;
         Ok(existed.first().copied().unwrap_or(false))
     }
 
@@ -118,24 +112,26 @@ impl FieldDb {
         if ops.is_empty() {
             return Ok(());
         }
-        write::apply(self.engine(), &ops, false).map(drop)
+        write::apply(self.inner(), &ops, false).map(drop)
     }
 
     /// Records in key order, a page at a time (see [`ScanOptions`]).
     pub fn scan(&self, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {
-        scan::scan(self.engine(), options)
+        scan::scan(&self.inner().storage, options)
     }
 
     /// The number of records. It reads every key: O(n).
     pub fn len(&self) -> Result<u64> {
-        scan::count_all(self.engine())
+        scan::count_all(&self.inner().storage)
     }
 
     /// True when the database holds no record.
     pub fn is_empty(&self) -> Result<bool> {
-        Ok(scan::scan(self.engine(), &ScanOptions::new().limit(1))?
-            .rows
-            .is_empty())
+        Ok(
+            scan::scan(&self.inner().storage, &ScanOptions::new().limit(1))?
+                .rows
+                .is_empty(),
+        )
     }
 
     /// Creates a non-unique index on `field` and starts building it in the background; returns
@@ -154,19 +150,16 @@ impl FieldDb {
                 field.len()
             );
         }
-        let engine = self.engine();
-        let storage = &engine.storage;
+        let inner = self.inner();
+        let storage = &inner.storage;
         let id = {
-            let mut catalog = engine.catalog.write();
+            let mut catalog = inner.catalog.write();
             if catalog.active_on(&field).is_some() {
                 return Err(Error::IndexExists(field));
             }
-            let total = storage
-                .db
-                .property_int_value_cf(storage.kv()?, "rocksdb.estimate-num-keys")?
-                .unwrap_or(0);
-            let mut batch = WriteBatch::default();
-            let id = catalog.allocate_id(storage, &mut batch)?;
+            let total = storage.estimated_records()?;
+            let mut batch = storage.batch()?;
+            let id = catalog.allocate_id(&mut batch)?;
             let def = IndexDef {
                 id,
                 field: field.clone(),
@@ -178,15 +171,15 @@ impl FieldDb {
                     total,
                 },
             };
-            Catalog::stage_put(storage, &def, &mut batch)?;
+            Catalog::stage_put(&def, &mut batch);
             storage.write(batch)?;
             catalog.apply(def);
             id
         };
-        engine.notify_changed();
-        self.shared.tasks.submit(Task::Build(id))?;
+        inner.notify_changed();
+        self.handle.tasks().submit(Task::Build(id))?;
         Ok(IndexBuild {
-            db: self.clone(),
+            handle: Arc::clone(&self.handle),
             id,
             field,
         })
@@ -196,36 +189,38 @@ impl FieldDb {
     /// its entries are deleted in the background. A new index on the field may be created
     /// straight away.
     pub fn drop_index(&self, field: &str) -> Result<()> {
-        let engine = self.engine();
+        let inner = self.inner();
         let id = {
-            let mut catalog = engine.catalog.write();
+            let mut catalog = inner.catalog.write();
             let Some(def) = catalog.active_on(field).cloned() else {
                 return Err(Error::NoSuchIndex {
                     field: field.to_owned(),
                     indexes: describe_indexes(&catalog),
                 });
             };
-            catalog.commit_state(&engine.storage, def.id, StoredState::Dropping)?;
+            catalog.commit_state(&inner.storage, def.id, StoredState::Dropping)?;
             def.id
         };
-        engine.notify_changed();
-        self.shared.tasks.submit(Task::Drop(id))
+        inner.notify_changed();
+        self.handle.tasks().submit(Task::Drop(id))
     }
 
     /// Every index with its state and progress, in creation order.
     pub fn indexes(&self) -> Vec<IndexInfo> {
-        self.engine()
+        let inner = self.inner();
+        let failures = inner.failures.lock();
+        inner
             .catalog
             .read()
             .all()
-            .map(IndexInfo::from_def)
+            .map(|def| IndexInfo::from_def(def).with_failure(failures.get(&def.id)))
             .collect()
     }
 
     /// Blocks until every background build and drop submitted so far has finished.
     pub fn wait_for_tasks(&self) {
-        let tasks = &self.shared.tasks;
-        self.engine().wait_until(|| tasks.pending() == 0);
+        let tasks = self.handle.tasks();
+        self.inner().wait_until(|| tasks.pending() == 0);
     }
 
     /// The records whose `field` matches `query`, from the field's ready index, a page at a time.
@@ -236,7 +231,7 @@ impl FieldDb {
         query: &Query,
         options: &QueryOptions,
     ) -> Result<Page<(Vec<u8>, Record)>> {
-        index::query::records(self.engine(), field, query, options)
+        lookup::records(self.inner(), field, query, options)
     }
 
     /// Like [`FieldDb::query_by_index`], returning only the keys.
@@ -246,22 +241,22 @@ impl FieldDb {
         query: &Query,
         options: &QueryOptions,
     ) -> Result<Page<Vec<u8>>> {
-        index::query::keys(self.engine(), field, query, options)
+        lookup::keys(self.inner(), field, query, options)
     }
 
     /// The number of records whose `field` matches `query`, from the field's ready index.
     pub fn count_by_index(&self, field: &str, query: &Query) -> Result<u64> {
-        index::query::count(self.engine(), field, query)
+        lookup::count(self.inner(), field, query)
     }
 
     /// Space used on disk and in memory, from RocksDB's accounting (cheap; no scan).
     pub fn storage_stats(&self) -> Result<StorageStats> {
-        self.engine().storage.stats()
+        self.inner().storage.stats()
     }
 
     /// Recomputes every ready index from the records and reports missing and stale entries and
     /// records that do not decode.
     pub fn verify(&self) -> Result<VerifyReport> {
-        index::verify::verify(self.engine())
+        verify::verify(self.inner())
     }
 }

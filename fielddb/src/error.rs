@@ -10,9 +10,9 @@ use crate::value::Value;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// RocksDB reported an error.
+    /// The storage engine (RocksDB) reported an error.
     #[error("storage error: {0}")]
-    Storage(#[from] rocksdb::Error),
+    Storage(StorageError),
     /// An operating-system I/O error outside RocksDB.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -77,6 +77,92 @@ pub enum Error {
     #[error("the database is closed")]
     Closed,
 }
+
+impl Error {
+    /// A stable, machine-readable name for the kind of error, shared by the CLI's `--json`
+    /// mode, the server's error bodies and the cluster. One table, here:
+    ///
+    /// | code                 | variant             |
+    /// |----------------------|---------------------|
+    /// | `storage`            | `Storage`           |
+    /// | `io`                 | `Io`                |
+    /// | `corruption`         | `Corruption`        |
+    /// | `invalid_argument`   | `InvalidArgument`   |
+    /// | `unsupported_format` | `UnsupportedFormat` |
+    /// | `no_such_index`      | `NoSuchIndex`       |
+    /// | `index_exists`       | `IndexExists`       |
+    /// | `index_not_ready`    | `IndexNotReady`     |
+    /// | `unique_violation`   | `UniqueViolation`   |
+    /// | `build_failed`       | `BuildFailed`       |
+    /// | `unavailable`        | `Poisoned`, `Closed`: the handle takes no more writes |
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Storage(_) => "storage",
+            Error::Io(_) => "io",
+            Error::Corruption(_) => "corruption",
+            Error::InvalidArgument(_) => "invalid_argument",
+            Error::UnsupportedFormat { .. } => "unsupported_format",
+            Error::NoSuchIndex { .. } => "no_such_index",
+            Error::IndexExists(_) => "index_exists",
+            Error::IndexNotReady { .. } => "index_not_ready",
+            Error::UniqueViolation { .. } => "unique_violation",
+            Error::BuildFailed { .. } => "build_failed",
+            Error::Poisoned(_) | Error::Closed => "unavailable",
+        }
+    }
+
+    /// True when the error follows from the command and the database's logical content alone,
+    /// so every replica applying the same command to the same content gets the same error: a
+    /// bad argument, a unique violation, a missing or existing index.  False when it comes from
+    /// this machine (storage, I/O, corruption of its files, a closed or poisoned handle): then
+    /// another replica may well succeed, and a replicated apply must not treat it as the
+    /// command's answer.
+    pub fn is_deterministic(&self) -> bool {
+        match self {
+            Error::InvalidArgument(_)
+            | Error::NoSuchIndex { .. }
+            | Error::IndexExists(_)
+            | Error::UniqueViolation { .. } => true,
+            // Depends on how far a background build has come on this machine.
+            Error::IndexNotReady { .. } => false,
+            Error::Storage(_)
+            | Error::Io(_)
+            | Error::Corruption(_)
+            | Error::UnsupportedFormat { .. }
+            | Error::BuildFailed { .. }
+            | Error::Poisoned(_)
+            | Error::Closed => false,
+        }
+    }
+}
+
+/// An error the storage engine reported, kept as its message: RocksDB's own error type stays
+/// inside the `storage` module, which converts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageError {
+    message: String,
+}
+
+impl StorageError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        StorageError {
+            message: message.into(),
+        }
+    }
+
+    /// The storage engine's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StorageError {}
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -19,19 +19,23 @@
 //! # Ok::<(), fielddb::Error>(())
 //! ```
 
+// The layers, bottom up (a module imports only from the layers below it, or its own):
+// values, records and errors; `encoding/` (every byte format); `storage` (the only module that
+// touches RocksDB); `catalog`, `locks`, `inner` (shared state); `read`, `write`, `scan`,
+// `index/`; `tasks`, `handle`; and `db`, the public handle.
 mod batch;
 mod catalog;
 mod db;
-mod engine;
+mod encoding;
 mod error;
+mod handle;
 mod index;
-mod indexes;
-mod keycode;
+mod inner;
 mod locks;
 mod options;
 mod query;
+mod read;
 mod record;
-mod record_codec;
 mod scan;
 mod storage;
 mod tasks;
@@ -40,14 +44,15 @@ mod write;
 
 pub use batch::Batch;
 pub use db::FieldDb;
-pub use error::{display_key, Error, Result};
+pub use encoding::FORMAT_VERSION;
+pub use error::{display_key, Error, Result, StorageError};
 pub use index::verify::{IndexReport, VerifyReport};
-pub use indexes::{IndexBuild, IndexInfo, IndexSpec, IndexState};
+pub use index::{IndexBuild, IndexInfo, IndexSpec, IndexState};
 pub use options::Options;
 pub use query::{Page, Query, QueryOptions};
 pub use record::{Record, MAX_FIELDS, MAX_FIELD_NAME_LEN, MAX_KEY_LEN, MAX_RECORD_LEN};
 pub use scan::ScanOptions;
-pub use storage::{StorageStats, FORMAT_VERSION};
+pub use storage::StorageStats;
 pub use value::Value;
 
 /// The README's example, compiled and run as a doc test so it stays true.

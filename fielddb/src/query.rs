@@ -8,9 +8,8 @@
 
 use std::ops::Bound;
 
+use crate::encoding::{keycode, prefix_successor};
 use crate::error::{invalid, Result};
-use crate::index::entry::prefix_successor;
-use crate::keycode;
 use crate::value::Value;
 
 /// A condition on one field's value.

@@ -2,14 +2,11 @@
 //! reverse order, and an optional field condition (the explicit full-scan path, which needs no
 //! index and reads every record in the range).
 
-use rocksdb::ReadOptions;
-
-use crate::engine::Engine;
 use crate::error::Result;
 use crate::query::{Page, Query};
+use crate::read::decode_at;
 use crate::record::Record;
-use crate::record_codec;
-use crate::write::corrupt_at;
+use crate::storage::{Cf, KeyRange, Storage};
 
 /// What to scan: a key range, paging, order and an optional field condition.
 ///
@@ -64,7 +61,7 @@ impl ScanOptions {
     }
 }
 
-pub(crate) fn scan(engine: &Engine, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {
+pub(crate) fn scan(storage: &Storage, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {
     let matcher = match &options.filter {
         Some((field, query)) => Some((field.as_str(), query.matcher()?)),
         None => None,
@@ -94,15 +91,7 @@ pub(crate) fn scan(engine: &Engine, options: &ScanOptions) -> Result<Page<(Vec<u
             });
         }
     }
-    let mut read = ReadOptions::default();
-    if let Some(l) = lower {
-        read.set_iterate_lower_bound(l);
-    }
-    if let Some(u) = upper {
-        read.set_iterate_upper_bound(u);
-    }
-    let storage = &engine.storage;
-    let mut it = storage.db.raw_iterator_cf_opt(storage.kv()?, read);
+    let mut it = storage.iter(Cf::Kv, KeyRange { lower, upper })?;
     if options.reverse {
         it.seek_to_last();
     } else {
@@ -112,7 +101,7 @@ pub(crate) fn scan(engine: &Engine, options: &ScanOptions) -> Result<Page<(Vec<u
     let mut rows = Vec::new();
     let mut more = false;
     while let (Some(key), Some(bytes)) = (it.key(), it.value()) {
-        let record = record_codec::decode(bytes).map_err(|e| corrupt_at(key, e))?;
+        let record = decode_at(key, bytes)?;
         let keep = match &matcher {
             Some((field, m)) => record.get(field).is_some_and(|v| m.matches(v)),
             None => true,
@@ -140,9 +129,8 @@ pub(crate) fn scan(engine: &Engine, options: &ScanOptions) -> Result<Page<(Vec<u
 }
 
 /// The number of records (reads every key; O(n)).
-pub(crate) fn count_all(engine: &Engine) -> Result<u64> {
-    let storage = &engine.storage;
-    let mut it = storage.db.raw_iterator_cf(storage.kv()?);
+pub(crate) fn count_all(storage: &Storage) -> Result<u64> {
+    let mut it = storage.iter(Cf::Kv, KeyRange::all())?;
     it.seek_to_first();
     let mut n = 0u64;
     while it.valid() {

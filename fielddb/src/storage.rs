@@ -1,37 +1,66 @@
-//! `Storage`: the one RocksDB instance, its three column families, the format version check,
-//! and the single door through which every write batch goes.
+//! `Storage`: the one RocksDB instance and the only module that touches RocksDB. It owns the
+//! three column families, the format version check, snapshots and iterators, and [`WriteSet`],
+//! the batch type through which every write goes, committed by [`Storage::write`].
 //!
-//! | column family | holds                                                                  |
+//! | column family | holds (byte formats in `encoding/`)                                    |
 //! |---------------|------------------------------------------------------------------------|
-//! | `kv`          | the records: user key -> encoded record (`record_codec`)               |
+//! | `kv`          | the records: user key -> encoded record                                |
 //! | `index`       | every index entry: index id (u32 BE) ‖ keycode(value) ‖ user key -> "" |
-//! |               | and the per-value counts of counted indexes (`index::counts`)          |
-//! | `meta`        | the format version and the catalog of indexes (`catalog`)              |
+//! |               | and the per-value counts of counted indexes                            |
+//! | `meta`        | the format version and the catalog of indexes                          |
 //!
-//! RocksDB writes each `WriteBatch` as one record of its write-ahead log, shared by all column
+//! RocksDB writes each batch as one record of its write-ahead log, shared by all column
 //! families; that log is FieldDB's only log, and replaying it on open is all of crash recovery.
 //! After a failed write the handle is poisoned: it refuses writes until the database is reopened,
 //! because an fsync failure cannot be retried safely.
 
+use std::ops::Deref;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, WriteBatch,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
+    DBRawIteratorWithThreadMode, MergeOperands, ReadOptions, SnapshotWithThreadMode, WriteBatch,
     WriteOptions, DB,
 };
 
-use crate::error::{corrupt, invalid, Error, Result};
-use crate::index::counts;
+use crate::encoding::{self, count, FORMAT_VERSION, FORMAT_VERSION_KEY};
+use crate::error::{corrupt, invalid, Error, Result, StorageError};
 use crate::options::Options;
 
-pub(crate) const CF_KV: &str = "kv";
-pub(crate) const CF_INDEX: &str = "index";
-pub(crate) const CF_META: &str = "meta";
-const FORMAT_VERSION_KEY: &[u8] = b"format_version";
-/// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+impl From<rocksdb::Error> for Error {
+    fn from(e: rocksdb::Error) -> Error {
+        Error::Storage(StorageError::new(e.into_string()))
+    }
+}
+
+/// One of FieldDB's column families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cf {
+    /// The records.
+    Kv,
+    /// Index entries and counts.
+    Index,
+    /// The format version and the catalog.
+    Meta,
+}
+
+impl Cf {
+    const ALL: [Cf; 3] = [Cf::Kv, Cf::Index, Cf::Meta];
+
+    fn name(self) -> &'static str {
+        match self {
+            Cf::Kv => "kv",
+            Cf::Index => "index",
+            Cf::Meta => "meta",
+        }
+    }
+}
+
+/// Merge operands one count key may pile up in a memtable before a write resolves them
+/// (RocksDB's `max_successive_merges`), bounding the work of a count read that finds them there.
+const MAX_SUCCESSIVE_MERGES: usize = 8;
 
 /// Space used by the database, from RocksDB's own accounting.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,10 +78,15 @@ pub struct StorageStats {
 }
 
 pub(crate) struct Storage {
-    pub(crate) db: DB,
+    db: DB,
     write_options: WriteOptions,
     poisoned: AtomicBool,
     poison_cause: Mutex<String>,
+}
+
+/// The count merge operator in RocksDB's signature (`encoding::count::merge_add`).
+fn count_merge(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) -> Option<Vec<u8>> {
+    count::merge_add(existing, operands.iter())
 }
 
 impl Storage {
@@ -71,7 +105,7 @@ impl Storage {
 
         if existed {
             let found = DB::list_cf(&db_options, path)?;
-            let ours = [CF_KV, CF_INDEX, CF_META];
+            let ours = Cf::ALL.map(Cf::name);
             let foreign: Vec<&String> = found
                 .iter()
                 .filter(|cf| *cf != "default" && !ours.contains(&cf.as_str()))
@@ -90,32 +124,27 @@ impl Storage {
         }
 
         let cache = Cache::new_lru_cache(options.block_cache_bytes);
-        let descriptor = |name: &str, bloom: bool, counts: bool| {
+        let descriptor = |cf: Cf| {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
             table.set_cache_index_and_filter_blocks(true);
             table.set_pin_l0_filter_and_index_blocks_in_cache(true);
-            if bloom {
+            if cf == Cf::Kv {
                 table.set_bloom_filter(10.0, false);
             }
-            let mut cf = rocksdb::Options::default();
-            cf.set_block_based_table_factory(&table);
-            cf.set_compression_type(DBCompressionType::Lz4);
-            cf.set_bottommost_compression_type(DBCompressionType::Zstd);
-            if counts {
-                cf.set_merge_operator_associative(counts::MERGE_OPERATOR_NAME, counts::merge_add);
+            let mut cf_options = rocksdb::Options::default();
+            cf_options.set_block_based_table_factory(&table);
+            cf_options.set_compression_type(DBCompressionType::Lz4);
+            cf_options.set_bottommost_compression_type(DBCompressionType::Zstd);
+            if cf == Cf::Index {
+                cf_options.set_merge_operator_associative(count::MERGE_OPERATOR_NAME, count_merge);
                 // A count read adds up the operands still in the memtable; past this many on
                 // one key, the write resolves them into one value instead.
-                cf.set_max_successive_merges(counts::MAX_SUCCESSIVE_MERGES);
+                cf_options.set_max_successive_merges(MAX_SUCCESSIVE_MERGES);
             }
-            ColumnFamilyDescriptor::new(name, cf)
+            ColumnFamilyDescriptor::new(cf.name(), cf_options)
         };
-        let cfs = vec![
-            descriptor(CF_KV, true, false),
-            descriptor(CF_INDEX, false, true),
-            descriptor(CF_META, false, false),
-        ];
-        let db = DB::open_cf_descriptors(&db_options, path, cfs)?;
+        let db = DB::open_cf_descriptors(&db_options, path, Cf::ALL.map(descriptor))?;
 
         let mut write_options = WriteOptions::default();
         write_options.set_sync(options.sync_writes);
@@ -130,16 +159,11 @@ impl Storage {
     }
 
     fn check_format_version(&self, existed: bool) -> Result<()> {
-        match self.db.get_cf(self.cf(CF_META)?, FORMAT_VERSION_KEY)? {
+        match self.get(Cf::Meta, FORMAT_VERSION_KEY)? {
             Some(bytes) => {
-                let found = <[u8; 4]>::try_from(bytes.as_slice())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| {
-                        crate::Error::Corruption(format!(
-                            "format version is {} bytes, not 4",
-                            bytes.len()
-                        ))
-                    })?;
+                let found = encoding::decode_format_version(&bytes).ok_or_else(|| {
+                    Error::Corruption(format!("format version is {} bytes, not 4", bytes.len()))
+                })?;
                 if found != FORMAT_VERSION {
                     return Err(Error::UnsupportedFormat {
                         found,
@@ -149,11 +173,11 @@ impl Storage {
                 Ok(())
             }
             None if !existed || self.is_empty()? => {
-                let mut batch = WriteBatch::default();
-                batch.put_cf(
-                    self.cf(CF_META)?,
+                let mut batch = self.batch()?;
+                batch.put(
+                    Cf::Meta,
                     FORMAT_VERSION_KEY,
-                    FORMAT_VERSION.to_be_bytes(),
+                    &encoding::encode_format_version(FORMAT_VERSION),
                 );
                 self.write(batch)
             }
@@ -162,8 +186,8 @@ impl Storage {
     }
 
     fn is_empty(&self) -> Result<bool> {
-        for name in [CF_KV, CF_INDEX, CF_META] {
-            let mut it = self.db.raw_iterator_cf(self.cf(name)?);
+        for cf in Cf::ALL {
+            let mut it = self.iter(cf, KeyRange::all())?;
             it.seek_to_first();
             if it.valid() {
                 return Ok(false);
@@ -174,41 +198,76 @@ impl Storage {
     }
 
     /// The handle of one of FieldDB's column families.
-    pub(crate) fn cf(&self, name: &str) -> Result<&ColumnFamily> {
+    fn cf(&self, cf: Cf) -> Result<&ColumnFamily> {
         self.db
-            .cf_handle(name)
-            .ok_or_else(|| Error::Corruption(format!("column family `{name}` is missing")))
+            .cf_handle(cf.name())
+            .ok_or_else(|| Error::Corruption(format!("column family `{}` is missing", cf.name())))
     }
 
-    pub(crate) fn kv(&self) -> Result<&ColumnFamily> {
-        self.cf(CF_KV)
+    /// The value at `key` in `cf`, read from the latest state.
+    pub(crate) fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<impl Deref<Target = [u8]> + '_>> {
+        Ok(self.db.get_pinned_cf(self.cf(cf)?, key)?)
     }
 
-    pub(crate) fn index(&self) -> Result<&ColumnFamily> {
-        self.cf(CF_INDEX)
+    /// True when `cf` holds `key` (the value is not copied).
+    pub(crate) fn contains(&self, cf: Cf, key: &[u8]) -> Result<bool> {
+        Ok(self.db.get_pinned_cf(self.cf(cf)?, key)?.is_some())
     }
 
-    pub(crate) fn meta(&self) -> Result<&ColumnFamily> {
-        self.cf(CF_META)
+    /// An iterator over `range` of `cf`, on the latest state; position it before reading.
+    pub(crate) fn iter(&self, cf: Cf, range: KeyRange) -> Result<Cursor<'_>> {
+        Ok(Cursor(
+            self.db
+                .raw_iterator_cf_opt(self.cf(cf)?, range.read_options()),
+        ))
+    }
+
+    /// A consistent view of every column family as of now.
+    pub(crate) fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            storage: self,
+            snapshot: self.db.snapshot(),
+        }
+    }
+
+    /// An empty batch to stage changes in; commit it with [`Storage::write`].
+    pub(crate) fn batch(&self) -> Result<WriteSet<'_>> {
+        Ok(WriteSet {
+            handles: [self.cf(Cf::Kv)?, self.cf(Cf::Index)?, self.cf(Cf::Meta)?],
+            batch: WriteBatch::default(),
+        })
+    }
+
+    /// RocksDB's estimate of the number of records (cheap; no scan).
+    pub(crate) fn estimated_records(&self) -> Result<u64> {
+        self.int_property(Cf::Kv, "rocksdb.estimate-num-keys")
+    }
+
+    fn int_property(&self, cf: Cf, property: &str) -> Result<u64> {
+        Ok(self
+            .db
+            .property_int_value_cf(self.cf(cf)?, property)?
+            .unwrap_or(0))
+    }
+
+    /// Asks RocksDB to compact `[start, end)` of `cf` now (to reclaim a deleted range's space).
+    pub(crate) fn compact_range(&self, cf: Cf, start: &[u8], end: &[u8]) -> Result<()> {
+        self.db
+            .compact_range_cf(self.cf(cf)?, Some(start), Some(end));
+        Ok(())
     }
 
     pub(crate) fn stats(&self) -> Result<StorageStats> {
-        let int = |cf: &str, property: &str| -> Result<u64> {
-            Ok(self
-                .db
-                .property_int_value_cf(self.cf(cf)?, property)?
-                .unwrap_or(0))
-        };
         let files = "rocksdb.total-sst-files-size";
         let memtables = "rocksdb.cur-size-all-mem-tables";
         Ok(StorageStats {
-            kv_file_bytes: int(CF_KV, files)?,
-            index_file_bytes: int(CF_INDEX, files)?,
-            meta_file_bytes: int(CF_META, files)?,
-            memtable_bytes: int(CF_KV, memtables)?
-                + int(CF_INDEX, memtables)?
-                + int(CF_META, memtables)?,
-            estimated_records: int(CF_KV, "rocksdb.estimate-num-keys")?,
+            kv_file_bytes: self.int_property(Cf::Kv, files)?,
+            index_file_bytes: self.int_property(Cf::Index, files)?,
+            meta_file_bytes: self.int_property(Cf::Meta, files)?,
+            memtable_bytes: self.int_property(Cf::Kv, memtables)?
+                + self.int_property(Cf::Index, memtables)?
+                + self.int_property(Cf::Meta, memtables)?,
+            estimated_records: self.estimated_records()?,
         })
     }
 
@@ -221,12 +280,159 @@ impl Storage {
     }
 
     /// Writes one batch atomically; a failure poisons the handle.
-    pub(crate) fn write(&self, batch: WriteBatch) -> Result<()> {
+    pub(crate) fn write(&self, batch: WriteSet<'_>) -> Result<()> {
         self.check_writable()?;
-        self.db.write_opt(batch, &self.write_options).map_err(|e| {
-            *self.poison_cause.lock() = e.to_string();
-            self.poisoned.store(true, Ordering::Release);
-            Error::Storage(e)
-        })
+        self.db
+            .write_opt(batch.batch, &self.write_options)
+            .map_err(|e| {
+                *self.poison_cause.lock() = e.to_string();
+                self.poisoned.store(true, Ordering::Release);
+                Error::from(e)
+            })
+    }
+}
+
+/// Changes staged for one atomic write: puts, deletes, merges and range deletes over the three
+/// column families, applied in the order staged.
+pub(crate) struct WriteSet<'a> {
+    handles: [&'a ColumnFamily; 3],
+    batch: WriteBatch,
+}
+
+impl WriteSet<'_> {
+    pub(crate) fn put(&mut self, cf: Cf, key: &[u8], value: &[u8]) {
+        let handle = self.handles[cf as usize];
+        self.batch.put_cf(handle, key, value);
+    }
+
+    pub(crate) fn delete(&mut self, cf: Cf, key: &[u8]) {
+        let handle = self.handles[cf as usize];
+        self.batch.delete_cf(handle, key);
+    }
+
+    /// Adds a merge operand (a count change) for `key`.
+    pub(crate) fn merge(&mut self, cf: Cf, key: &[u8], operand: &[u8]) {
+        let handle = self.handles[cf as usize];
+        self.batch.merge_cf(handle, key, operand);
+    }
+
+    /// Deletes every key in `[start, end)`.
+    pub(crate) fn delete_range(&mut self, cf: Cf, start: &[u8], end: &[u8]) {
+        let handle = self.handles[cf as usize];
+        self.batch.delete_range_cf(handle, start, end);
+    }
+}
+
+/// The bounds of an iteration: `[lower, upper)`, either end open when `None`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyRange {
+    pub(crate) lower: Option<Vec<u8>>,
+    pub(crate) upper: Option<Vec<u8>>,
+}
+
+impl KeyRange {
+    /// Every key.
+    pub(crate) fn all() -> KeyRange {
+        KeyRange::default()
+    }
+
+    /// `[lower, upper)`.
+    pub(crate) fn between(lower: Vec<u8>, upper: Vec<u8>) -> KeyRange {
+        KeyRange {
+            lower: Some(lower),
+            upper: Some(upper),
+        }
+    }
+
+    fn read_options(self) -> ReadOptions {
+        let mut read = ReadOptions::default();
+        if let Some(lower) = self.lower {
+            read.set_iterate_lower_bound(lower);
+        }
+        if let Some(upper) = self.upper {
+            read.set_iterate_upper_bound(upper);
+        }
+        read
+    }
+}
+
+/// A consistent, read-only view of the database as of the moment it was taken.
+pub(crate) struct Snapshot<'a> {
+    storage: &'a Storage,
+    snapshot: SnapshotWithThreadMode<'a, DB>,
+}
+
+impl Snapshot<'_> {
+    /// An iterator over `range` of `cf` in this view.
+    pub(crate) fn iter(&self, cf: Cf, range: KeyRange) -> Result<Cursor<'_>> {
+        let mut read = range.read_options();
+        read.set_snapshot(&self.snapshot);
+        Ok(Cursor(
+            self.storage
+                .db
+                .raw_iterator_cf_opt(self.storage.cf(cf)?, read),
+        ))
+    }
+
+    /// The value at `key` in `cf` in this view.
+    pub(crate) fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<impl Deref<Target = [u8]> + '_>> {
+        let mut read = ReadOptions::default();
+        read.set_snapshot(&self.snapshot);
+        Ok(self
+            .storage
+            .db
+            .get_pinned_cf_opt(self.storage.cf(cf)?, key, &read)?)
+    }
+
+    /// The values at `keys` (in order) in `cf` in this view, read in one batched lookup.
+    pub(crate) fn multi_get(
+        &self,
+        cf: Cf,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<impl Deref<Target = [u8]> + '_>>> {
+        let mut read = ReadOptions::default();
+        read.set_snapshot(&self.snapshot);
+        self.storage
+            .db
+            .batched_multi_get_cf_opt(self.storage.cf(cf)?, keys, false, &read)
+            .into_iter()
+            .map(|value| Ok(value?))
+            .collect()
+    }
+}
+
+/// A positioned iterator over one column family.
+pub(crate) struct Cursor<'a>(DBRawIteratorWithThreadMode<'a, DB>);
+
+impl Cursor<'_> {
+    pub(crate) fn seek(&mut self, key: &[u8]) {
+        self.0.seek(key);
+    }
+    pub(crate) fn seek_to_first(&mut self) {
+        self.0.seek_to_first();
+    }
+    pub(crate) fn seek_to_last(&mut self) {
+        self.0.seek_to_last();
+    }
+    pub(crate) fn next(&mut self) {
+        self.0.next();
+    }
+    pub(crate) fn prev(&mut self) {
+        self.0.prev();
+    }
+    pub(crate) fn valid(&self) -> bool {
+        self.0.valid()
+    }
+    /// The current key, `None` past either end (or on an error: check [`Cursor::status`]).
+    pub(crate) fn key(&self) -> Option<&[u8]> {
+        self.0.key()
+    }
+    /// The current value.
+    pub(crate) fn value(&self) -> Option<&[u8]> {
+        self.0.value()
+    }
+    /// The error that stopped the iteration, if any.
+    pub(crate) fn status(&self) -> Result<()> {
+        Ok(self.0.status()?)
     }
 }

@@ -87,7 +87,7 @@ impl Value {
     /// floats compared exactly as numbers (`Int(3)` equals `Float(3.0)`). NaN sorts after every
     /// other number; FieldDB never stores it.
     pub fn cmp_order(&self, other: &Value) -> Ordering {
-        crate::keycode::compare_values(self, other)
+        compare_values(self, other)
     }
 }
 
@@ -122,11 +122,10 @@ macro_rules! from_int {
 from_int!(i8, i16, i32, i64, u8, u16, u32);
 
 impl TryFrom<u64> for Value {
-    type Error = crate::Error;
-    fn try_from(v: u64) -> crate::Result<Self> {
-        i64::try_from(v)
-            .map(Value::Int)
-            .map_err(|_| crate::Error::InvalidArgument(format!("{v} does not fit in an i64")))
+    type Error = std::num::TryFromIntError;
+    /// An `Int`, when `v` fits in an i64.
+    fn try_from(v: u64) -> Result<Self, Self::Error> {
+        i64::try_from(v).map(Value::Int)
     }
 }
 
@@ -193,6 +192,52 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 impl From<()> for Value {
     fn from(_: ()) -> Self {
         Value::Null
+    }
+}
+
+fn type_rank(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::Bool(_) => 1,
+        Value::Int(_) | Value::Float(_) => 2,
+        Value::Str(_) => 3,
+        Value::Bytes(_) => 4,
+    }
+}
+
+/// Compares two values in index order, without encoding them.
+pub(crate) fn compare_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => compare_floats(*x, *y),
+        (Value::Int(i), Value::Float(f)) => compare_int_float(*i, *f),
+        (Value::Float(f), Value::Int(i)) => compare_int_float(*i, *f).reverse(),
+        (Value::Str(x), Value::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Bytes(x), Value::Bytes(y)) => x.cmp(y),
+        _ => type_rank(a).cmp(&type_rank(b)),
+    }
+}
+
+fn compare_floats(x: f64, y: f64) -> Ordering {
+    match (x.is_nan(), y.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        // Neither is NaN: partial_cmp is total here, and treats -0.0 == +0.0.
+        (false, false) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+    }
+}
+
+fn compare_int_float(i: i64, f: f64) -> Ordering {
+    if f.is_nan() {
+        return Ordering::Less;
+    }
+    // Rounding i to the nearest f64 is monotone, so a strict order between the rounded value
+    // and f is the order between i and f; when they tie, f is integral and fits in an i128.
+    match compare_floats(i as f64, f) {
+        Ordering::Equal => i128::from(i).cmp(&(f as i128)),
+        other => other,
     }
 }
 

@@ -1,31 +1,65 @@
 //! The write path: validated operations become ONE RocksDB batch holding the records and every
 //! index change they cause, so data and indexes can never disagree (DESIGN.md section 5).
 //!
-//! 1. Take the catalog's read guard, held until the batch is committed, so an index state change
-//!    or build step (which take the write guard) is ordered against this write.
-//! 2. No index to maintain: write blindly, without reading anything.
-//! 3. Otherwise lock the keys' stripes, read each old record (or the version left by an earlier
-//!    operation of the same batch), and for every maintained index whose value changed, delete
-//!    the old entry and put the new one; for a counted index, add the change of each value's
-//!    count (`index::counts`) to the same batch.
-//! 4. For unique indexes, lock the claimed values' stripes and check that no other key holds
-//!    them; a conflict is `Error::UniqueViolation` and nothing is written.
-//! 5. Write the batch.
+//! It is split in two, so that a caller (a replica applying its log) can add keys of its own to
+//! the batch and commit several commands at once:
+//!
+//! - **plan** ([`WritePlan::new`], [`WritePlan::stage`]): take the catalog's read guard, held
+//!   until the batch is committed, so an index state change or build step (which take the write
+//!   guard) is ordered against this write. For each group of operations: with no index to
+//!   maintain, stage the records blindly; otherwise lock the keys' stripes, read each old record
+//!   (or the version left by an earlier operation of the plan), and for every maintained index
+//!   whose value changed stage the removal of the old entry and the new one, and for a counted
+//!   index the change of each value's count (`index::counts`). For unique indexes lock the
+//!   claimed values' stripes and check that no other key holds them, on disk or in the plan; a
+//!   conflict is `Error::UniqueViolation` and the group stages nothing.
+//! - **commit** ([`WritePlan::commit`]): write the batch, atomically.
 
 use std::collections::{BTreeMap, HashMap};
 
-use rocksdb::WriteBatch;
+use parking_lot::RwLockReadGuard;
 
 use crate::batch::PreparedOp;
-use crate::catalog::IndexDef;
-use crate::engine::Engine;
+use crate::catalog::Catalog;
+use crate::encoding::index_def::IndexDef;
+use crate::encoding::{index_entry, keycode};
 use crate::error::{Error, Result};
 use crate::index::counts::{self, CountDeltas};
-use crate::index::entry;
-use crate::keycode;
+use crate::inner::DbInner;
+use crate::locks::HeldStripes;
+use crate::read::read_record;
 use crate::record::Record;
-use crate::record_codec;
+use crate::storage::{Cf, KeyRange, WriteSet};
 use crate::value::Value;
+
+/// Applies `ops` atomically. When `report_existed` is set, returns for each op whether its key
+/// held a record just before it.
+pub(crate) fn apply(
+    inner: &DbInner,
+    ops: &[PreparedOp],
+    report_existed: bool,
+) -> Result<Vec<bool>> {
+    let mut plan = WritePlan::new(inner)?;
+    let existed = plan.stage(ops, report_existed)?;
+    plan.commit()?;
+    Ok(existed)
+}
+
+/// A write being planned: groups of operations staged into one batch, not yet committed.
+/// Dropping it writes nothing.
+pub(crate) struct WritePlan<'a> {
+    inner: &'a DbInner,
+    catalog: RwLockReadGuard<'a, Catalog>,
+    batch: WriteSet<'a>,
+    key_stripes: HeldStripes<'a>,
+    value_stripes: HeldStripes<'a>,
+    /// The state of each key the plan has staged: `Some(record)` or `None` (absent). With no
+    /// index to maintain only presence matters, and a present key maps to an empty record.
+    latest: HashMap<Vec<u8>, Option<Record>>,
+    /// Final fate of each index entry the plan touches: true = put, false = delete.
+    entry_changes: BTreeMap<Vec<u8>, bool>,
+    count_deltas: CountDeltas,
+}
 
 /// A unique value a put wants to hold.
 struct Claim<'a> {
@@ -36,148 +70,215 @@ struct Claim<'a> {
     entry: Vec<u8>,
 }
 
-/// Applies `ops` atomically. When `report_existed` is set, returns for each op whether its key
-/// held a record just before it.
-pub(crate) fn apply(
-    engine: &Engine,
-    ops: &[PreparedOp],
-    report_existed: bool,
-) -> Result<Vec<bool>> {
-    engine.storage.check_writable()?;
-    let catalog = engine.catalog.read();
-    let indexes: Vec<&IndexDef> = catalog.maintained().collect();
-    let storage = &engine.storage;
-    let kv = storage.kv()?;
-    let mut batch = WriteBatch::default();
+/// What one group of operations stages, kept apart until the whole group is known to succeed.
+#[derive(Default)]
+struct Group<'o> {
+    latest: HashMap<&'o [u8], Option<Record>>,
+    entry_changes: BTreeMap<Vec<u8>, bool>,
+    count_deltas: CountDeltas,
+}
 
-    if indexes.is_empty() && !report_existed {
-        for op in ops {
-            match &op.put {
-                Some((_, encoded)) => batch.put_cf(kv, &op.key, encoded),
-                None => batch.delete_cf(kv, &op.key),
-            }
-        }
-        storage.write(batch)?;
-        return Ok(Vec::new());
+impl<'a> WritePlan<'a> {
+    /// Starts a plan: refuses at once when the handle takes no writes, then holds the catalog's
+    /// read guard until the plan is committed or dropped.
+    pub(crate) fn new(inner: &'a DbInner) -> Result<WritePlan<'a>> {
+        inner.storage.check_writable()?;
+        let catalog = inner.catalog.read();
+        Ok(WritePlan {
+            inner,
+            catalog,
+            batch: inner.storage.batch()?,
+            key_stripes: inner.key_locks.none(),
+            value_stripes: inner.value_locks.none(),
+            latest: HashMap::new(),
+            entry_changes: BTreeMap::new(),
+            count_deltas: CountDeltas::default(),
+        })
     }
 
-    let _key_guards = engine
-        .key_locks
-        .lock_all(ops.iter().map(|op| op.key.as_slice()));
+    /// Stages `ops`, in order, after everything staged before: all of them, or (on any error)
+    /// none. When `report_existed` is set, returns for each op whether its key held a record
+    /// just before it (else an empty vector when no index is maintained).
+    pub(crate) fn stage(&mut self, ops: &[PreparedOp], report_existed: bool) -> Result<Vec<bool>> {
+        let WritePlan {
+            inner,
+            catalog,
+            batch,
+            key_stripes,
+            value_stripes,
+            latest,
+            entry_changes,
+            count_deltas,
+        } = self;
+        let storage = &inner.storage;
+        let indexes: Vec<&IndexDef> = catalog.maintained().collect();
 
-    // The state of each key after the operations seen so far: `Some(record)` or `None` (absent).
-    let mut latest: HashMap<&[u8], Option<Record>> = HashMap::new();
-    let mut existed = Vec::with_capacity(ops.len());
-    // Final fate of each index entry touched: true = put, false = delete.
-    let mut entry_changes: BTreeMap<Vec<u8>, bool> = BTreeMap::new();
-    let mut count_deltas = CountDeltas::default();
-    let mut claims: Vec<Claim> = Vec::new();
-
-    for op in ops {
-        let mut unreadable = false;
-        let old: Option<Record> = match latest.get(op.key.as_slice()) {
-            Some(state) => state.clone(),
-            None if indexes.is_empty() => {
-                // Only existence is wanted.
-                let present = storage.db.get_pinned_cf(kv, &op.key)?.is_some();
-                present.then(Record::new)
+        if indexes.is_empty() && !report_existed {
+            for op in ops {
+                stage_record(batch, op);
+                latest.insert(op.key.clone(), op.put.as_ref().map(|_| Record::new()));
             }
-            None => match read_record(engine, &op.key) {
-                Ok(record) => record,
-                Err(Error::Corruption(_)) => {
-                    // The old record cannot be read, so its index entries cannot be computed
-                    // from it: find them by their key instead, so this write repairs the damage.
-                    for &def in &indexes {
-                        for (entry, value) in entries_pointing_to(engine, def, &op.key)? {
-                            entry_changes.insert(entry, false);
-                            if counts::writer_counts(def, &op.key) {
-                                count_deltas.add_encoded(def.id, value, -1);
+            return Ok(Vec::new());
+        }
+
+        key_stripes.lock_more(ops.iter().map(|op| op.key.as_slice()));
+
+        let mut group = Group::default();
+        let mut existed = Vec::with_capacity(ops.len());
+        let mut claims: Vec<Claim> = Vec::new();
+        for op in ops {
+            let mut unreadable = false;
+            let staged = group
+                .latest
+                .get(op.key.as_slice())
+                .or_else(|| latest.get(op.key.as_slice()));
+            let old: Option<Record> = match staged {
+                Some(state) => state.clone(),
+                None if indexes.is_empty() => {
+                    // Only existence is wanted.
+                    storage.contains(Cf::Kv, &op.key)?.then(Record::new)
+                }
+                None => match read_record(storage, &op.key) {
+                    Ok(record) => record,
+                    Err(Error::Corruption(_)) => {
+                        // The old record cannot be read, so its index entries cannot be
+                        // computed from it: find them by their key instead, so this write
+                        // repairs the damage.
+                        for &def in &indexes {
+                            for (entry, value) in entries_pointing_to(inner, def, &op.key)? {
+                                group.entry_changes.insert(entry, false);
+                                if counts::writer_counts(def, &op.key) {
+                                    group.count_deltas.add_encoded(def.id, value, -1);
+                                }
                             }
                         }
+                        unreadable = true;
+                        None
                     }
-                    unreadable = true;
-                    None
+                    Err(other) => return Err(other),
+                },
+            };
+            existed.push(old.is_some() || unreadable);
+            let new = op.put.as_ref().map(|(record, _)| record);
+            for &def in &indexes {
+                let old_value = old.as_ref().and_then(|r| r.get(&def.field));
+                let new_value = new.and_then(|r| r.get(&def.field));
+                if same_indexed_value(old_value, new_value) {
+                    continue;
                 }
-                Err(other) => return Err(other),
-            },
-        };
-        existed.push(old.is_some() || unreadable);
-        let new = op.put.as_ref().map(|(record, _)| record);
-        for &def in &indexes {
-            let old_value = old.as_ref().and_then(|r| r.get(&def.field));
-            let new_value = new.and_then(|r| r.get(&def.field));
-            if same_indexed_value(old_value, new_value) {
-                continue;
+                let counted = counts::writer_counts(def, &op.key);
+                if let Some(v) = old_value {
+                    let entry = index_entry::entry_key(def.id, v, &op.key);
+                    if counted {
+                        group
+                            .count_deltas
+                            .add_for_entry(def.id, &entry, op.key.len(), -1);
+                    }
+                    group.entry_changes.insert(entry, false);
+                }
+                if let Some(v) = new_value {
+                    let entry = index_entry::entry_key(def.id, v, &op.key);
+                    if counted {
+                        group
+                            .count_deltas
+                            .add_for_entry(def.id, &entry, op.key.len(), 1);
+                    }
+                    group.entry_changes.insert(entry.clone(), true);
+                    if def.unique {
+                        claims.push(Claim {
+                            def,
+                            value: v,
+                            key: &op.key,
+                            value_prefix: index_entry::value_prefix(def.id, v),
+                            entry,
+                        });
+                    }
+                }
             }
-            let counted = counts::writer_counts(def, &op.key);
-            if let Some(v) = old_value {
-                let entry = entry::entry_key(def.id, v, &op.key);
-                if counted {
-                    count_deltas.add_for_entry(def.id, &entry, op.key.len(), -1);
-                }
-                entry_changes.insert(entry, false);
-            }
-            if let Some(v) = new_value {
-                let entry = entry::entry_key(def.id, v, &op.key);
-                if counted {
-                    count_deltas.add_for_entry(def.id, &entry, op.key.len(), 1);
-                }
-                entry_changes.insert(entry.clone(), true);
-                if def.unique {
-                    claims.push(Claim {
-                        def,
-                        value: v,
-                        key: &op.key,
-                        value_prefix: entry::value_prefix(def.id, v),
-                        entry,
-                    });
-                }
-            }
+            group.latest.insert(&op.key, new.cloned());
         }
-        latest.insert(&op.key, new.cloned());
-        match &op.put {
-            Some((_, encoded)) => batch.put_cf(kv, &op.key, encoded),
-            None => batch.delete_cf(kv, &op.key),
+
+        // A claim whose entry a later operation of the group removed claims nothing.
+        claims.retain(|c| group.entry_changes.get(&c.entry) == Some(&true));
+        value_stripes.lock_more(claims.iter().map(|c| c.value_prefix.as_slice()));
+        check_claims(inner, &claims, &group.entry_changes, entry_changes)?;
+
+        // The group succeeded: it joins the plan.
+        for op in ops {
+            stage_record(batch, op);
         }
-    }
-
-    // A claim whose entry a later operation of the batch removed claims nothing.
-    claims.retain(|c| entry_changes.get(&c.entry) == Some(&true));
-    let _value_guards = engine
-        .value_locks
-        .lock_all(claims.iter().map(|c| c.value_prefix.as_slice()));
-    check_claims(engine, &claims, &entry_changes)?;
-
-    let index_cf = storage.index()?;
-    for (entry, put) in &entry_changes {
-        if *put {
-            batch.put_cf(index_cf, entry, []);
+        if latest.is_empty() {
+            latest.reserve(group.latest.len());
+        }
+        for (key, state) in group.latest {
+            latest.insert(key.to_vec(), state);
+        }
+        if entry_changes.is_empty() {
+            *entry_changes = group.entry_changes;
         } else {
-            batch.delete_cf(index_cf, entry);
+            entry_changes.extend(group.entry_changes);
         }
+        count_deltas.absorb(group.count_deltas);
+        Ok(existed)
     }
-    count_deltas.stage(storage, &mut batch)?;
-    storage.write(batch)?;
-    Ok(existed)
+
+    /// The batch, for keys of the caller's own that must commit with the staged operations
+    /// (a replica's applied log position; used by the tests until the replicated apply lands).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn batch(&mut self) -> &mut WriteSet<'a> {
+        &mut self.batch
+    }
+
+    /// Writes everything staged as one atomic batch.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        for (entry, put) in &self.entry_changes {
+            if *put {
+                self.batch.put(Cf::Index, entry, &[]);
+            } else {
+                self.batch.delete(Cf::Index, entry);
+            }
+        }
+        self.count_deltas.stage(&mut self.batch);
+        let WritePlan {
+            inner,
+            catalog,
+            batch,
+            key_stripes,
+            value_stripes,
+            ..
+        } = self;
+        inner.storage.write(batch)?;
+        // Held until the batch is in: the stripes and the catalog guard order this write.
+        drop((value_stripes, key_stripes, catalog));
+        Ok(())
+    }
+}
+
+/// Stages the record change of one operation.
+fn stage_record(batch: &mut WriteSet<'_>, op: &PreparedOp) {
+    match &op.put {
+        Some((_, encoded)) => batch.put(Cf::Kv, &op.key, encoded),
+        None => batch.delete(Cf::Kv, &op.key),
+    }
 }
 
 /// The entries of index `def` whose user key is `key`, with their encoded values, found by
 /// walking the whole index (the repair path for a record that no longer decodes).
 fn entries_pointing_to(
-    engine: &Engine,
+    inner: &DbInner,
     def: &IndexDef,
     key: &[u8],
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    let storage = &engine.storage;
-    let prefix = entry::id_prefix(def.id);
+    let (start, end) = index_entry::id_range(def.id);
+    let prefix_len = start.len();
     let mut found = Vec::new();
-    let mut it = storage.db.raw_iterator_cf(storage.index()?);
-    it.seek(prefix);
+    let mut it = inner
+        .storage
+        .iter(Cf::Index, KeyRange::between(start, end))?;
+    it.seek_to_first();
     while let Some(raw) = it.key() {
-        let Some(suffix) = raw.strip_prefix(&prefix[..]) else {
-            break;
-        };
-        if let Ok((_, holder)) = entry::split_suffix(suffix) {
+        let suffix = &raw[prefix_len..];
+        if let Ok((_, holder)) = index_entry::split_suffix(suffix) {
             if holder == key {
                 let value = suffix[..suffix.len() - holder.len()].to_vec();
                 found.push((raw.to_vec(), value));
@@ -198,55 +299,51 @@ fn same_indexed_value(a: Option<&Value>, b: Option<&Value>) -> bool {
     }
 }
 
-/// Reads and decodes the record at `key`, naming the key if it is corrupt.
-pub(crate) fn read_record(engine: &Engine, key: &[u8]) -> Result<Option<Record>> {
-    let storage = &engine.storage;
-    match storage.db.get_pinned_cf(storage.kv()?, key)? {
-        Some(bytes) => record_codec::decode(&bytes)
-            .map(Some)
-            .map_err(|e| corrupt_at(key, e)),
-        None => Ok(None),
-    }
-}
-
-/// Prefixes a corruption message with the key it was found at.
-pub(crate) fn corrupt_at(key: &[u8], error: Error) -> Error {
-    match error {
-        Error::Corruption(msg) => Error::Corruption(format!(
-            "record at key {}: {msg}",
-            crate::error::display_key(key)
-        )),
-        other => other,
-    }
-}
-
+/// Fails with `UniqueViolation` when a claimed value is held by another key: claimed earlier in
+/// the group, staged by an earlier group of the plan, or stored and not removed by the plan.
 fn check_claims(
-    engine: &Engine,
+    inner: &DbInner,
     claims: &[Claim],
-    entry_changes: &BTreeMap<Vec<u8>, bool>,
+    group_changes: &BTreeMap<Vec<u8>, bool>,
+    plan_changes: &BTreeMap<Vec<u8>, bool>,
 ) -> Result<()> {
-    let storage = &engine.storage;
-    let index_cf = storage.index()?;
+    // The fate the plan gives an entry so far, the group's word overriding earlier groups'.
+    let fate = |entry: &[u8]| {
+        group_changes
+            .get(entry)
+            .or_else(|| plan_changes.get(entry))
+            .copied()
+    };
     for (i, claim) in claims.iter().enumerate() {
         let violation = |existing_key: &[u8]| Error::UniqueViolation {
             field: claim.def.field.clone(),
             value: claim.value.clone(),
             existing_key: existing_key.to_vec(),
         };
-        // Two puts of one batch claiming the same value for different keys.
+        // Two puts of one group claiming the same value for different keys.
         if let Some(other) = claims[..i]
             .iter()
             .find(|o| o.value_prefix == claim.value_prefix && o.key != claim.key)
         {
             return Err(violation(other.key));
         }
-        let mut it = storage.db.raw_iterator_cf(index_cf);
+        // An earlier group of the plan put an entry of this value for another key.
+        for (entry, _) in plan_changes
+            .range(claim.value_prefix.clone()..)
+            .take_while(|(entry, _)| entry.starts_with(&claim.value_prefix))
+        {
+            let holder = &entry[claim.value_prefix.len()..];
+            if holder != claim.key && fate(entry) == Some(true) {
+                return Err(violation(holder));
+            }
+        }
+        let mut it = inner.storage.iter(Cf::Index, KeyRange::all())?;
         it.seek(&claim.value_prefix);
         while let Some(found) = it.key() {
             let Some(holder) = found.strip_prefix(claim.value_prefix.as_slice()) else {
                 break;
             };
-            let removed_here = entry_changes.get(found) == Some(&false);
+            let removed_here = fate(found) == Some(false);
             if holder != claim.key && !removed_here {
                 return Err(violation(holder));
             }
@@ -255,4 +352,83 @@ fn check_claims(
         it.status()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{prepare, BatchOp};
+    use crate::{FieldDb, IndexSpec, Record};
+
+    fn put(key: &str, e: i64) -> Vec<PreparedOp> {
+        prepare(vec![BatchOp::Put(key.into(), Record::new().set("e", e))]).unwrap()
+    }
+
+    fn unique_db() -> (tempfile::TempDir, FieldDb) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = FieldDb::open(dir.path()).unwrap();
+        db.put("old", Record::new().set("e", 1)).unwrap();
+        db.create_index(IndexSpec::on("e").unique().counted())
+            .unwrap()
+            .wait()
+            .unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn a_failed_group_stages_nothing_and_the_plan_goes_on() {
+        let (_dir, db) = unique_db();
+        let mut plan = WritePlan::new(db.inner()).unwrap();
+        plan.stage(&put("a", 2), false).unwrap();
+        // Held by an earlier group of the plan, then by a stored record.
+        let err = plan.stage(&put("b", 2), false).unwrap_err();
+        assert!(
+            matches!(&err, Error::UniqueViolation { existing_key, .. } if existing_key == b"a")
+        );
+        let err = plan.stage(&put("c", 1), false).unwrap_err();
+        assert!(
+            matches!(&err, Error::UniqueViolation { existing_key, .. } if existing_key == b"old")
+        );
+        // A group that frees a value lets a later group claim it.
+        let delete_old = prepare(vec![BatchOp::Delete(b"old".to_vec())]).unwrap();
+        assert_eq!(plan.stage(&delete_old, true).unwrap(), vec![true]);
+        plan.stage(&put("d", 1), false).unwrap();
+        plan.batch().put(Cf::Meta, b"test/applied", b"7");
+        plan.commit().unwrap();
+
+        assert!(db.get("b").unwrap().is_none() && db.get("c").unwrap().is_none());
+        assert!(db.get("old").unwrap().is_none());
+        assert_eq!(db.get("d").unwrap().unwrap().get("e"), Some(&1.into()));
+        let applied = db.inner().storage.get(Cf::Meta, b"test/applied").unwrap();
+        assert_eq!(applied.as_deref(), Some(&b"7"[..]));
+        assert_eq!(db.count_by_index("e", &crate::Query::eq(1)).unwrap(), 1);
+        assert_eq!(db.count_by_index("e", &crate::Query::eq(2)).unwrap(), 1);
+        assert!(db.verify().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_later_group_reads_what_an_earlier_one_staged() {
+        let (_dir, db) = unique_db();
+        let mut plan = WritePlan::new(db.inner()).unwrap();
+        plan.stage(&put("a", 5), false).unwrap();
+        let delete_a = prepare(vec![BatchOp::Delete(b"a".to_vec())]).unwrap();
+        assert_eq!(plan.stage(&delete_a, true).unwrap(), vec![true]);
+        assert_eq!(plan.stage(&delete_a, true).unwrap(), vec![false]);
+        plan.stage(&put("b", 5), false).unwrap();
+        plan.commit().unwrap();
+        assert!(db.get("a").unwrap().is_none());
+        assert_eq!(db.count_by_index("e", &crate::Query::eq(5)).unwrap(), 1);
+        assert!(db.verify().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_dropped_plan_writes_nothing() {
+        let (_dir, db) = unique_db();
+        let mut plan = WritePlan::new(db.inner()).unwrap();
+        plan.stage(&put("a", 9), false).unwrap();
+        drop(plan);
+        assert!(db.get("a").unwrap().is_none());
+        db.put("a", Record::new().set("e", 9)).unwrap();
+        assert!(db.verify().unwrap().is_clean());
+    }
 }

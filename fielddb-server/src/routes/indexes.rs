@@ -13,51 +13,54 @@ use serde_json::Value as Json_;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use crate::app::{blocking, AppState};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::metrics::state_name;
+use crate::state::{blocking, AppState};
 
 /// What index to create.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct CreateIndex {
+pub(crate) struct CreateIndex {
     /// The field to index.
     #[schema(min_length = 1, max_length = 256)]
-    pub field: String,
+    pub(crate) field: String,
     /// No two records may hold the same value (default false).
-    pub unique: Option<bool>,
+    pub(crate) unique: Option<bool>,
     /// Keep an exact count per value, so an equality count is one read (default false).
-    pub counted: Option<bool>,
+    pub(crate) counted: Option<bool>,
 }
 
 /// An index with its state.
 #[derive(Serialize, ToSchema)]
-pub struct IndexView {
-    pub field: String,
-    pub unique: bool,
+pub(crate) struct IndexView {
+    pub(crate) field: String,
+    pub(crate) unique: bool,
     /// Keeps an exact count per value.
-    pub counted: bool,
+    pub(crate) counted: bool,
     /// `building`, `ready` or `dropping`.
-    pub state: String,
+    pub(crate) state: String,
     /// Build progress from 0 to 1.
-    pub progress: f64,
+    pub(crate) progress: f64,
     /// Records indexed so far (while building).
-    pub done: Option<u64>,
+    pub(crate) done: Option<u64>,
     /// Estimated records in all (while building).
-    pub total: Option<u64>,
+    pub(crate) total: Option<u64>,
     /// Where to follow it.
-    pub status: String,
+    pub(crate) status: String,
+    /// Why its background build or drop failed in this process (absent when it did not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) failure: Option<String>,
 }
 
 /// Every index.
 #[derive(Serialize, ToSchema)]
-pub struct IndexList {
-    pub indexes: Vec<IndexView>,
+pub(crate) struct IndexList {
+    pub(crate) indexes: Vec<IndexView>,
 }
 
 /// `/v1/indexes/{field}` with the field percent-encoded.
-pub fn status_url(field: &str) -> String {
+pub(crate) fn status_url(field: &str) -> String {
     let mut url = String::from("/v1/indexes/");
     for b in field.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -69,7 +72,7 @@ pub fn status_url(field: &str) -> String {
     url
 }
 
-pub fn view(info: &IndexInfo) -> IndexView {
+pub(crate) fn view(info: &IndexInfo) -> IndexView {
     let (done, total) = match info.state {
         IndexState::Building { done, total } => (Some(done), Some(total)),
         _ => (None, None),
@@ -83,6 +86,7 @@ pub fn view(info: &IndexInfo) -> IndexView {
         done,
         total,
         status: status_url(&info.field),
+        failure: info.failure.clone(),
     }
 }
 
@@ -127,7 +131,7 @@ fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
         (status = 413, description = "Body over 4 MiB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
     ))]
-pub async fn create_index(
+pub(crate) async fn create_index(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -153,7 +157,9 @@ pub async fn create_index(
 /// Every index with its state and progress.
 #[utoipa::path(get, path = "/v1/indexes", tag = "indexes",
     responses((status = 200, description = "Every index", body = IndexList)))]
-pub async fn list_indexes(State(state): State<AppState>) -> Result<Json<IndexList>, ApiError> {
+pub(crate) async fn list_indexes(
+    State(state): State<AppState>,
+) -> Result<Json<IndexList>, ApiError> {
     let store = state.store.clone();
     let infos = blocking(move || Ok(store.indexes())).await?;
     Ok(Json(IndexList {
@@ -168,7 +174,7 @@ pub async fn list_indexes(State(state): State<AppState>) -> Result<Json<IndexLis
         (status = 200, description = "The index", body = IndexView),
         (status = 404, description = "No index on that field", body = ErrorBody),
     ))]
-pub async fn get_index(
+pub(crate) async fn get_index(
     State(state): State<AppState>,
     field: Result<Path<String>, PathRejection>,
 ) -> Result<Json<IndexView>, ApiError> {
@@ -196,7 +202,7 @@ pub async fn get_index(
         (status = 202, description = "Dropping", body = IndexView),
         (status = 404, description = "No index on that field", body = ErrorBody),
     ))]
-pub async fn drop_index(
+pub(crate) async fn drop_index(
     State(state): State<AppState>,
     field: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
@@ -221,6 +227,7 @@ pub async fn drop_index(
         progress: 0.0,
         done: None,
         total: None,
+        failure: None,
     };
     Ok((StatusCode::ACCEPTED, Json(v)).into_response())
 }

@@ -1,5 +1,6 @@
 //! Operational routes: `GET /health` (no auth), `GET /v1/verify` (recompute every index and
-//! report differences), `GET /metrics` (Prometheus text) and `GET /v1/openapi.json`.
+//! report differences) and `GET /metrics` (Prometheus text). `GET /v1/openapi.json` lives with
+//! the document it serves, in `openapi`.
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -7,50 +8,49 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fielddb_json::key_to_json;
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use super::ErrorBody;
-use crate::app::{blocking, AppState};
 use crate::error::ApiError;
-use crate::openapi::ApiDoc;
+use crate::state::{blocking, AppState};
 
 /// The server is up.
 #[derive(Serialize, ToSchema)]
-pub struct Health {
+pub(crate) struct Health {
     /// Always `ok`.
-    pub status: String,
+    pub(crate) status: String,
 }
 
 /// One index's verification.
 #[derive(Serialize, ToSchema)]
-pub struct IndexCheck {
-    pub field: String,
-    pub entries: u64,
-    pub missing: u64,
-    pub stale: u64,
+pub(crate) struct IndexCheck {
+    pub(crate) field: String,
+    pub(crate) entries: u64,
+    pub(crate) missing: u64,
+    pub(crate) stale: u64,
     /// Values whose stored count differs from the records (counted indexes only).
-    pub wrong_counts: u64,
+    pub(crate) wrong_counts: u64,
 }
 
 /// The result of recomputing every ready index from the records.
 #[derive(Serialize, ToSchema)]
-pub struct VerifyReply {
+pub(crate) struct VerifyReply {
     /// True when nothing is missing, stale, miscounted or corrupt.
-    pub clean: bool,
-    pub records: u64,
-    pub missing: u64,
-    pub stale: u64,
-    pub wrong_counts: u64,
+    pub(crate) clean: bool,
+    pub(crate) records: u64,
+    pub(crate) missing: u64,
+    pub(crate) stale: u64,
+    pub(crate) wrong_counts: u64,
     /// Keys of records that do not decode.
     #[schema(value_type = Vec<Object>)]
-    pub corrupt: Vec<serde_json::Value>,
-    pub indexes: Vec<IndexCheck>,
+    pub(crate) corrupt: Vec<serde_json::Value>,
+    pub(crate) indexes: Vec<IndexCheck>,
 }
 
 /// Liveness: 200 while the server runs. Needs no token.
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "Up", body = Health)))]
-pub async fn health() -> Json<Health> {
+pub(crate) async fn health() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
     })
@@ -62,7 +62,7 @@ pub async fn health() -> Json<Health> {
         (status = 200, description = "The report", body = VerifyReply),
         (status = 500, description = "Storage error", body = ErrorBody),
     ))]
-pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReply>, ApiError> {
+pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReply>, ApiError> {
     let store = state.store.clone();
     let report = blocking(move || Ok(store.verify()?)).await?;
     Ok(Json(VerifyReply {
@@ -94,7 +94,7 @@ pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReply>, 
 /// RocksDB sizes, as Prometheus text.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let store = state.store.clone();
     let (indexes, stats) = blocking(move || Ok((store.indexes(), store.stats().ok()))).await?;
     let text = state.metrics.render(&indexes, stats.as_ref());
@@ -103,11 +103,4 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         text,
     )
         .into_response())
-}
-
-/// This API's OpenAPI 3.1 description, generated from the code.
-#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations",
-    responses((status = 200, description = "OpenAPI document", body = Object)))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }

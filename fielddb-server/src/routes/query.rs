@@ -15,52 +15,52 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::records::rows_json;
 use super::{ErrorBody, RowsPage};
-use crate::app::{blocking, page_size, AppState};
 use crate::error::ApiError;
 use crate::metrics::state_name;
+use crate::state::{blocking, page_size, AppState};
 
 /// A condition on an indexed field, with paging.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct QueryParams {
+pub(crate) struct QueryParams {
     /// The indexed field.
-    pub field: String,
+    pub(crate) field: String,
     /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`) or `prefix`.
     #[param(inline)]
-    pub op: Option<Op>,
+    pub(crate) op: Option<Op>,
     /// A literal: `42`, `4.5`, `true`, `null`, `"quoted"`, `0x00ff` (bytes), else a string.
-    pub value: String,
+    pub(crate) value: String,
     /// The upper bound of `between` (inclusive).
-    pub value2: Option<String>,
+    pub(crate) value2: Option<String>,
     /// Page size: default 100, capped at 1000.
     #[param(minimum = 1)]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// Resume after this cursor (the `next` of the previous page).
     #[param(pattern = "^([0-9a-fA-F]{2})*$")]
-    pub after: Option<String>,
+    pub(crate) after: Option<String>,
     /// Descending order.
-    pub desc: Option<bool>,
+    pub(crate) desc: Option<bool>,
 }
 
 /// A condition on an indexed field.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct CountParams {
+pub(crate) struct CountParams {
     /// The indexed field.
-    pub field: String,
+    pub(crate) field: String,
     /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`) or `prefix`.
     #[param(inline)]
-    pub op: Option<Op>,
+    pub(crate) op: Option<Op>,
     /// A literal: `42`, `4.5`, `true`, `null`, `"quoted"`, `0x00ff` (bytes), else a string.
-    pub value: String,
+    pub(crate) value: String,
     /// The upper bound of `between` (inclusive).
-    pub value2: Option<String>,
+    pub(crate) value2: Option<String>,
 }
 
 /// A comparison operator.
 #[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum Op {
+pub(crate) enum Op {
     Eq,
     Lt,
     Le,
@@ -72,8 +72,8 @@ pub enum Op {
 
 /// How many records match.
 #[derive(Serialize, ToSchema)]
-pub struct CountReply {
-    pub count: u64,
+pub(crate) struct CountReply {
+    pub(crate) count: u64,
 }
 
 fn literal(name: &str, text: &str) -> Result<Value, ApiError> {
@@ -135,7 +135,7 @@ fn with_progress(e: fielddb::Error, state: &AppState) -> ApiError {
         (status = 404, description = "No index on the field", body = ErrorBody),
         (status = 409, description = "The index is not ready (with its progress)", body = ErrorBody),
     ))]
-pub async fn query(
+pub(crate) async fn query(
     State(state): State<AppState>,
     params: Result<QueryString<QueryParams>, QueryRejection>,
 ) -> Result<Json<Json_>, ApiError> {
@@ -169,7 +169,7 @@ pub async fn query(
         (status = 404, description = "No index on the field", body = ErrorBody),
         (status = 409, description = "The index is not ready (with its progress)", body = ErrorBody),
     ))]
-pub async fn count(
+pub(crate) async fn count(
     State(state): State<AppState>,
     params: Result<QueryString<CountParams>, QueryRejection>,
 ) -> Result<Json<CountReply>, ApiError> {

@@ -13,45 +13,46 @@ use serde_json::{json, Value as Json_};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ErrorBody, Row, RowsPage};
-use crate::app::{blocking, page_size, AppState, MAX_BATCH_OPS};
 use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::limits::MAX_BATCH_OPS;
 use crate::schema::{BatchRequest, RecordBody};
+use crate::state::{blocking, page_size, AppState};
 
 /// The reply to a successful put.
 #[derive(Serialize, ToSchema)]
-pub struct PutReply {
-    pub key: String,
+pub(crate) struct PutReply {
+    pub(crate) key: String,
 }
 
 /// The reply to a successful batch: how many operations were applied.
 #[derive(Serialize, ToSchema)]
-pub struct BatchReply {
-    pub applied: usize,
+pub(crate) struct BatchReply {
+    pub(crate) applied: usize,
 }
 
 /// Scan parameters.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ScanParams {
+pub(crate) struct ScanParams {
     /// First key (inclusive).
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
     /// Stop before this key (exclusive).
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     /// Page size: default 100, capped at 1000.
     #[param(minimum = 1)]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// Resume after this key (the `next` of the previous page).
-    pub after: Option<String>,
+    pub(crate) after: Option<String>,
     /// Descending key order.
-    pub desc: Option<bool>,
+    pub(crate) desc: Option<bool>,
 }
 
 fn row(key: &[u8], record: &Record) -> Json_ {
     json!({"key": key_to_json(key), "record": record_to_json(record)})
 }
 
-pub fn rows_json(page: &Page<(Vec<u8>, Record)>, next: Option<String>) -> Json_ {
+pub(crate) fn rows_json(page: &Page<(Vec<u8>, Record)>, next: Option<String>) -> Json_ {
     let rows: Vec<Json_> = page.rows.iter().map(|(k, r)| row(k, r)).collect();
     json!({"rows": rows, "next": next})
 }
@@ -67,7 +68,7 @@ pub fn rows_json(page: &Page<(Vec<u8>, Record)>, next: Option<String>) -> Json_ 
         (status = 413, description = "Body over 4 MiB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
     ))]
-pub async fn put_record(
+pub(crate) async fn put_record(
     State(state): State<AppState>,
     key: Result<Path<String>, PathRejection>,
     JsonBody(body): JsonBody,
@@ -88,7 +89,7 @@ pub async fn put_record(
         (status = 400, description = "Invalid key", body = ErrorBody),
         (status = 404, description = "No record at that key", body = ErrorBody),
     ))]
-pub async fn get_record(
+pub(crate) async fn get_record(
     State(state): State<AppState>,
     key: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Json_>, ApiError> {
@@ -109,7 +110,7 @@ pub async fn get_record(
         (status = 400, description = "Invalid key", body = ErrorBody),
         (status = 404, description = "No record at that key", body = ErrorBody),
     ))]
-pub async fn delete_record(
+pub(crate) async fn delete_record(
     State(state): State<AppState>,
     key: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
@@ -178,7 +179,7 @@ fn parse_batch(body: &Json_) -> Result<(Batch, usize), ApiError> {
         (status = 413, description = "Body over 4 MiB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
     ))]
-pub async fn batch(
+pub(crate) async fn batch(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<BatchReply>, ApiError> {
@@ -195,7 +196,7 @@ pub async fn batch(
         (status = 200, description = "A page of records; `next` is the last key", body = RowsPage),
         (status = 400, description = "Bad parameters", body = ErrorBody),
     ))]
-pub async fn scan_records(
+pub(crate) async fn scan_records(
     State(state): State<AppState>,
     params: Result<Query<ScanParams>, QueryRejection>,
 ) -> Result<Json<Json_>, ApiError> {

@@ -16,42 +16,44 @@
 use std::collections::HashMap;
 
 use parking_lot::RwLockWriteGuard;
-use rocksdb::WriteBatch;
 
-use crate::catalog::{Catalog, IndexDef, IndexId, StoredState};
-use crate::engine::{BuildFailure, Engine};
+use crate::catalog::Catalog;
+use crate::encoding::index_def::{IndexDef, StoredState};
+use crate::encoding::index_entry::{self, IndexId};
+use crate::encoding::record as record_codec;
 use crate::error::Error;
 use crate::index::counts::CountDeltas;
-use crate::index::entry;
-use crate::record_codec;
-use crate::write::corrupt_at;
+use crate::index::dropper;
+use crate::inner::{BuildFailure, DbInner};
+use crate::read::corrupt_at;
+use crate::storage::{Cf, KeyRange};
 
 enum Step {
     More,
     Finished,
 }
 
-/// Runs a build task to its end, or until the engine stops.
-pub(crate) fn run(engine: &Engine, id: IndexId) {
-    while !engine.is_stopping() {
-        match step(engine, id) {
-            Ok(Step::More) => engine.notify_changed(),
+/// Runs a build task to its end, or until the database stops.
+pub(crate) fn run(inner: &DbInner, id: IndexId) {
+    while !inner.is_stopping() {
+        match step(inner, id) {
+            Ok(Step::More) => inner.notify_changed(),
             Ok(Step::Finished) => break,
             Err(failure) => {
-                engine.failures.lock().insert(id, failure);
+                inner.failures.lock().insert(id, failure);
                 // The index is removed; should that fail too, the next open finishes the drop.
-                let _ = mark_dropping(engine, id);
-                let _ = crate::index::dropper::remove_index(engine, id);
+                let _ = mark_dropping(inner, id);
+                let _ = dropper::remove_index(inner, id);
                 break;
             }
         }
     }
-    engine.notify_changed();
+    inner.notify_changed();
 }
 
-fn mark_dropping(engine: &Engine, id: IndexId) -> crate::Result<()> {
-    let mut catalog = engine.catalog.write();
-    catalog.commit_state(&engine.storage, id, StoredState::Dropping)?;
+fn mark_dropping(inner: &DbInner, id: IndexId) -> crate::Result<()> {
+    let mut catalog = inner.catalog.write();
+    catalog.commit_state(&inner.storage, id, StoredState::Dropping)?;
     Ok(())
 }
 
@@ -63,8 +65,8 @@ fn other(field: &str, error: Error) -> BuildFailure {
 }
 
 /// Indexes the next chunk of records under the catalog's write guard.
-fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
-    let mut catalog = engine.catalog.write();
+fn step(inner: &DbInner, id: IndexId) -> Result<Step, BuildFailure> {
+    let mut catalog = inner.catalog.write();
     let Some(def) = catalog.get(id).cloned() else {
         return Ok(Step::Finished);
     };
@@ -77,13 +79,11 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
         return Ok(Step::Finished);
     };
     let field = def.field.as_str();
-    let storage = &engine.storage;
-    let (kv, index_cf) = match (storage.kv(), storage.index()) {
-        (Ok(kv), Ok(index)) => (kv, index),
-        (Err(e), _) | (_, Err(e)) => return Err(other(field, e)),
-    };
-
-    let mut records = storage.db.raw_iterator_cf(kv);
+    let storage = &inner.storage;
+    let mut batch = storage.batch().map_err(|e| other(field, e))?;
+    let mut records = storage
+        .iter(Cf::Kv, KeyRange::all())
+        .map_err(|e| other(field, e))?;
     match cursor {
         Some(after) => {
             let mut first = after.clone();
@@ -92,12 +92,11 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
         }
         None => records.seek_to_first(),
     }
-    let mut batch = WriteBatch::default();
     let mut claimed: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
     let mut count_deltas = CountDeltas::default();
     let mut count = 0u64;
     let mut last_key: Option<Vec<u8>> = None;
-    while count < engine.options.build_chunk_records as u64 {
+    while count < inner.options.build_chunk_records as u64 {
         let (Some(key), Some(bytes)) = (records.key(), records.value()) else {
             break;
         };
@@ -106,27 +105,23 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
             .map_err(|e| other(field, corrupt_at(key, e)))?;
         if let Some(value) = &value {
             if def.unique {
-                check_unique(engine, &def, value, key, &mut claimed)?;
+                check_unique(inner, &def, value, key, &mut claimed)?;
             }
-            let entry = entry::entry_key(id, value, key);
+            let entry = index_entry::entry_key(id, value, key);
             if def.counted {
                 count_deltas.add_for_entry(id, &entry, key.len(), 1);
             }
-            batch.put_cf(index_cf, entry, []);
+            batch.put(Cf::Index, &entry, &[]);
         }
         last_key = Some(key.to_vec());
         count += 1;
         records.next();
     }
-    records
-        .status()
-        .map_err(|e| other(field, Error::Storage(e)))?;
+    records.status().map_err(|e| other(field, e))?;
     let finished = !records.valid();
     drop(records);
 
-    count_deltas
-        .stage(storage, &mut batch)
-        .map_err(|e| other(field, e))?;
+    count_deltas.stage(&mut batch);
     let done = done + count;
     let state = if finished {
         StoredState::Ready
@@ -139,7 +134,7 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
     };
     let field = field.to_owned();
     let def = IndexDef { state, ..def };
-    Catalog::stage_put(storage, &def, &mut batch).map_err(|e| other(&field, e))?;
+    Catalog::stage_put(&def, &mut batch);
     storage.write(batch).map_err(|e| other(&field, e))?;
     catalog.apply(def);
     // Hand the lock to the writers queued during this step before the next step takes it again.
@@ -149,7 +144,7 @@ fn step(engine: &Engine, id: IndexId) -> Result<Step, BuildFailure> {
 
 /// Fails the build if another key already holds `value` in the unique index.
 fn check_unique(
-    engine: &Engine,
+    inner: &DbInner,
     def: &IndexDef,
     value: &crate::Value,
     key: &[u8],
@@ -160,13 +155,14 @@ fn check_unique(
         value: value.clone(),
         existing_key: holder.to_vec(),
     };
-    let prefix = entry::value_prefix(def.id, value);
+    let prefix = index_entry::value_prefix(def.id, value);
     if let Some(holder) = claimed.get(&prefix) {
         return Err(violation(holder));
     }
-    let storage = &engine.storage;
-    let index_cf = storage.index().map_err(|e| other(&def.field, e))?;
-    let mut it = storage.db.raw_iterator_cf(index_cf);
+    let mut it = inner
+        .storage
+        .iter(Cf::Index, KeyRange::all())
+        .map_err(|e| other(&def.field, e))?;
     it.seek(&prefix);
     while let Some(found) = it.key() {
         let Some(holder) = found.strip_prefix(prefix.as_slice()) else {
@@ -177,8 +173,7 @@ fn check_unique(
         }
         it.next();
     }
-    it.status()
-        .map_err(|e| other(&def.field, Error::Storage(e)))?;
+    it.status().map_err(|e| other(&def.field, e))?;
     claimed.insert(prefix, key.to_vec());
     Ok(())
 }

@@ -1,9 +1,194 @@
-//! Secondary indexes: the entry layout, the background build and drop, queries and verify.
-//! Maintenance on write lives in the write path (`write.rs`), in the record's own batch.
+//! Secondary indexes: the public types (`IndexSpec`, `IndexState`, `IndexInfo`, `IndexBuild`)
+//! here, and in the submodules the background build and drop, lookups, counts and verify.
+//! Maintenance on write lives in the write path (`write.rs`), in the record's own batch; the
+//! entry layout lives in `encoding::index_entry`.
 
 pub(crate) mod builder;
 pub(crate) mod counts;
 pub(crate) mod dropper;
-pub(crate) mod entry;
-pub(crate) mod query;
+pub(crate) mod lookup;
 pub(crate) mod verify;
+
+use std::sync::Arc;
+
+use crate::encoding::index_def::{IndexDef, StoredState};
+use crate::encoding::index_entry::IndexId;
+use crate::error::{Error, Result};
+use crate::handle::DbHandle;
+use crate::inner::BuildFailure;
+
+/// What index to create.
+///
+/// ```
+/// let spec = fielddb::IndexSpec::on("email").unique();
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSpec {
+    pub(crate) field: String,
+    pub(crate) unique: bool,
+    pub(crate) counted: bool,
+}
+
+impl IndexSpec {
+    /// A non-unique index on `field`.
+    pub fn on(field: impl Into<String>) -> Self {
+        IndexSpec {
+            field: field.into(),
+            unique: false,
+            counted: false,
+        }
+    }
+    /// Makes the index unique: no two records may hold the same value in the field.
+    pub fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+    /// Keeps an exact count of the records holding each value, updated in the batch of every
+    /// write, so that [`FieldDb::count_by_index`] of an equality is one read instead of a walk
+    /// over the matching entries. It costs one more key per changed entry on every write; worth
+    /// it for a field with few distinct values that is counted often.
+    ///
+    /// [`FieldDb::count_by_index`]: crate::FieldDb::count_by_index
+    pub fn counted(mut self) -> Self {
+        self.counted = true;
+        self
+    }
+}
+
+/// The state of an index.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexState {
+    /// Being filled in the background; writers already maintain it, queries wait for `Ready`.
+    Building {
+        /// Records indexed so far.
+        done: u64,
+        /// Estimated records in all.
+        total: u64,
+    },
+    /// Complete and answering queries.
+    Ready,
+    /// Being removed in the background.
+    Dropping,
+}
+
+/// An index as `FieldDb::indexes` lists it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct IndexInfo {
+    /// The indexed field.
+    pub field: String,
+    /// Whether values are unique.
+    pub unique: bool,
+    /// Whether the index keeps a count per value ([`IndexSpec::counted`]).
+    pub counted: bool,
+    /// Its state.
+    pub state: IndexState,
+    /// Why its background build or drop failed in this process, if it did (the index then
+    /// stays as it was on disk: a failed build resumes from its cursor on the next open).
+    pub failure: Option<String>,
+}
+
+impl IndexInfo {
+    pub(crate) fn from_def(def: &IndexDef) -> Self {
+        IndexInfo {
+            field: def.field.clone(),
+            unique: def.unique,
+            counted: def.counted,
+            state: match &def.state {
+                StoredState::Building { done, total, .. } => IndexState::Building {
+                    done: *done,
+                    total: *total,
+                },
+                StoredState::Ready => IndexState::Ready,
+                StoredState::Dropping => IndexState::Dropping,
+            },
+            failure: None,
+        }
+    }
+
+    /// The same, with the failure of its background task, if any.
+    pub(crate) fn with_failure(mut self, failure: Option<&BuildFailure>) -> Self {
+        self.failure = failure.map(BuildFailure::message);
+        self
+    }
+
+    /// Build progress from 0.0 to 1.0 (1.0 when ready; a building index stays below 1.0).
+    pub fn progress(&self) -> f64 {
+        match self.state {
+            IndexState::Ready => 1.0,
+            IndexState::Dropping => 0.0,
+            IndexState::Building { done, total } if total > 0 => {
+                (done as f64 / total as f64).min(0.99)
+            }
+            IndexState::Building { .. } => 0.0,
+        }
+    }
+}
+
+/// The handle `create_index` returns. It keeps the database open while it lives.
+pub struct IndexBuild {
+    pub(crate) handle: Arc<DbHandle>,
+    pub(crate) id: IndexId,
+    pub(crate) field: String,
+}
+
+impl IndexBuild {
+    /// The indexed field.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The index's current state, or `None` once it no longer exists.
+    pub fn info(&self) -> Option<IndexInfo> {
+        let inner = self.handle.inner();
+        let info = inner.catalog.read().get(self.id).map(IndexInfo::from_def)?;
+        Some(info.with_failure(inner.failures.lock().get(&self.id)))
+    }
+
+    /// Build progress from 0.0 to 1.0.
+    pub fn progress(&self) -> f64 {
+        self.info().map_or(0.0, |i| i.progress())
+    }
+
+    /// Blocks until the index is ready. Fails if the build failed (for a unique index, when two
+    /// records hold the same value) or the index was dropped first.
+    pub fn wait(&self) -> Result<()> {
+        let inner = self.handle.inner();
+        // Settled: ready, dropped, or failed (a build that failed on a storage error stays
+        // `Building` on disk, to resume on the next open, but this wait is over).
+        let settled = || {
+            inner.failures.lock().contains_key(&self.id)
+                || match inner.catalog.read().get(self.id) {
+                    Some(def) => !matches!(def.state, StoredState::Building { .. }),
+                    None => true,
+                }
+        };
+        inner.wait_until(settled);
+        if let Some(IndexInfo {
+            state: IndexState::Ready,
+            ..
+        }) = self.info()
+        {
+            return Ok(());
+        }
+        // The failure is recorded before the index is removed, so it is visible here.
+        match inner.failures.lock().get(&self.id).cloned() {
+            Some(BuildFailure::Unique {
+                field,
+                value,
+                existing_key,
+            }) => Err(Error::UniqueViolation {
+                field,
+                value,
+                existing_key,
+            }),
+            Some(BuildFailure::Other { field, reason }) => {
+                Err(Error::BuildFailed { field, reason })
+            }
+            None => Err(Error::BuildFailed {
+                field: self.field.clone(),
+                reason: "the index was dropped before its build finished".into(),
+            }),
+        }
+    }
+}

@@ -1,17 +1,17 @@
 //! `verify`: recomputes every ready index from the records and compares it with the stored
 //! entries, reporting entries that are missing and entries that are stale, counts (of a counted
-//! index) that differ from the records, and records that do not decode. Everything is read from one snapshot, so it runs while writers write.
+//! index) that differ from the records, and records that do not decode. Everything is read from
+//! one snapshot, so it runs while writers write.
 
 use std::collections::BTreeMap;
 
-use rocksdb::{ReadOptions, SnapshotWithThreadMode, DB};
-
-use crate::catalog::{IndexDef, StoredState};
-use crate::engine::Engine;
+use crate::encoding::count;
+use crate::encoding::index_def::{IndexDef, StoredState};
+use crate::encoding::index_entry::{self, entry_key, id_prefix, split_suffix};
+use crate::encoding::record as record_codec;
 use crate::error::Result;
-use crate::index::counts;
-use crate::index::entry::{entry_key, id_prefix, prefix_successor, split_suffix};
-use crate::record_codec;
+use crate::inner::DbInner;
+use crate::storage::{Cf, KeyRange, Snapshot};
 
 /// What `FieldDb::verify` found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,20 +62,20 @@ impl VerifyReport {
     }
 }
 
-pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
-    let storage = &engine.storage;
-    let catalog = engine.catalog.read();
+pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
+    let storage = &inner.storage;
+    let catalog = inner.catalog.read();
     let ready: Vec<IndexDef> = catalog
         .all()
         .filter(|d| d.state == StoredState::Ready)
         .cloned()
         .collect();
-    let snapshot = storage.db.snapshot();
+    let snapshot = storage.snapshot();
     drop(catalog);
 
     let mut report = VerifyReport::default();
     let mut expected: Vec<Vec<Vec<u8>>> = vec![Vec::new(); ready.len()];
-    let mut records = snapshot.raw_iterator_cf(storage.kv()?);
+    let mut records = snapshot.iter(Cf::Kv, KeyRange::all())?;
     records.seek_to_first();
     while let (Some(key), Some(bytes)) = (records.key(), records.value()) {
         report.records += 1;
@@ -96,13 +96,8 @@ pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
 
     for (def, mut wanted) in ready.iter().zip(expected) {
         wanted.sort_unstable();
-        let start = id_prefix(def.id).to_vec();
-        let mut read = ReadOptions::default();
-        read.set_iterate_lower_bound(start.clone());
-        if let Some(end) = prefix_successor(&start) {
-            read.set_iterate_upper_bound(end);
-        }
-        let mut stored = snapshot.raw_iterator_cf_opt(storage.index()?, read);
+        let (start, end) = index_entry::id_range(def.id);
+        let mut stored = snapshot.iter(Cf::Index, KeyRange::between(start, end))?;
         stored.seek_to_first();
         let mut index = IndexReport {
             field: def.field.clone(),
@@ -142,7 +137,7 @@ pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
         stored.status()?;
         drop(stored);
         if def.counted {
-            index.wrong_counts = wrong_counts(engine, &snapshot, def, &wanted)?;
+            index.wrong_counts = wrong_counts(&snapshot, def, &wanted)?;
         }
         report.indexes.push(index);
     }
@@ -150,12 +145,7 @@ pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
 }
 
 /// Compares the stored counts of `def` with the number of `wanted` entries (sorted) per value.
-fn wrong_counts(
-    engine: &Engine,
-    snapshot: &SnapshotWithThreadMode<'_, DB>,
-    def: &IndexDef,
-    wanted: &[Vec<u8>],
-) -> Result<u64> {
+fn wrong_counts(snapshot: &Snapshot<'_>, def: &IndexDef, wanted: &[Vec<u8>]) -> Result<u64> {
     let mut expected: BTreeMap<&[u8], i64> = BTreeMap::new();
     for entry in wanted {
         let suffix = &entry[id_prefix(def.id).len()..];
@@ -164,17 +154,15 @@ fn wrong_counts(
             .entry(&suffix[..suffix.len() - key.len()])
             .or_insert(0) += 1;
     }
-    let (start, end) = counts::id_range(def.id);
-    let mut read = ReadOptions::default();
-    read.set_iterate_lower_bound(start.clone());
-    read.set_iterate_upper_bound(end);
-    let mut stored = snapshot.raw_iterator_cf_opt(engine.storage.index()?, read);
+    let (start, end) = count::id_range(def.id);
+    let prefix_len = start.len();
+    let mut stored = snapshot.iter(Cf::Index, KeyRange::between(start, end))?;
     stored.seek_to_first();
     let mut wrong = 0u64;
     while let (Some(key), Some(bytes)) = (stored.key(), stored.value()) {
-        let value = &key[start.len()..];
+        let value = &key[prefix_len..];
         let want = expected.remove(value).unwrap_or(0);
-        if counts::decode(bytes) != Some(want) {
+        if count::decode(bytes) != Some(want) {
             wrong += 1;
         }
         stored.next();

@@ -1,18 +1,19 @@
-//! Answering a `Query` from an index: resolve the field to a ready index, turn the query into a
+//! Index lookups: answering a `Query` from an index: resolve the field to a ready index, turn the query into a
 //! range of entry keys, walk it, and fetch the records — all from one RocksDB snapshot, taken
 //! while the catalog said the index was ready, so a result never mixes two versions.
 
-use rocksdb::{ReadOptions, SnapshotWithThreadMode, DB};
-
-use crate::catalog::{Catalog, IndexDef, StoredState};
-use crate::engine::Engine;
+use crate::catalog::Catalog;
+use crate::encoding::count;
+use crate::encoding::index_def::{IndexDef, StoredState};
+use crate::encoding::index_entry::{self, id_prefix};
 use crate::error::{display_key, invalid, Error, Result};
 use crate::index::counts;
-use crate::index::entry::{self, id_prefix, prefix_successor};
-use crate::indexes::{IndexInfo, IndexState};
+use crate::index::{IndexInfo, IndexState};
+use crate::inner::DbInner;
 use crate::query::{Page, Query, QueryOptions};
+use crate::read::decode_at;
 use crate::record::Record;
-use crate::record_codec;
+use crate::storage::{Cf, KeyRange, Snapshot};
 
 /// Lists the indexes and their states for error messages: `age (ready), city (building 45%)`.
 pub(crate) fn describe_indexes(catalog: &Catalog) -> String {
@@ -52,10 +53,10 @@ fn entry_range(def: &IndexDef, query: &Query, options: &QueryOptions) -> Result<
     let mut lower = [&prefix[..], &lo].concat();
     let mut upper = match hi {
         Some(hi) => [&prefix[..], &hi].concat(),
-        None => prefix_successor(&prefix).unwrap_or_else(|| vec![0xFF; 5]),
+        None => index_entry::id_range(def.id).1,
     };
     if let Some(cursor) = &options.start_after {
-        if entry::split_suffix(cursor).is_err() {
+        if index_entry::split_suffix(cursor).is_err() {
             return invalid!(
                 "cursor {} is not one an index query returned",
                 display_key(cursor)
@@ -79,11 +80,11 @@ fn entry_range(def: &IndexDef, query: &Query, options: &QueryOptions) -> Result<
 
 /// Resolves `field` to its ready index and runs `f` on a snapshot taken under the catalog guard.
 fn with_ready_index<R>(
-    engine: &Engine,
+    inner: &DbInner,
     field: &str,
-    f: impl FnOnce(&IndexDef, &SnapshotWithThreadMode<'_, DB>) -> Result<R>,
+    f: impl FnOnce(&IndexDef, &Snapshot<'_>) -> Result<R>,
 ) -> Result<R> {
-    let catalog = engine.catalog.read();
+    let catalog = inner.catalog.read();
     let Some(def) = catalog.active_on(field).cloned() else {
         return Err(Error::NoSuchIndex {
             field: field.to_owned(),
@@ -96,7 +97,7 @@ fn with_ready_index<R>(
             indexes: describe_indexes(&catalog),
         });
     }
-    let snapshot = engine.storage.db.snapshot();
+    let snapshot = inner.storage.snapshot();
     drop(catalog);
     f(&def, &snapshot)
 }
@@ -104,8 +105,7 @@ fn with_ready_index<R>(
 /// Walks the entries of a query in order, calling `visit` with each entry's suffix (value and
 /// key) until it returns false.
 fn walk(
-    engine: &Engine,
-    snapshot: &SnapshotWithThreadMode<'_, DB>,
+    snapshot: &Snapshot<'_>,
     range: &EntryRange,
     reverse: bool,
     mut visit: impl FnMut(&[u8]) -> Result<bool>,
@@ -113,10 +113,8 @@ fn walk(
     if range.lower >= range.upper {
         return Ok(());
     }
-    let mut read = ReadOptions::default();
-    read.set_iterate_lower_bound(range.lower.clone());
-    read.set_iterate_upper_bound(range.upper.clone());
-    let mut it = snapshot.raw_iterator_cf_opt(engine.storage.index()?, read);
+    let bounds = KeyRange::between(range.lower.clone(), range.upper.clone());
+    let mut it = snapshot.iter(Cf::Index, bounds)?;
     if reverse {
         it.seek_to_last();
     } else {
@@ -138,8 +136,7 @@ fn walk(
 
 /// Collects up to `limit` keys, and the cursor of the last one when more follow.
 fn collect_keys(
-    engine: &Engine,
-    snapshot: &SnapshotWithThreadMode<'_, DB>,
+    snapshot: &Snapshot<'_>,
     def: &IndexDef,
     query: &Query,
     options: &QueryOptions,
@@ -149,12 +146,12 @@ fn collect_keys(
     let mut rows = Vec::new();
     let mut last_suffix: Option<Vec<u8>> = None;
     let mut more = false;
-    walk(engine, snapshot, &range, options.reverse, |suffix| {
+    walk(snapshot, &range, options.reverse, |suffix| {
         if rows.len() == limit {
             more = true;
             return Ok(false);
         }
-        let (_, key) = entry::split_suffix(suffix)?;
+        let (_, key) = index_entry::split_suffix(suffix)?;
         rows.push(key.to_vec());
         last_suffix = Some(suffix.to_vec());
         Ok(true)
@@ -167,42 +164,35 @@ fn collect_keys(
 
 /// The keys matching `query`, a page at a time.
 pub(crate) fn keys(
-    engine: &Engine,
+    inner: &DbInner,
     field: &str,
     query: &Query,
     options: &QueryOptions,
 ) -> Result<Page<Vec<u8>>> {
-    with_ready_index(engine, field, |def, snapshot| {
-        collect_keys(engine, snapshot, def, query, options)
+    with_ready_index(inner, field, |def, snapshot| {
+        collect_keys(snapshot, def, query, options)
     })
 }
 
 /// The (key, record) pairs matching `query`, a page at a time, from one snapshot.
 pub(crate) fn records(
-    engine: &Engine,
+    inner: &DbInner,
     field: &str,
     query: &Query,
     options: &QueryOptions,
 ) -> Result<Page<(Vec<u8>, Record)>> {
-    with_ready_index(engine, field, |def, snapshot| {
-        let page = collect_keys(engine, snapshot, def, query, options)?;
-        let mut read = ReadOptions::default();
-        read.set_snapshot(snapshot);
-        let kv = engine.storage.kv()?;
-        let values = engine
-            .storage
-            .db
-            .batched_multi_get_cf_opt(kv, &page.rows, false, &read);
+    with_ready_index(inner, field, |def, snapshot| {
+        let page = collect_keys(snapshot, def, query, options)?;
+        let values = snapshot.multi_get(Cf::Kv, &page.rows)?;
         let mut rows = Vec::with_capacity(page.rows.len());
         for (key, value) in page.rows.into_iter().zip(values) {
-            let Some(bytes) = value? else {
+            let Some(bytes) = value else {
                 return Err(Error::Corruption(format!(
                     "index on `{field}` has an entry for key {} that holds no record",
                     display_key(&key)
                 )));
             };
-            let record =
-                record_codec::decode(&bytes).map_err(|e| crate::write::corrupt_at(&key, e))?;
+            let record = decode_at(&key, &bytes)?;
             rows.push((key, record));
         }
         Ok(Page {
@@ -214,22 +204,16 @@ pub(crate) fn records(
 
 /// The number of records matching `query` (limit and cursor ignored): one read of the stored
 /// count for an equality on a counted index, a walk over the matching entries otherwise.
-pub(crate) fn count(engine: &Engine, field: &str, query: &Query) -> Result<u64> {
-    with_ready_index(engine, field, |def, snapshot| {
+pub(crate) fn count(inner: &DbInner, field: &str, query: &Query) -> Result<u64> {
+    with_ready_index(inner, field, |def, snapshot| {
         if let (true, Query::Eq(_)) = (def.counted, query) {
             let (encoded, _) = query.encoded_bounds()?;
-            let mut read = ReadOptions::default();
-            read.set_snapshot(snapshot);
-            let stored = engine.storage.db.get_pinned_cf_opt(
-                engine.storage.index()?,
-                counts::count_key(def.id, &encoded),
-                &read,
-            )?;
+            let stored = snapshot.get(Cf::Index, &count::count_key(def.id, &encoded))?;
             return counts::to_records(field, stored.as_deref());
         }
         let range = entry_range(def, query, &QueryOptions::default())?;
         let mut n = 0u64;
-        walk(engine, snapshot, &range, false, |_| {
+        walk(snapshot, &range, false, |_| {
             n += 1;
             Ok(true)
         })?;

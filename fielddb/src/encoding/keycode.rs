@@ -20,8 +20,6 @@
 //! Decoding gives the canonical form of a number: an `Int` when the number is integral and fits
 //! in an i64, else a `Float`, so `decode(encode(Float(3.0)))` is `Int(3)`, equal in index order.
 
-use std::cmp::Ordering;
-
 use byteorder::{BigEndian, ByteOrder};
 
 use crate::error::{corrupt, invalid, Result};
@@ -187,56 +185,11 @@ fn decode_escaped(input: &[u8]) -> Result<(Vec<u8>, usize)> {
     corrupt!("index key: unterminated string or bytes")
 }
 
-fn type_rank(v: &Value) -> u8 {
-    match v {
-        Value::Null => 0,
-        Value::Bool(_) => 1,
-        Value::Int(_) | Value::Float(_) => 2,
-        Value::Str(_) => 3,
-        Value::Bytes(_) => 4,
-    }
-}
-
-/// Compares two values in index order, without encoding them.
-pub(crate) fn compare_values(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Int(x), Value::Int(y)) => x.cmp(y),
-        (Value::Float(x), Value::Float(y)) => compare_floats(*x, *y),
-        (Value::Int(i), Value::Float(f)) => compare_int_float(*i, *f),
-        (Value::Float(f), Value::Int(i)) => compare_int_float(*i, *f).reverse(),
-        (Value::Str(x), Value::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
-        (Value::Bytes(x), Value::Bytes(y)) => x.cmp(y),
-        _ => type_rank(a).cmp(&type_rank(b)),
-    }
-}
-
-fn compare_floats(x: f64, y: f64) -> Ordering {
-    match (x.is_nan(), y.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        // Neither is NaN: partial_cmp is total here, and treats -0.0 == +0.0.
-        (false, false) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-    }
-}
-
-fn compare_int_float(i: i64, f: f64) -> Ordering {
-    if f.is_nan() {
-        return Ordering::Less;
-    }
-    // Rounding i to the nearest f64 is monotone, so a strict order between the rounded value
-    // and f is the order between i and f; when they tie, f is integral and fits in an i128.
-    match compare_floats(i as f64, f) {
-        Ordering::Equal => i128::from(i).cmp(&(f as i128)),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::cmp::Ordering;
 
     fn enc(v: &Value) -> Vec<u8> {
         encode_to_vec(v)
@@ -284,7 +237,7 @@ mod tests {
 
         #[test]
         fn encoding_order_is_value_order(a in arb_value(), b in arb_value()) {
-            prop_assert_eq!(enc(&a).cmp(&enc(&b)), compare_values(&a, &b), "{:?} vs {:?}", a, b);
+            prop_assert_eq!(enc(&a).cmp(&enc(&b)), crate::value::compare_values(&a, &b), "{:?} vs {:?}", a, b);
         }
 
         #[test]
@@ -294,7 +247,7 @@ mod tests {
             bytes.extend_from_slice(&suffix);
             let (back, used) = decode_value(&bytes).unwrap();
             prop_assert_eq!(used, len);
-            prop_assert_eq!(compare_values(&back, &v), Ordering::Equal);
+            prop_assert_eq!(crate::value::compare_values(&back, &v), Ordering::Equal);
             if !matches!(v, Value::Float(_)) {
                 prop_assert_eq!(back, v);
             }

@@ -1,5 +1,7 @@
-//! `Engine`: the state shared by every `FieldDb` handle and the background worker — storage,
-//! catalog, lock stripes, options — and the signal that tells waiters the catalog moved on.
+//! `DbInner`: the state shared by every `FieldDb` handle and the background worker — storage,
+//! catalog, lock stripes, options, the failures of background tasks — and the signal that
+//! tells waiters the catalog moved on. (`FieldDb` is a handle on it, as fjall's
+//! `Database(Arc<DatabaseInner>)`.)
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,7 +9,8 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
-use crate::catalog::{Catalog, IndexId};
+use crate::catalog::Catalog;
+use crate::encoding::index_entry::IndexId;
 use crate::error::Result;
 use crate::locks::StripedLocks;
 use crate::options::Options;
@@ -17,7 +20,8 @@ use crate::value::Value;
 const KEY_STRIPES: usize = 1024;
 const VALUE_STRIPES: usize = 256;
 
-/// Why a background build gave up (kept so `IndexBuild::wait` can say so).
+/// Why a background task on an index gave up (kept so `IndexBuild::wait` and
+/// `FieldDb::indexes` can say so).
 #[derive(Debug, Clone)]
 pub(crate) enum BuildFailure {
     Unique {
@@ -31,7 +35,26 @@ pub(crate) enum BuildFailure {
     },
 }
 
-pub(crate) struct Engine {
+impl BuildFailure {
+    /// The failure in a sentence.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            BuildFailure::Unique {
+                field,
+                value,
+                existing_key,
+            } => crate::Error::UniqueViolation {
+                field: field.clone(),
+                value: value.clone(),
+                existing_key: existing_key.clone(),
+            }
+            .to_string(),
+            BuildFailure::Other { reason, .. } => reason.clone(),
+        }
+    }
+}
+
+pub(crate) struct DbInner {
     pub(crate) storage: Storage,
     pub(crate) catalog: RwLock<Catalog>,
     pub(crate) key_locks: StripedLocks,
@@ -43,10 +66,10 @@ pub(crate) struct Engine {
     changed: Condvar,
 }
 
-impl Engine {
-    pub(crate) fn new(storage: Storage, options: Options) -> Result<Engine> {
+impl DbInner {
+    pub(crate) fn new(storage: Storage, options: Options) -> Result<DbInner> {
         let catalog = Catalog::load(&storage)?;
-        Ok(Engine {
+        Ok(DbInner {
             storage,
             catalog: RwLock::new(catalog),
             key_locks: StripedLocks::new(KEY_STRIPES),

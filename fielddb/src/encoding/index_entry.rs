@@ -1,4 +1,4 @@
-//! The layout of one index entry in the `index` column family, and byte-range helpers.
+//! The layout of one index entry in the `index` column family, and the id that names an index.
 //!
 //! | part            | bytes                                  |
 //! |-----------------|----------------------------------------|
@@ -10,10 +10,13 @@
 //! the field lets a dropped index be deleted by range while a new index on the same field is
 //! built under a new id.
 
-use crate::catalog::IndexId;
+use crate::encoding::{keycode, prefix_successor};
 use crate::error::{corrupt, Result};
-use crate::keycode;
 use crate::value::Value;
+
+/// The id of an index: allocated once, never reused, so a dropped index's entries can be
+/// deleted by range while a new index on the same field is built under a new id.
+pub(crate) type IndexId = u32;
 
 /// The first bytes of every entry of index `id`.
 pub(crate) fn id_prefix(id: IndexId) -> [u8; 4] {
@@ -36,17 +39,17 @@ pub(crate) fn value_prefix(id: IndexId, value: &Value) -> Vec<u8> {
     out
 }
 
-/// The smallest byte string greater than every string that starts with `prefix`, or `None`
-/// when there is none (all bytes 0xFF).
-pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut out = prefix.to_vec();
-    while let Some(last) = out.pop() {
-        if last != 0xFF {
-            out.push(last + 1);
-            return Some(out);
-        }
-    }
-    None
+/// The byte range `[start, end)` holding every entry of index `id`.
+pub(crate) fn id_range(id: IndexId) -> (Vec<u8>, Vec<u8>) {
+    let start = id_prefix(id).to_vec();
+    let end = prefix_successor(&start).unwrap_or_else(|| vec![0xFF; 5]);
+    (start, end)
+}
+
+/// The encoded value inside `entry`, an entry key of index `id` for a user key of `key_len`
+/// bytes (sliced out, not decoded).
+pub(crate) fn encoded_value(entry: &[u8], key_len: usize) -> &[u8] {
+    &entry[4..entry.len() - key_len]
 }
 
 /// Splits the part of an entry after the id prefix into its value and its user key.
@@ -64,18 +67,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn successor_carries_over_0xff() {
-        assert_eq!(prefix_successor(&[1, 2]), Some(vec![1, 3]));
-        assert_eq!(prefix_successor(&[1, 0xFF]), Some(vec![2]));
-        assert_eq!(prefix_successor(&[0xFF, 0xFF]), None);
-    }
-
-    #[test]
     fn entries_split_back_into_value_and_key() {
         let e = entry_key(3, &Value::Str("a\0b".into()), b"key\0");
         assert!(e.starts_with(&value_prefix(3, &Value::Str("a\0b".into()))));
         let (v, k) = split_suffix(&e[4..]).unwrap();
         assert_eq!(v, Value::Str("a\0b".into()));
         assert_eq!(k, b"key\0");
+        assert_eq!(
+            encoded_value(&e, 4),
+            &keycode::encode_to_vec(&Value::Str("a\0b".into()))[..]
+        );
+        let (start, end) = id_range(3);
+        assert!(e >= start && e < end);
     }
 }

@@ -1,0 +1,30 @@
+//! `fielddb_server`: FieldDB over HTTP/JSON (axum on tokio), as a library. The
+//! `fielddb-server` binary is a thin wrapper over it (command line, logging, signals); tests and
+//! other programs start servers in process with [`Server`] or [`RunningServer`] over any
+//! [`Store`] (`FieldDb` is one; a cluster backend can be another).
+//!
+//! Modules, each importing only modules above it:
+//! - `limits`, `error`, `store`, `metrics`: the documented limits, `ApiError`, the `Store`
+//!   trait, request metrics (and their middleware);
+//! - `auth` (the token and its middleware), `body` (the JSON body extractor), `schema`
+//!   (hand-written OpenAPI schemas);
+//! - `state`: `AppState`, shared by every handler, with `blocking` and `page_size`;
+//! - `routes`: the handlers; `openapi`: the generated document and its handler;
+//! - `router`: every route with its layers; `server`: binding and serving.
+
+mod auth;
+mod body;
+mod error;
+pub mod limits;
+mod metrics;
+mod openapi;
+mod router;
+mod routes;
+mod schema;
+mod server;
+mod state;
+mod store;
+
+pub use auth::Token;
+pub use server::{RunningServer, Server, ServerConfig};
+pub use store::{Rows, Store};

@@ -1,0 +1,62 @@
+//! The router: every route with its handler, the fallback (404 `no_such_route`) and the layers
+//! around them, outermost first: request logging, metrics, auth, body limit.
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{middleware, Router};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::limits::MAX_BODY_BYTES;
+use crate::metrics;
+use crate::openapi;
+use crate::routes::{indexes, ops, query, records};
+use crate::state::AppState;
+
+/// The router with every route.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/v1/records/{key}",
+            put(records::put_record)
+                .get(records::get_record)
+                .delete(records::delete_record),
+        )
+        .route("/v1/records", get(records::scan_records))
+        .route("/v1/batch", post(records::batch))
+        .route(
+            "/v1/indexes",
+            post(indexes::create_index).get(indexes::list_indexes),
+        )
+        .route(
+            "/v1/indexes/{field}",
+            get(indexes::get_index).delete(indexes::drop_index),
+        )
+        .route("/v1/query", get(query::query))
+        .route("/v1/count", get(query::count))
+        .route("/v1/verify", get(ops::verify))
+        .route("/v1/openapi.json", get(openapi::openapi))
+        .route("/metrics", get(ops::metrics))
+        .route("/health", get(ops::health))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such route")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.token.clone(),
+            auth::require_token,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,214 @@
+//! Serving. `ServerConfig` says where to listen and with what token (and holds the rule that
+//! refuses a non-loopback address without one); `Server` is bound to its address, then serves a
+//! `Store` until a shutdown future resolves, finishing in-flight requests; `RunningServer` is a
+//! `Server` on a runtime and thread of its own, for tests and for callers without a runtime.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::auth::Token;
+use crate::metrics::Metrics;
+use crate::router::router;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// How to serve: the address, the token and whether a non-loopback address may go without one.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The address to listen on; port 0 picks a free port (see `Server::local_addr`).
+    pub listen: SocketAddr,
+    /// The bearer token every route but `/health` requires; `None` lets every request through.
+    pub token: Option<Token>,
+    /// Allow a non-loopback `listen` address without a token.
+    pub insecure: bool,
+}
+
+impl ServerConfig {
+    /// Listens on `listen`, with no token, and refuses a non-loopback address.
+    pub fn new(listen: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            listen,
+            token: None,
+            insecure: false,
+        }
+    }
+
+    /// Requires `token` on every route but `/health`.
+    pub fn with_token(mut self, token: Token) -> ServerConfig {
+        self.token = Some(token);
+        self
+    }
+
+    /// Refuses a non-loopback address without a token, unless `insecure`. `Server::bind`
+    /// checks it too; calling it first lets a caller refuse before opening the database.
+    pub fn check(&self) -> Result<(), String> {
+        if !self.listen.ip().is_loopback() && self.token.is_none() && !self.insecure {
+            return Err(format!(
+                "refusing to listen on non-loopback address {} without --auth-token-file; \
+                 pass --insecure to do it anyway",
+                self.listen
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A server bound to its address and not yet serving. Call from within a tokio runtime.
+pub struct Server {
+    listener: TcpListener,
+    bound: SocketAddr,
+    app: Router,
+}
+
+impl Server {
+    /// Checks `config`, binds its address and builds the router over `store`.
+    pub async fn bind(config: ServerConfig, store: Arc<dyn Store>) -> Result<Server, String> {
+        config.check()?;
+        let addr = config.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let state = AppState {
+            store,
+            metrics: Arc::new(Metrics::default()),
+            token: config.token,
+        };
+        Ok(Server {
+            listener,
+            bound,
+            app: router(state),
+        })
+    }
+
+    /// The address actually bound (with the port picked when `listen` asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.bound
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and returns once every in-flight
+    /// request has finished. Store calls still running on the blocking pool finish when the
+    /// runtime shuts down; the store handle is dropped with the last of them.
+    pub async fn serve<F>(self, shutdown: F) -> Result<(), String>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let bound = self.bound;
+        // Logged under the crate's name, as the binary logged them before the server was a library.
+        tracing::info!(target: "fielddb_server", %bound, "serving");
+        axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| format!("server error: {e}"))?;
+        tracing::info!(
+            target: "fielddb_server",
+            "stopped accepting; in-flight requests finished"
+        );
+        Ok(())
+    }
+}
+
+/// A server serving on a tokio runtime and a thread of its own. Dropping it shuts it down as
+/// `shutdown` does, ignoring the result.
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Result<(), String>>>,
+}
+
+impl RunningServer {
+    /// Starts a runtime on a new thread, binds `config.listen` there and serves `store`; returns
+    /// once the address is bound (so requests to `addr()` succeed), or the reason it could not be.
+    /// Call it outside any async context.
+    pub fn start(config: ServerConfig, store: Arc<dyn Store>) -> Result<RunningServer, String> {
+        let (bound_tx, bound_rx) = std::sync::mpsc::channel::<Result<SocketAddr, String>>();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("fielddb-server".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = bound_tx.send(Err(format!("cannot start the runtime: {e}")));
+                        return Ok(());
+                    }
+                };
+                let result = runtime.block_on(async move {
+                    let server = match Server::bind(config, store).await {
+                        Ok(server) => server,
+                        Err(e) => {
+                            let _ = bound_tx.send(Err(e));
+                            return Ok(());
+                        }
+                    };
+                    let _ = bound_tx.send(Ok(server.local_addr()));
+                    // A dropped sender stops the server too.
+                    server
+                        .serve(async {
+                            let _ = stopped.await;
+                        })
+                        .await
+                });
+                // Joins the blocking pool; the last store handle goes with it.
+                drop(runtime);
+                result
+            })
+            .map_err(|e| format!("cannot start the server thread: {e}"))?;
+        match bound_rx.recv() {
+            Ok(Ok(addr)) => Ok(RunningServer {
+                addr,
+                stop: Some(stop),
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err("the server thread stopped before binding".into())
+            }
+        }
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, waits for in-flight requests and the runtime's blocking pool, and drops
+    /// the server's store handle (closing a `FieldDb` no one else holds).
+    pub fn shutdown(mut self) -> Result<(), String> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> Result<(), String> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err("the server thread panicked".into())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.stop_and_join();
+    }
+}

@@ -1,0 +1,225 @@
+//! The catalog's byte formats in the `meta` column family: index definitions and the next
+//! index id.
+//!
+//! | meta key                 | value                                             |
+//! |--------------------------|---------------------------------------------------|
+//! | `index/` ‖ id (u32 BE)   | an encoded [`IndexDef`] (layout below)            |
+//! | `next_index_id`          | u32 BE: the id the next index will get           |
+//!
+//! A definition:
+//!
+//! | bytes                 | content                                                        |
+//! |-----------------------|----------------------------------------------------------------|
+//! | u8                    | version, 1                                                     |
+//! | u8                    | flags: bit 0 unique, bit 1 counted (older definitions: 0 or 1) |
+//! | u32 LE, n             | field length, then the field (UTF-8, non-empty)                |
+//! | u8                    | state: 0 building, 1 ready, 2 dropping                         |
+//! | building only: u64 LE | records done                                                   |
+//! | building only: u64 LE | estimated total                                                |
+//! | building only: u8     | has-cursor; if 1, u32 LE length and the cursor (the last key    |
+//! |                       | the build has indexed)                                         |
+
+use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
+
+use crate::encoding::index_entry::IndexId;
+use crate::error::Result;
+
+pub(crate) const DEF_PREFIX: &[u8] = b"index/";
+pub(crate) const NEXT_ID_KEY: &[u8] = b"next_index_id";
+const DEF_VERSION: u8 = 1;
+
+/// The persisted state of an index.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum StoredState {
+    Building {
+        /// The last key indexed by the build, `None` before the first step.
+        cursor: Option<Vec<u8>>,
+        done: u64,
+        total: u64,
+    },
+    Ready,
+    Dropping,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexDef {
+    pub(crate) id: IndexId,
+    pub(crate) field: String,
+    pub(crate) unique: bool,
+    /// Keeps an exact count per value (`index::counts`).
+    pub(crate) counted: bool,
+    pub(crate) state: StoredState,
+}
+
+impl IndexDef {
+    /// Writers keep entries of building and ready indexes up to date.
+    pub(crate) fn is_maintained(&self) -> bool {
+        !matches!(self.state, StoredState::Dropping)
+    }
+
+    pub(crate) fn meta_key(id: IndexId) -> Vec<u8> {
+        let mut key = DEF_PREFIX.to_vec();
+        key.extend_from_slice(&id.to_be_bytes());
+        key
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let flags = u8::from(self.unique) | (u8::from(self.counted) << 1);
+        let mut out = vec![DEF_VERSION, flags];
+        let _ = out.write_u32::<LittleEndian>(self.field.len() as u32);
+        out.extend_from_slice(self.field.as_bytes());
+        match &self.state {
+            StoredState::Building {
+                cursor,
+                done,
+                total,
+            } => {
+                out.push(0);
+                let _ = out.write_u64::<LittleEndian>(*done);
+                let _ = out.write_u64::<LittleEndian>(*total);
+                match cursor {
+                    Some(c) => {
+                        out.push(1);
+                        let _ = out.write_u32::<LittleEndian>(c.len() as u32);
+                        out.extend_from_slice(c);
+                    }
+                    None => out.push(0),
+                }
+            }
+            StoredState::Ready => out.push(1),
+            StoredState::Dropping => out.push(2),
+        }
+        out
+    }
+
+    pub(crate) fn decode(id: IndexId, bytes: &[u8]) -> Result<IndexDef> {
+        let bad = || crate::Error::Corruption(format!("index definition {id} is malformed"));
+        let mut rest = bytes;
+        let mut take = |n: usize| -> Result<&[u8]> {
+            if n > rest.len() {
+                return Err(bad());
+            }
+            let (head, tail) = rest.split_at(n);
+            rest = tail;
+            Ok(head)
+        };
+        if take(1)?[0] != DEF_VERSION {
+            return Err(bad());
+        }
+        let flags = take(1)?[0];
+        if flags & !0b11 != 0 {
+            return Err(bad());
+        }
+        let (unique, counted) = (flags & 1 != 0, flags & 2 != 0);
+        let field_len = LittleEndian::read_u32(take(4)?) as usize;
+        let field = std::str::from_utf8(take(field_len)?)
+            .map_err(|_| bad())?
+            .to_owned();
+        let state = match take(1)?[0] {
+            0 => {
+                let done = LittleEndian::read_u64(take(8)?);
+                let total = LittleEndian::read_u64(take(8)?);
+                let cursor = match take(1)?[0] {
+                    0 => None,
+                    1 => {
+                        let len = LittleEndian::read_u32(take(4)?) as usize;
+                        Some(take(len)?.to_vec())
+                    }
+                    _ => return Err(bad()),
+                };
+                StoredState::Building {
+                    cursor,
+                    done,
+                    total,
+                }
+            }
+            1 => StoredState::Ready,
+            2 => StoredState::Dropping,
+            _ => return Err(bad()),
+        };
+        if !rest.is_empty() || field.is_empty() {
+            return Err(bad());
+        }
+        Ok(IndexDef {
+            id,
+            field,
+            unique,
+            counted,
+            state,
+        })
+    }
+}
+
+/// The id named by a definition's `meta` key (`index/` ‖ id), or `None` when the key is not one.
+pub(crate) fn id_of_meta_key(key: &[u8]) -> Option<Result<IndexId>> {
+    let id_bytes = key.strip_prefix(DEF_PREFIX)?;
+    Some(
+        <[u8; 4]>::try_from(id_bytes)
+            .map(u32::from_be_bytes)
+            .map_err(|_| crate::Error::Corruption("index definition key is malformed".to_string())),
+    )
+}
+
+/// Encodes the next index id.
+pub(crate) fn encode_next_id(id: IndexId) -> [u8; 4] {
+    id.to_be_bytes()
+}
+
+/// Decodes the stored next index id.
+pub(crate) fn decode_next_id(bytes: &[u8]) -> Result<IndexId> {
+    <[u8; 4]>::try_from(bytes)
+        .map(u32::from_be_bytes)
+        .map_err(|_| crate::Error::Corruption("next_index_id is malformed".to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_round_trip_in_every_state() {
+        for state in [
+            StoredState::Building {
+                cursor: None,
+                done: 0,
+                total: 10,
+            },
+            StoredState::Building {
+                cursor: Some(b"k\0ey".to_vec()),
+                done: 5,
+                total: 10,
+            },
+            StoredState::Ready,
+            StoredState::Dropping,
+        ] {
+            for (unique, counted) in [(true, false), (false, true), (true, true), (false, false)] {
+                let def = IndexDef {
+                    id: 7,
+                    field: "age".into(),
+                    unique,
+                    counted,
+                    state: state.clone(),
+                };
+                assert_eq!(IndexDef::decode(7, &def.encode()).unwrap(), def);
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_definitions_are_corruption() {
+        let def = IndexDef {
+            id: 1,
+            field: "f".into(),
+            unique: false,
+            counted: false,
+            state: StoredState::Ready,
+        };
+        let bytes = def.encode();
+        for cut in 0..bytes.len() {
+            assert!(IndexDef::decode(1, &bytes[..cut]).is_err());
+        }
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert!(IndexDef::decode(1, &extra).is_err());
+    }
+}
