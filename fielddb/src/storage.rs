@@ -233,7 +233,9 @@ impl Storage {
     /// An empty batch to stage changes in; commit it with [`Storage::write`].
     pub(crate) fn batch(&self) -> Result<WriteSet<'_>> {
         Ok(WriteSet {
-            handles: [self.cf(Cf::Kv)?, self.cf(Cf::Index)?, self.cf(Cf::Meta)?],
+            storage: self,
+            handles: [None; 3],
+            missing: None,
             batch: WriteBatch::default(),
         })
     }
@@ -282,6 +284,9 @@ impl Storage {
     /// Writes one batch atomically; a failure poisons the handle.
     pub(crate) fn write(&self, batch: WriteSet<'_>) -> Result<()> {
         self.check_writable()?;
+        if let Some(cf) = batch.missing {
+            return corrupt!("column family `{}` is missing", cf.name());
+        }
         self.db
             .write_opt(batch.batch, &self.write_options)
             .map_err(|e| {
@@ -295,31 +300,51 @@ impl Storage {
 /// Changes staged for one atomic write: puts, deletes, merges and range deletes over the three
 /// column families, applied in the order staged.
 pub(crate) struct WriteSet<'a> {
-    handles: [&'a ColumnFamily; 3],
+    storage: &'a Storage,
+    /// Column family handles, looked up on first use.
+    handles: [Option<&'a ColumnFamily>; 3],
+    /// A column family that could not be found: the write then fails.
+    missing: Option<Cf>,
     batch: WriteBatch,
 }
 
-impl WriteSet<'_> {
+impl<'a> WriteSet<'a> {
+    /// The handle of `cf`, or `None` (remembered, so the commit fails) when it is missing.
+    fn handle(&mut self, cf: Cf) -> Option<&'a ColumnFamily> {
+        let slot = &mut self.handles[cf as usize];
+        if slot.is_none() {
+            *slot = self.storage.cf(cf).ok();
+            if slot.is_none() {
+                self.missing = Some(cf);
+            }
+        }
+        *slot
+    }
+
     pub(crate) fn put(&mut self, cf: Cf, key: &[u8], value: &[u8]) {
-        let handle = self.handles[cf as usize];
-        self.batch.put_cf(handle, key, value);
+        if let Some(handle) = self.handle(cf) {
+            self.batch.put_cf(handle, key, value);
+        }
     }
 
     pub(crate) fn delete(&mut self, cf: Cf, key: &[u8]) {
-        let handle = self.handles[cf as usize];
-        self.batch.delete_cf(handle, key);
+        if let Some(handle) = self.handle(cf) {
+            self.batch.delete_cf(handle, key);
+        }
     }
 
     /// Adds a merge operand (a count change) for `key`.
     pub(crate) fn merge(&mut self, cf: Cf, key: &[u8], operand: &[u8]) {
-        let handle = self.handles[cf as usize];
-        self.batch.merge_cf(handle, key, operand);
+        if let Some(handle) = self.handle(cf) {
+            self.batch.merge_cf(handle, key, operand);
+        }
     }
 
     /// Deletes every key in `[start, end)`.
     pub(crate) fn delete_range(&mut self, cf: Cf, start: &[u8], end: &[u8]) {
-        let handle = self.handles[cf as usize];
-        self.batch.delete_range_cf(handle, start, end);
+        if let Some(handle) = self.handle(cf) {
+            self.batch.delete_range_cf(handle, start, end);
+        }
     }
 }
 

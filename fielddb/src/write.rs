@@ -40,7 +40,7 @@ pub(crate) fn apply(
     report_existed: bool,
 ) -> Result<Vec<bool>> {
     let mut plan = WritePlan::new(inner)?;
-    let existed = plan.stage(ops, report_existed)?;
+    let existed = plan.stage_last(ops, report_existed)?;
     plan.commit()?;
     Ok(existed)
 }
@@ -59,6 +59,8 @@ pub(crate) struct WritePlan<'a> {
     /// Final fate of each index entry the plan touches: true = put, false = delete.
     entry_changes: BTreeMap<Vec<u8>, bool>,
     count_deltas: CountDeltas,
+    /// Set by [`WritePlan::stage_last`]: no group may follow, so no overlay was kept.
+    closed: bool,
 }
 
 /// A unique value a put wants to hold.
@@ -93,13 +95,40 @@ impl<'a> WritePlan<'a> {
             latest: HashMap::new(),
             entry_changes: BTreeMap::new(),
             count_deltas: CountDeltas::default(),
+            closed: false,
         })
     }
 
     /// Stages `ops`, in order, after everything staged before: all of them, or (on any error)
     /// none. When `report_existed` is set, returns for each op whether its key held a record
     /// just before it (else an empty vector when no index is maintained).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn stage(&mut self, ops: &[PreparedOp], report_existed: bool) -> Result<Vec<bool>> {
+        self.stage_group(ops, report_existed, false)
+    }
+
+    /// Like [`WritePlan::stage`], for the plan's last group: it keeps no record of what it
+    /// staged for later groups to read, which a single write does not need. A later `stage` is
+    /// refused.
+    pub(crate) fn stage_last(
+        &mut self,
+        ops: &[PreparedOp],
+        report_existed: bool,
+    ) -> Result<Vec<bool>> {
+        self.stage_group(ops, report_existed, true)
+    }
+
+    fn stage_group(
+        &mut self,
+        ops: &[PreparedOp],
+        report_existed: bool,
+        last: bool,
+    ) -> Result<Vec<bool>> {
+        if self.closed {
+            return Err(Error::InvalidArgument(
+                "this write plan's last group is already staged".into(),
+            ));
+        }
         let WritePlan {
             inner,
             catalog,
@@ -109,14 +138,18 @@ impl<'a> WritePlan<'a> {
             latest,
             entry_changes,
             count_deltas,
+            closed,
         } = self;
+        *closed = last;
         let storage = &inner.storage;
         let indexes: Vec<&IndexDef> = catalog.maintained().collect();
 
         if indexes.is_empty() && !report_existed {
             for op in ops {
                 stage_record(batch, op);
-                latest.insert(op.key.clone(), op.put.as_ref().map(|_| Record::new()));
+                if !last {
+                    latest.insert(op.key.clone(), op.put.as_ref().map(|_| Record::new()));
+                }
             }
             return Ok(Vec::new());
         }
@@ -207,11 +240,10 @@ impl<'a> WritePlan<'a> {
         for op in ops {
             stage_record(batch, op);
         }
-        if latest.is_empty() {
-            latest.reserve(group.latest.len());
-        }
-        for (key, state) in group.latest {
-            latest.insert(key.to_vec(), state);
+        if !last {
+            for (key, state) in group.latest {
+                latest.insert(key.to_vec(), state);
+            }
         }
         if entry_changes.is_empty() {
             *entry_changes = group.entry_changes;
@@ -419,6 +451,19 @@ mod tests {
         assert!(db.get("a").unwrap().is_none());
         assert_eq!(db.count_by_index("e", &crate::Query::eq(5)).unwrap(), 1);
         assert!(db.verify().unwrap().is_clean());
+    }
+
+    #[test]
+    fn nothing_may_follow_the_last_group() {
+        let (_dir, db) = unique_db();
+        let mut plan = WritePlan::new(db.inner()).unwrap();
+        plan.stage_last(&put("a", 3), false).unwrap();
+        assert!(matches!(
+            plan.stage(&put("b", 4), false),
+            Err(Error::InvalidArgument(_))
+        ));
+        plan.commit().unwrap();
+        assert!(db.get("a").unwrap().is_some() && db.get("b").unwrap().is_none());
     }
 
     #[test]
