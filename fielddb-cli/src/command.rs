@@ -10,8 +10,8 @@ use crate::literal::parse_literal;
 
 /// Every command name, for suggestions, completion and help.
 pub const COMMANDS: &[&str] = &[
-    "put", "get", "delete", "scan", "create", "drop", "indexes", "wait", "query", "count",
-    "import", "export", "verify", "stats", "help", "quit", "exit",
+    "put", "get", "delete", "append", "scan", "create", "drop", "indexes", "wait", "query",
+    "count", "import", "export", "verify", "stats", "help", "quit", "exit",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +38,11 @@ pub enum Command {
     },
     Delete {
         key: String,
+    },
+    Append {
+        key: String,
+        field: String,
+        value: Value,
     },
     Scan {
         from: Option<String>,
@@ -339,6 +344,11 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         },
         "delete" => Command::Delete {
             key: p.name("a key after `delete`")?,
+        },
+        "append" => Command::Append {
+            key: p.name("a key after `append`")?,
+            field: p.name("a field name after the key")?,
+            value: p.value("a string or bytes value to append")?,
         },
         "scan" => {
             let (mut from, mut to, mut filter) = (None, None, None);

@@ -8,6 +8,10 @@ pub const SUMMARY: &[(&str, &str)] = &[
     ("get KEY", "show the record at KEY"),
     ("delete KEY", "delete the record at KEY"),
     (
+        "append KEY FIELD VALUE",
+        "append a string (or bytes) to a field, creating it if absent",
+    ),
+    (
         "scan [from KEY] [to KEY] [where FIELD OP VALUE] [limit N] [after KEY] [desc]",
         "records in key order (to is exclusive)",
     ),
@@ -42,6 +46,9 @@ pub fn detail(command: &str) -> Option<&'static str> {
             An empty string is written name=\"\".",
         "get" => "get KEY\nShows the record at KEY, or says there is none.",
         "delete" => "delete KEY\nDeletes the record at KEY (and its index entries).",
+        "append" => "append KEY FIELD VALUE\n\
+            Appends a string to a string field, or bytes (0x...) to a bytes field, and shows the\n\
+            record. A missing field, or record, is created. Other types are refused.",
         "scan" => "scan [from KEY] [to KEY] [where FIELD OP VALUE] [limit N] [after KEY] [desc]\n\
             Records in key order; `from` is inclusive, `to` exclusive. `where` filters on a field\n\
             without an index (a full scan). OP is one of = < <= > >= between prefix.\n\

@@ -74,6 +74,16 @@ fn out(json: Json, text: impl Into<String>) -> Outcome {
     })
 }
 
+/// One record as a field/type/value table, or `{"key", "record"}`.
+fn record_output(key: &str, record: &Record) -> Outcome {
+    let rows: Vec<Vec<String>> = record
+        .iter()
+        .map(|(n, v)| vec![n.to_string(), v.type_name().to_string(), cell(v)])
+        .collect();
+    let text = table(&["field".into(), "type".into(), "value".into()], &rows);
+    out(json!({"key": key, "record": record_to_json(record)}), text)
+}
+
 fn state_name(info: &IndexInfo) -> &'static str {
     match info.state {
         IndexState::Building { .. } => "building",
@@ -144,19 +154,17 @@ impl Session {
                 out(json!({}), "ok")
             }
             Command::Get { key } => match self.db.get(&key).map_err(err)? {
-                Some(record) => {
-                    let rows: Vec<Vec<String>> = record
-                        .iter()
-                        .map(|(n, v)| vec![n.to_string(), v.type_name().to_string(), cell(v)])
-                        .collect();
-                    let text = table(&["field".into(), "type".into(), "value".into()], &rows);
-                    out(json!({"key": key, "record": record_to_json(&record)}), text)
-                }
+                Some(record) => record_output(&key, &record),
                 None => out(
                     json!({"key": key, "record": null}),
                     format!("no record at key {key:?}"),
                 ),
             },
+            Command::Append { key, field, value } => {
+                let record = self.db.append(&key, &field, value).map_err(err)?;
+                self.fields.insert(field);
+                record_output(&key, &record)
+            }
             Command::Delete { key } => {
                 let existed = self.db.delete(&key).map_err(err)?;
                 let text = if existed {

@@ -127,3 +127,18 @@ fn errors_name_the_position_and_change_nothing() {
     assert!(r.stdout.contains("v      int   1"), "{}", r.stdout);
     assert!(!r.stdout.contains("age"));
 }
+
+#[test]
+fn append_extends_a_field_and_refuses_another_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let r = run(
+        &db,
+        &[],
+        "append log text \"ab\"\nappend log text cd\nappend log raw 0x00ff\nappend log text 42\nget log\n",
+    );
+    assert_eq!(r.status, 1, "the int append fails: {}", r.stderr);
+    assert!(r.stdout.contains("text   string  abcd"), "{}", r.stdout);
+    assert!(r.stdout.contains("raw    bytes   0x00ff"), "{}", r.stdout);
+    assert!(r.stderr.contains("only a string or bytes can be appended, not int"), "{}", r.stderr);
+}

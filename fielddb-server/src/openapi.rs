@@ -17,7 +17,8 @@ use crate::schema::{BatchRequest, RecordBody};
         description = "FieldDB over HTTP/JSON. Records are JSON objects of fields (ints as integers, floats as numbers, bytes as {\"$base64\": ...}, ±inf as {\"$float\": \"inf\"}). Errors are {\"error\": {\"code\", \"message\"}}. Bodies up to 4 MiB; pages default to 100 rows, capped at 1000. With --auth-token-file every route but /health needs `Authorization: Bearer <token>` (else 401)."
     ),
     paths(
-        records::put_record, records::get_record, records::delete_record, records::batch,
+        records::put_record, records::get_record, records::delete_record, records::append_to_record,
+        records::batch,
         records::scan_records,
         indexes::create_index, indexes::list_indexes, indexes::get_index, indexes::drop_index,
         query::query, query::count,
@@ -25,7 +26,7 @@ use crate::schema::{BatchRequest, RecordBody};
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Row, RowsPage,
-        records::PutReply, records::BatchReply, BatchRequest, RecordBody,
+        records::PutReply, records::BatchReply, records::AppendBody, BatchRequest, RecordBody,
         indexes::CreateIndex, indexes::IndexView, indexes::IndexList,
         query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
     )),

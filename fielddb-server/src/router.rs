@@ -25,6 +25,7 @@ pub(crate) fn router(state: AppState) -> Router {
                 .get(records::get_record)
                 .delete(records::delete_record),
         )
+        .route("/v1/records/{key}/append", post(records::append_to_record))
         .route("/v1/records", get(records::scan_records))
         .route("/v1/batch", post(records::batch))
         .route(

@@ -4,7 +4,7 @@
 
 use fielddb::{
     Batch, FieldDb, IndexInfo, IndexSpec, Page, Query, QueryOptions, Record, Result, ScanOptions,
-    StorageStats, VerifyReport,
+    StorageStats, Value, VerifyReport,
 };
 
 /// One page of `(key, record)` rows.
@@ -18,6 +18,8 @@ pub trait Store: Send + Sync + 'static {
     fn get(&self, key: &[u8]) -> Result<Option<Record>>;
     /// Deletes the record at `key`; returns whether there was one.
     fn delete(&self, key: &[u8]) -> Result<bool>;
+    /// Appends `value` to `field` of the record at `key`; returns the record as written.
+    fn append(&self, key: &[u8], field: &str, value: Value) -> Result<Record>;
     /// Applies every operation of `batch` atomically.
     fn batch(&self, batch: Batch) -> Result<()>;
     /// Records in key order, a page at a time.
@@ -47,6 +49,9 @@ impl Store for FieldDb {
     }
     fn delete(&self, key: &[u8]) -> Result<bool> {
         FieldDb::delete(self, key)
+    }
+    fn append(&self, key: &[u8], field: &str, value: Value) -> Result<Record> {
+        FieldDb::append(self, key, field, value)
     }
     fn batch(&self, batch: Batch) -> Result<()> {
         self.write_batch(batch)

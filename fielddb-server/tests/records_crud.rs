@@ -83,3 +83,48 @@ fn page_sizes_default_to_100_and_are_capped_at_1000() {
     let (status, body) = get(&c, &s, "/v1/records?limit=0");
     assert_eq!((status, code(&body)), (400, "bad_request"));
 }
+
+#[test]
+fn append_extends_a_field_and_answers_the_record() {
+    let s = Server::start();
+    let c = client();
+    let (status, body) = post(
+        &c,
+        &s,
+        "/v1/records/log/append",
+        &json!({"field": "text", "value": "ab"}),
+    );
+    assert_eq!(
+        (status, body),
+        (200, json!({"key": "log", "record": {"text": "ab"}}))
+    );
+    let (status, body) = post(
+        &c,
+        &s,
+        "/v1/records/log/append",
+        &json!({"field": "text", "value": "cd"}),
+    );
+    assert_eq!(
+        (status, body),
+        (200, json!({"key": "log", "record": {"text": "abcd"}}))
+    );
+    let (status, body) = post(
+        &c,
+        &s,
+        "/v1/records/log/append",
+        &json!({"field": "raw", "value": {"$base64": "AAE="}}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(body["record"]["raw"], json!({"$base64": "AAE="}));
+    // Another type, a malformed body or an unknown member: 400, and nothing changes.
+    for bad in [
+        json!({"field": "text", "value": 5}),
+        json!({"field": "text"}),
+        json!({"field": "text", "value": "x", "extra": 1}),
+    ] {
+        let (status, body) = post(&c, &s, "/v1/records/log/append", &bad);
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (_, body) = get(&c, &s, "/v1/records/log");
+    assert_eq!(body["record"]["text"], json!("abcd"));
+}

@@ -24,6 +24,7 @@ use crate::record::{validate_key, Record, MAX_FIELD_NAME_LEN};
 use crate::scan::{self, ScanOptions};
 use crate::storage::{Storage, StorageStats};
 use crate::tasks::Task;
+use crate::value::Value;
 use crate::write;
 
 /// An open FieldDB database.
@@ -89,6 +90,30 @@ impl FieldDb {
     pub fn put(&self, key: impl AsRef<[u8]>, record: Record) -> Result<()> {
         let op = batch::prepare_put(key.as_ref().to_vec(), record)?;
         write::apply(self.inner(), &[op], false).map(drop)
+    }
+
+    /// Appends `value` to `field` of the record at `key`, atomically, and returns the record as
+    /// written: a string to a string field, bytes to a bytes field. A missing field is created,
+    /// and so is a missing record. Any other combination of types is `InvalidArgument` and
+    /// changes nothing. Indexes on the field are maintained like on any write.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = fielddb::FieldDb::open(dir.path()).unwrap();
+    /// db.append("log", "text", "hello, ")?;
+    /// let record = db.append("log", "text", "world")?;
+    /// assert_eq!(record.get("text"), Some(&"hello, world".into()));
+    /// # Ok::<(), fielddb::Error>(())
+    /// ```
+    pub fn append(
+        &self,
+        key: impl AsRef<[u8]>,
+        field: &str,
+        value: impl Into<Value>,
+    ) -> Result<Record> {
+        let key = key.as_ref();
+        validate_key(key)?;
+        write::append(self.inner(), key, field, value.into())
     }
 
     /// The record at `key`, if any.

@@ -61,6 +61,44 @@ impl Record {
         self.fields.push((name.into(), value.into()));
     }
 
+    /// Appends `value` to the field `name`: a string to a string field, bytes to a bytes field;
+    /// a missing field is created holding `value`. Anything else (another type on either side)
+    /// is `InvalidArgument`, and the record is left as it was.
+    ///
+    /// ```
+    /// use fielddb::{Record, Value};
+    /// let mut r = Record::new().set("log", "a");
+    /// r.append_to("log", "b").unwrap();
+    /// r.append_to("new", "c").unwrap();
+    /// assert_eq!(r.get("log"), Some(&Value::from("ab")));
+    /// assert!(r.append_to("log", 1).is_err());
+    /// ```
+    pub fn append_to(&mut self, name: &str, value: impl Into<Value>) -> Result<()> {
+        let value = value.into();
+        if !matches!(value, Value::Str(_) | Value::Bytes(_)) {
+            return invalid!(
+                "only a string or bytes can be appended, not {} ({value})",
+                value.type_name()
+            );
+        }
+        let Some((_, slot)) = self.fields.iter_mut().find(|(n, _)| n == name) else {
+            self.fields.push((name.to_owned(), value));
+            return Ok(());
+        };
+        match (slot, value) {
+            (Value::Str(old), Value::Str(tail)) => old.push_str(&tail),
+            (Value::Bytes(old), Value::Bytes(tail)) => old.extend_from_slice(&tail),
+            (old, value) => {
+                return invalid!(
+                    "cannot append {} to field `{name}`, which holds {}",
+                    value.type_name(),
+                    old.type_name()
+                )
+            }
+        }
+        Ok(())
+    }
+
     /// Removes a field; returns its value if it was present.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         let pos = self.fields.iter().position(|(n, _)| n == name)?;

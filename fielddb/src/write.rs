@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use parking_lot::RwLockReadGuard;
 
-use crate::batch::PreparedOp;
+use crate::batch::{prepare_put, PreparedOp};
 use crate::catalog::Catalog;
 use crate::encoding::index_def::IndexDef;
 use crate::encoding::{index_entry, keycode};
@@ -45,6 +45,15 @@ pub(crate) fn apply(
     Ok(existed)
 }
 
+/// Appends `value` to `field` of the record at `key` (creating both when absent) atomically, and
+/// returns the record as written. See [`Record::append_to`] for what may be appended.
+pub(crate) fn append(inner: &DbInner, key: &[u8], field: &str, value: Value) -> Result<Record> {
+    let mut plan = WritePlan::new(inner)?;
+    let record = plan.stage_append(key, field, value, true)?;
+    plan.commit()?;
+    Ok(record)
+}
+
 /// A write being planned: groups of operations staged into one batch, not yet committed.
 /// Dropping it writes nothing.
 pub(crate) struct WritePlan<'a> {
@@ -53,8 +62,8 @@ pub(crate) struct WritePlan<'a> {
     batch: WriteSet<'a>,
     key_stripes: HeldStripes<'a>,
     value_stripes: HeldStripes<'a>,
-    /// The state of each key the plan has staged: `Some(record)` or `None` (absent). With no
-    /// index to maintain only presence matters, and a present key maps to an empty record.
+    /// The state of each key the plan has staged: `Some(record)` or `None` (absent); kept only
+    /// while more groups may follow.
     latest: HashMap<Vec<u8>, Option<Record>>,
     /// Final fate of each index entry the plan touches: true = put, false = delete.
     entry_changes: BTreeMap<Vec<u8>, bool>,
@@ -118,17 +127,22 @@ impl<'a> WritePlan<'a> {
         self.stage_group(ops, report_existed, true)
     }
 
+    fn check_open(&self) -> Result<()> {
+        if self.closed {
+            return Err(Error::InvalidArgument(
+                "this write plan's last group is already staged".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn stage_group(
         &mut self,
         ops: &[PreparedOp],
         report_existed: bool,
         last: bool,
     ) -> Result<Vec<bool>> {
-        if self.closed {
-            return Err(Error::InvalidArgument(
-                "this write plan's last group is already staged".into(),
-            ));
-        }
+        self.check_open()?;
         let WritePlan {
             inner,
             catalog,
@@ -148,7 +162,8 @@ impl<'a> WritePlan<'a> {
             for op in ops {
                 stage_record(batch, op);
                 if !last {
-                    latest.insert(op.key.clone(), op.put.as_ref().map(|_| Record::new()));
+                    let state = op.put.as_ref().map(|(record, _)| record.clone());
+                    latest.insert(op.key.clone(), state);
                 }
             }
             return Ok(Vec::new());
@@ -252,6 +267,30 @@ impl<'a> WritePlan<'a> {
         }
         count_deltas.absorb(group.count_deltas);
         Ok(existed)
+    }
+
+    /// Stages an append of `value` to `field` of the record at `key` (which the caller has
+    /// validated) as a group of its own, reading the record as the plan has left it, and returns
+    /// the new record. The key's stripe is held from the read to the commit, so no other
+    /// writer's change to the key is lost.
+    pub(crate) fn stage_append(
+        &mut self,
+        key: &[u8],
+        field: &str,
+        value: Value,
+        last: bool,
+    ) -> Result<Record> {
+        self.check_open()?;
+        self.key_stripes.lock_more([key]);
+        let current = match self.latest.get(key) {
+            Some(state) => state.clone(),
+            None => read_record(&self.inner.storage, key)?,
+        };
+        let mut record = current.unwrap_or_default();
+        record.append_to(field, value)?;
+        let op = prepare_put(key.to_vec(), record.clone())?;
+        self.stage_group(std::slice::from_ref(&op), false, last)?;
+        Ok(record)
     }
 
     /// The batch, for keys of the caller's own that must commit with the staged operations

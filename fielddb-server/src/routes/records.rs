@@ -1,5 +1,5 @@
-//! Record routes: `PUT/GET/DELETE /v1/records/{key}`, `POST /v1/batch` and the key-order scan
-//! `GET /v1/records`.
+//! Record routes: `PUT/GET/DELETE /v1/records/{key}`, `POST /v1/records/{key}/append`,
+//! `POST /v1/batch` and the key-order scan `GET /v1/records`.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fielddb::{Batch, Page, Record, ScanOptions};
-use fielddb_json::{json_to_key, json_to_record, key_to_json, key_to_text, record_to_json};
+use fielddb_json::{
+    json_to_key, json_to_record, json_to_value, key_to_json, key_to_text, record_to_json,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json_};
 use utoipa::{IntoParams, ToSchema};
@@ -79,6 +81,64 @@ pub(crate) async fn put_record(
     let k = key.clone();
     blocking(move || Ok(store.put(k.as_bytes(), record)?)).await?;
     Ok(Json(PutReply { key }))
+}
+
+/// What to append: `{"field": NAME, "value": VALUE}`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
+pub(crate) struct AppendBody {
+    /// The field to append to (created when absent).
+    field: String,
+    /// A string, or bytes as `{"$base64": ...}`, of the field's own type.
+    #[schema(value_type = Object)]
+    value: Json_,
+}
+
+/// Parses an append body, refusing unknown members.
+fn parse_append(body: &Json_) -> Result<(String, fielddb::Value), ApiError> {
+    let shape = "expected {\"field\": NAME, \"value\": STRING or {\"$base64\": ...}}";
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request(shape))?;
+    if let Some(other) = obj.keys().find(|k| *k != "field" && *k != "value") {
+        return Err(ApiError::bad_request(format!(
+            "unknown member `{other}`; {shape}"
+        )));
+    }
+    let field = obj
+        .get("field")
+        .and_then(Json_::as_str)
+        .ok_or_else(|| ApiError::bad_request(shape))?;
+    let value = obj
+        .get("value")
+        .ok_or_else(|| ApiError::bad_request(shape))?;
+    let value = json_to_value(field, value).map_err(ApiError::bad_request)?;
+    Ok((field.to_owned(), value))
+}
+
+/// Appends a string to a string field, or bytes to a bytes field, creating the field (and the
+/// record) when absent; answers the record after the append.
+#[utoipa::path(post, path = "/v1/records/{key}/append", tag = "records",
+    params(("key" = String, Path, description = "The record's key")),
+    request_body(content = AppendBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The record after the append", body = Row),
+        (status = 400, description = "Malformed body, or a value of another type than the field's", body = ErrorBody),
+        (status = 409, description = "A unique index already holds the new value at another key", body = ErrorBody),
+        (status = 413, description = "Body over 4 MiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+    ))]
+pub(crate) async fn append_to_record(
+    State(state): State<AppState>,
+    key: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Json_>, ApiError> {
+    let Path(key) = key?;
+    let (field, value) = parse_append(&body)?;
+    let store = state.store.clone();
+    let k = key.clone();
+    let record = blocking(move || Ok(store.append(k.as_bytes(), &field, value)?)).await?;
+    Ok(Json(row(key.as_bytes(), &record)))
 }
 
 /// The record at a key.
