@@ -140,5 +140,10 @@ fn append_extends_a_field_and_refuses_another_type() {
     assert_eq!(r.status, 1, "the int append fails: {}", r.stderr);
     assert!(r.stdout.contains("text   string  abcd"), "{}", r.stdout);
     assert!(r.stdout.contains("raw    bytes   0x00ff"), "{}", r.stdout);
-    assert!(r.stderr.contains("only a string or bytes can be appended, not int"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("only a string or bytes can be appended, not int"),
+        "{}",
+        r.stderr
+    );
 }

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use crate::encoding::index_def::{self, IndexDef, StoredState, DEF_PREFIX, NEXT_ID_KEY};
 use crate::encoding::index_entry::IndexId;
 use crate::encoding::prefix_successor;
-use crate::error::{corrupt, Result};
+use crate::error::{corrupt, invalid, Error, Result};
+use crate::record::MAX_FIELD_NAME_LEN;
 use crate::storage::{Cf, KeyRange, Storage, WriteSet};
 
 #[derive(Debug, Default)]
@@ -64,6 +65,45 @@ impl Catalog {
     /// The index on `field` that is building or ready (at most one is).
     pub(crate) fn active_on(&self, field: &str) -> Option<&IndexDef> {
         self.maintained().find(|d| d.field == field)
+    }
+
+    /// Creates a building index on `field` (with `total` as the estimate of records to index)
+    /// in one batch, to which `extra` may add keys of its own; returns its id. Refuses a bad
+    /// field name and a field that already has an index, writing nothing.
+    pub(crate) fn create(
+        &mut self,
+        storage: &Storage,
+        (field, unique, counted): (&str, bool, bool),
+        total: u64,
+        extra: impl FnOnce(&mut WriteSet<'_>),
+    ) -> Result<IndexId> {
+        if field.is_empty() || field.len() > MAX_FIELD_NAME_LEN {
+            return invalid!(
+                "an index needs a field name of 1 to {MAX_FIELD_NAME_LEN} bytes, got {}",
+                field.len()
+            );
+        }
+        if self.active_on(field).is_some() {
+            return Err(Error::IndexExists(field.to_owned()));
+        }
+        let mut batch = storage.batch()?;
+        let id = self.allocate_id(&mut batch)?;
+        let def = IndexDef {
+            id,
+            field: field.to_owned(),
+            unique,
+            counted,
+            state: StoredState::Building {
+                cursor: None,
+                done: 0,
+                total,
+            },
+        };
+        Catalog::stage_put(&def, &mut batch);
+        extra(&mut batch);
+        storage.write(batch)?;
+        self.apply(def);
+        Ok(id)
     }
 
     /// Allocates an id for a new index, adding the new `next_index_id` to `batch`.

@@ -9,9 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::batch::{self, Batch, BatchOp};
-use crate::catalog::Catalog;
-use crate::encoding::index_def::{IndexDef, StoredState};
-use crate::error::{invalid, Error, Result};
+use crate::encoding::index_def::StoredState;
+use crate::error::{Error, Result};
 use crate::handle::DbHandle;
 use crate::index::lookup::{self, describe_indexes};
 use crate::index::verify::{self, VerifyReport};
@@ -20,7 +19,8 @@ use crate::inner::DbInner;
 use crate::options::Options;
 use crate::query::{Page, Query, QueryOptions};
 use crate::read::read_record;
-use crate::record::{validate_key, Record, MAX_FIELD_NAME_LEN};
+use crate::record::{validate_key, Record};
+use crate::replica::{self, Answer, ContentHash, LoggedCommand};
 use crate::scan::{self, ScanOptions};
 use crate::storage::{Storage, StorageStats};
 use crate::tasks::Task;
@@ -58,13 +58,16 @@ impl FieldDb {
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<FieldDb> {
         let storage = Storage::open(path.as_ref(), &options)?;
         let handle = DbHandle::start(DbInner::new(storage, options)?)?;
+        // A replica's builds advance by `BuildStep` commands of its log, never in the background.
+        let background = !handle.inner().options.replica;
         let resume: Vec<Task> = handle
             .inner()
             .catalog
             .read()
             .all()
             .filter_map(|def| match def.state {
-                StoredState::Building { .. } => Some(Task::Build(def.id)),
+                StoredState::Building { .. } if background => Some(Task::Build(def.id)),
+                StoredState::Building { .. } => None,
                 StoredState::Dropping => Some(Task::Drop(def.id)),
                 StoredState::Ready => None,
             })
@@ -75,6 +78,16 @@ impl FieldDb {
         Ok(FieldDb {
             handle: Arc::new(handle),
         })
+    }
+
+    /// A replica changes only through `apply_commands`.
+    fn refuse_if_replica(&self) -> Result<()> {
+        if self.inner().options.replica {
+            return Err(Error::InvalidArgument(
+                "this database is a replica: it changes only through its replicated log".into(),
+            ));
+        }
+        Ok(())
     }
 
     #[cfg(test)]
@@ -88,6 +101,7 @@ impl FieldDb {
 
     /// Stores `record` at `key`, replacing any record there, with its index entries, atomically.
     pub fn put(&self, key: impl AsRef<[u8]>, record: Record) -> Result<()> {
+        self.refuse_if_replica()?;
         let op = batch::prepare_put(key.as_ref().to_vec(), record)?;
         write::apply(self.inner(), &[op], false).map(drop)
     }
@@ -111,6 +125,7 @@ impl FieldDb {
         field: &str,
         value: impl Into<Value>,
     ) -> Result<Record> {
+        self.refuse_if_replica()?;
         let key = key.as_ref();
         validate_key(key)?;
         write::append(self.inner(), key, field, value.into())
@@ -125,6 +140,7 @@ impl FieldDb {
 
     /// Deletes the record at `key` and its index entries; returns whether there was one.
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<bool> {
+        self.refuse_if_replica()?;
         let ops = batch::prepare(vec![BatchOp::Delete(key.as_ref().to_vec())])?;
         let existed = write::apply(self.inner(), &ops, true)?;
         Ok(existed.first().copied().unwrap_or(false))
@@ -133,6 +149,7 @@ impl FieldDb {
     /// Applies every operation of `batch`, in order, as one atomic write: all or nothing. An
     /// invalid record or a unique violation anywhere in it writes nothing.
     pub fn write_batch(&self, batch: Batch) -> Result<()> {
+        self.refuse_if_replica()?;
         let ops = batch::prepare(batch.ops)?;
         if ops.is_empty() {
             return Ok(());
@@ -168,39 +185,16 @@ impl FieldDb {
     /// Creates an index and starts building it in the background; returns at once with a handle
     /// to follow or await the build. Writers maintain the index from this moment on.
     pub fn create_index(&self, spec: IndexSpec) -> Result<IndexBuild> {
-        let field = spec.field;
-        if field.is_empty() || field.len() > MAX_FIELD_NAME_LEN {
-            return invalid!(
-                "an index needs a field name of 1 to {MAX_FIELD_NAME_LEN} bytes, got {}",
-                field.len()
-            );
-        }
+        self.refuse_if_replica()?;
         let inner = self.inner();
-        let storage = &inner.storage;
-        let id = {
-            let mut catalog = inner.catalog.write();
-            if catalog.active_on(&field).is_some() {
-                return Err(Error::IndexExists(field));
-            }
-            let total = storage.estimated_records()?;
-            let mut batch = storage.batch()?;
-            let id = catalog.allocate_id(&mut batch)?;
-            let def = IndexDef {
-                id,
-                field: field.clone(),
-                unique: spec.unique,
-                counted: spec.counted,
-                state: StoredState::Building {
-                    cursor: None,
-                    done: 0,
-                    total,
-                },
-            };
-            Catalog::stage_put(&def, &mut batch);
-            storage.write(batch)?;
-            catalog.apply(def);
-            id
-        };
+        let total = inner.storage.estimated_records()?;
+        let id = inner.catalog.write().create(
+            &inner.storage,
+            (&spec.field, spec.unique, spec.counted),
+            total,
+            |_| {},
+        )?;
+        let field = spec.field;
         inner.notify_changed();
         self.handle.tasks().submit(Task::Build(id))?;
         Ok(IndexBuild {
@@ -214,6 +208,7 @@ impl FieldDb {
     /// its entries are deleted in the background. A new index on the field may be created
     /// straight away.
     pub fn drop_index(&self, field: &str) -> Result<()> {
+        self.refuse_if_replica()?;
         let inner = self.inner();
         let id = {
             let mut catalog = inner.catalog.write();
@@ -272,6 +267,37 @@ impl FieldDb {
     /// The number of records whose `field` matches `query`, from the field's ready index.
     pub fn count_by_index(&self, field: &str, query: &Query) -> Result<u64> {
         lookup::count(self.inner(), field, query)
+    }
+
+    /// Applies entries of a replicated log, in order, to a replica (a database opened with
+    /// [`Options::replica`]); see [`LoggedCommand`]. Returns one answer per entry: an inner
+    /// `Err` is the command's own failure (a unique violation, a bad record), the same on every
+    /// replica, which changed nothing but the applied position. An outer `Err` is a failure of
+    /// this machine (storage, I/O): the entries from the one it happened in on were not applied.
+    pub fn apply_commands(&self, entries: &[LoggedCommand]) -> Result<Vec<Result<Answer>>> {
+        replica::apply(self.inner(), entries)
+    }
+
+    /// The position of the last log entry applied (as given in [`LoggedCommand::position`]).
+    pub fn applied_position(&self) -> Result<Option<Vec<u8>>> {
+        replica::applied_position(&self.inner().storage)
+    }
+
+    /// The replica's own entries ([`LoggedCommand::replica_data`]), by name.
+    pub fn replica_data(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        replica::replica_data(&self.inner().storage)
+    }
+
+    /// A hash of every record, index entry and count, with the applied position, read from one
+    /// snapshot: two replicas at the same position have the same hash.
+    pub fn content_hash(&self) -> Result<ContentHash> {
+        replica::content_hash(&self.inner().storage)
+    }
+
+    /// Writes a consistent copy of the whole database (records, indexes, catalog, applied
+    /// position) into `dir`, which must not exist yet; it opens as a database of its own.
+    pub fn checkpoint(&self, dir: impl AsRef<Path>) -> Result<()> {
+        replica::checkpoint(&self.inner().storage, dir.as_ref())
     }
 
     /// Space used on disk and in memory, from RocksDB's accounting (cheap; no scan).

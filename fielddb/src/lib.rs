@@ -22,7 +22,8 @@
 // The layers, bottom up (a module imports only from the layers below it, or its own):
 // values, records and errors; `encoding/` (every byte format); `storage` (the only module that
 // touches RocksDB); `catalog`, `locks`, `inner` (shared state); `read`, `write`, `scan`,
-// `index/`; `tasks`, `handle`; and `db`, the public handle.
+// `index/`, `replica` (applying a replicated log); `tasks`, `handle`; and `db`, the public
+// handle.
 mod batch;
 mod catalog;
 mod db;
@@ -36,6 +37,7 @@ mod options;
 mod query;
 mod read;
 mod record;
+mod replica;
 mod scan;
 mod storage;
 mod tasks;
@@ -44,6 +46,7 @@ mod write;
 
 pub use batch::Batch;
 pub use db::FieldDb;
+pub use encoding::command::{BatchCommand, Command};
 pub use encoding::FORMAT_VERSION;
 pub use error::{display_key, Error, Result, StorageError};
 pub use index::verify::{IndexReport, VerifyReport};
@@ -51,6 +54,7 @@ pub use index::{IndexBuild, IndexInfo, IndexSpec, IndexState};
 pub use options::Options;
 pub use query::{Page, Query, QueryOptions};
 pub use record::{Record, MAX_FIELDS, MAX_FIELD_NAME_LEN, MAX_KEY_LEN, MAX_RECORD_LEN};
+pub use replica::{Answer, ContentHash, LoggedCommand};
 pub use scan::ScanOptions;
 pub use storage::StorageStats;
 pub use value::Value;

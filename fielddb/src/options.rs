@@ -12,6 +12,7 @@ pub struct Options {
     pub(crate) create_if_missing: bool,
     pub(crate) build_chunk_records: usize,
     pub(crate) block_cache_bytes: usize,
+    pub(crate) replica: bool,
 }
 
 impl Default for Options {
@@ -21,6 +22,7 @@ impl Default for Options {
             create_if_missing: true,
             build_chunk_records: 1_000,
             block_cache_bytes: 64 * 1024 * 1024,
+            replica: false,
         }
     }
 }
@@ -52,6 +54,21 @@ impl Options {
     pub fn build_chunk_records(mut self, records: usize) -> Self {
         self.build_chunk_records = records.max(1);
         self
+    }
+
+    /// Opens the database as a replica of a replicated group (default `false`): it then changes
+    /// only through [`FieldDb::apply_commands`](crate::FieldDb::apply_commands), in the order of
+    /// its log, and the direct write methods (`put`, `create_index`, ...) refuse with
+    /// `InvalidArgument`. Index builds advance by `BuildStep` commands instead of in the
+    /// background, so every replica builds at the same positions of the log.
+    pub fn replica(mut self, replica: bool) -> Self {
+        self.replica = replica;
+        self
+    }
+
+    /// Whether the database is a replica.
+    pub fn is_replica(&self) -> bool {
+        self.replica
     }
 
     /// The size of RocksDB's block cache shared by all column families (default 64 MiB).

@@ -8,6 +8,7 @@
 //! | `index_entry.rs` | an index entry key in `index`: id ‖ keycode(value) ‖ user key   |
 //! | `count.rs`       | a per-value count key and its i64 value, and their merge        |
 //! | `index_def.rs`   | the catalog in `meta`: index definitions and the next index id  |
+//! | `command.rs`     | a replicated command, the payload of a log entry                |
 //! | this file        | the format version kept in `meta`                               |
 //!
 //! | column family | key                              | value                             |
@@ -18,7 +19,11 @@
 //! | `meta`        | `format_version`                 | u32 BE, [`FORMAT_VERSION`]        |
 //! | `meta`        | `index/` ‖ id (u32 BE)           | `index_def` encoding              |
 //! | `meta`        | `next_index_id`                  | u32 BE                            |
+//! | `meta`        | `replica/applied`                | the log position a replica has    |
+//! |               |                                  | applied (opaque bytes)            |
+//! | `meta`        | `replica/data/` ‖ name           | a replica's own state (opaque)    |
 
+pub(crate) mod command;
 pub(crate) mod count;
 pub(crate) mod index_def;
 pub(crate) mod index_entry;
@@ -30,6 +35,19 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// The `meta` key holding the format version (u32 big-endian).
 pub(crate) const FORMAT_VERSION_KEY: &[u8] = b"format_version";
+
+/// The `meta` key holding the log position a replica has applied, written in the batch of the
+/// commands that brought it there.
+pub(crate) const APPLIED_KEY: &[u8] = b"replica/applied";
+
+/// The `meta` prefix of the keys a replica keeps of its own (its table of client sessions),
+/// written in the batches of the commands that change them.
+pub(crate) const REPLICA_DATA_PREFIX: &[u8] = b"replica/data/";
+
+/// The `meta` key of the replica's own entry `name`.
+pub(crate) fn replica_data_key(name: &[u8]) -> Vec<u8> {
+    [REPLICA_DATA_PREFIX, name].concat()
+}
 
 /// Encodes the format version for `meta`.
 pub(crate) fn encode_format_version(version: u32) -> [u8; 4] {

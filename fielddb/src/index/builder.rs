@@ -26,9 +26,11 @@ use crate::index::counts::CountDeltas;
 use crate::index::dropper;
 use crate::inner::{BuildFailure, DbInner};
 use crate::read::corrupt_at;
-use crate::storage::{Cf, KeyRange};
+use crate::storage::{Cf, KeyRange, WriteSet};
 
-enum Step {
+/// Where a build stands after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
     More,
     Finished,
 }
@@ -67,6 +69,24 @@ fn other(field: &str, error: Error) -> BuildFailure {
 /// Indexes the next chunk of records under the catalog's write guard.
 fn step(inner: &DbInner, id: IndexId) -> Result<Step, BuildFailure> {
     let mut catalog = inner.catalog.write();
+    let chunk = inner.options.build_chunk_records;
+    let outcome = step_locked(inner, &mut catalog, id, chunk, |_| {});
+    // Hand the lock to the writers queued during this step before the next step takes it again.
+    RwLockWriteGuard::unlock_fair(catalog);
+    outcome
+}
+
+/// Indexes up to `chunk` records after the cursor of index `id`, committing their entries,
+/// counts and the new cursor (or the flip to `Ready`) in one batch, to which `extra` may add
+/// keys of its own. The caller holds the catalog's write guard. On a failure nothing is
+/// written.
+pub(crate) fn step_locked(
+    inner: &DbInner,
+    catalog: &mut Catalog,
+    id: IndexId,
+    chunk: usize,
+    extra: impl FnOnce(&mut WriteSet<'_>),
+) -> Result<Step, BuildFailure> {
     let Some(def) = catalog.get(id).cloned() else {
         return Ok(Step::Finished);
     };
@@ -96,7 +116,7 @@ fn step(inner: &DbInner, id: IndexId) -> Result<Step, BuildFailure> {
     let mut count_deltas = CountDeltas::default();
     let mut count = 0u64;
     let mut last_key: Option<Vec<u8>> = None;
-    while count < inner.options.build_chunk_records as u64 {
+    while count < chunk as u64 {
         let (Some(key), Some(bytes)) = (records.key(), records.value()) else {
             break;
         };
@@ -135,10 +155,9 @@ fn step(inner: &DbInner, id: IndexId) -> Result<Step, BuildFailure> {
     let field = field.to_owned();
     let def = IndexDef { state, ..def };
     Catalog::stage_put(&def, &mut batch);
+    extra(&mut batch);
     storage.write(batch).map_err(|e| other(&field, e))?;
     catalog.apply(def);
-    // Hand the lock to the writers queued during this step before the next step takes it again.
-    RwLockWriteGuard::unlock_fair(catalog);
     Ok(if finished { Step::Finished } else { Step::More })
 }
 

@@ -10,7 +10,7 @@ use crate::encoding::count;
 use crate::encoding::index_entry::{self, IndexId};
 use crate::error::Result;
 use crate::inner::DbInner;
-use crate::storage::Cf;
+use crate::storage::{Cf, WriteSet};
 
 /// Runs a drop task; errors poison nothing but the task, which the next open resumes.
 pub(crate) fn run(inner: &DbInner, id: IndexId) {
@@ -19,23 +19,45 @@ pub(crate) fn run(inner: &DbInner, id: IndexId) {
 
 /// Deletes every entry and the definition of index `id` in one batch.
 pub(crate) fn remove_index(inner: &DbInner, id: IndexId) -> Result<()> {
+    let removed = remove_locked(inner, &mut inner.catalog.write(), id, |_| {})?;
+    inner.notify_changed();
+    if removed {
+        compact(inner, id)?;
+    }
+    Ok(())
+}
+
+/// Deletes every entry, count and the definition of index `id` in one batch, to which `extra`
+/// may add keys of its own; the caller holds the catalog's write guard. Returns false (writing
+/// nothing) when there is no such index.
+pub(crate) fn remove_locked(
+    inner: &DbInner,
+    catalog: &mut Catalog,
+    id: IndexId,
+    extra: impl FnOnce(&mut WriteSet<'_>),
+) -> Result<bool> {
+    if catalog.get(id).is_none() {
+        return Ok(false);
+    }
     let storage = &inner.storage;
     let (start, end) = index_entry::id_range(id);
     let (counts_start, counts_end) = count::id_range(id);
-    {
-        let mut catalog = inner.catalog.write();
-        if catalog.get(id).is_none() {
-            return Ok(());
-        }
-        let mut batch = storage.batch()?;
-        batch.delete_range(Cf::Index, &start, &end);
-        batch.delete_range(Cf::Index, &counts_start, &counts_end);
-        Catalog::stage_remove(id, &mut batch);
-        storage.write(batch)?;
-        catalog.forget(id);
-    }
-    inner.notify_changed();
-    storage.compact_range(Cf::Index, &start, &end)?;
-    storage.compact_range(Cf::Index, &counts_start, &counts_end)?;
-    Ok(())
+    let mut batch = storage.batch()?;
+    batch.delete_range(Cf::Index, &start, &end);
+    batch.delete_range(Cf::Index, &counts_start, &counts_end);
+    Catalog::stage_remove(id, &mut batch);
+    extra(&mut batch);
+    storage.write(batch)?;
+    catalog.forget(id);
+    Ok(true)
+}
+
+/// Reclaims the space of a removed index's ranges now.
+pub(crate) fn compact(inner: &DbInner, id: IndexId) -> Result<()> {
+    let (start, end) = index_entry::id_range(id);
+    let (counts_start, counts_end) = count::id_range(id);
+    inner.storage.compact_range(Cf::Index, &start, &end)?;
+    inner
+        .storage
+        .compact_range(Cf::Index, &counts_start, &counts_end)
 }
