@@ -20,7 +20,7 @@ use crate::options::Options;
 use crate::query::{Page, Query, QueryOptions};
 use crate::read::read_record;
 use crate::record::{validate_key, Record};
-use crate::replica::{self, Answer, ContentHash, LoggedCommand};
+use crate::replica::{self, Answer, ContentHash, LoggedCommand, ReplicaData};
 use crate::scan::{self, ScanOptions};
 use crate::storage::{Storage, StorageStats};
 use crate::tasks::Task;
@@ -275,7 +275,19 @@ impl FieldDb {
     /// replica, which changed nothing but the applied position. An outer `Err` is a failure of
     /// this machine (storage, I/O): the entries from the one it happened in on were not applied.
     pub fn apply_commands(&self, entries: &[LoggedCommand]) -> Result<Vec<Result<Answer>>> {
-        replica::apply(self.inner(), entries)
+        replica::apply(self.inner(), entries, &mut |_, _| Vec::new())
+    }
+
+    /// Like [`FieldDb::apply_commands`], asking `on_answer` once per entry, in order (with the
+    /// entry's index in `entries` and its answer), for more replica entries to write in the
+    /// same batch as the entry's effects: a client session that remembers the answer survives
+    /// a crash exactly when the command's effects do.
+    pub fn apply_commands_with(
+        &self,
+        entries: &[LoggedCommand],
+        mut on_answer: impl FnMut(usize, &Result<Answer>) -> ReplicaData,
+    ) -> Result<Vec<Result<Answer>>> {
+        replica::apply(self.inner(), entries, &mut on_answer)
     }
 
     /// The position of the last log entry applied (as given in [`LoggedCommand::position`]).

@@ -54,10 +54,21 @@ pub use index::{IndexBuild, IndexInfo, IndexSpec, IndexState};
 pub use options::Options;
 pub use query::{Page, Query, QueryOptions};
 pub use record::{Record, MAX_FIELDS, MAX_FIELD_NAME_LEN, MAX_KEY_LEN, MAX_RECORD_LEN};
-pub use replica::{Answer, ContentHash, LoggedCommand};
+pub use replica::{Answer, ContentHash, LoggedCommand, ReplicaData};
 pub use scan::ScanOptions;
 pub use storage::StorageStats;
 pub use value::Value;
+
+/// A record in FieldDB's byte format (the one `kv` stores), for carrying it elsewhere.
+pub fn encode_record(record: &Record) -> Result<Vec<u8>> {
+    record.validate()?;
+    encoding::record::encode(record)
+}
+
+/// Reads a record written by [`encode_record`]; malformed bytes are `Error::Corruption`.
+pub fn decode_record(bytes: &[u8]) -> Result<Record> {
+    encoding::record::decode(bytes)
+}
 
 /// The README's example, compiled and run as a doc test so it stays true.
 #[doc = include_str!("../../README.md")]

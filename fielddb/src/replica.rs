@@ -68,7 +68,17 @@ pub struct ContentHash {
 /// answers `Done`); an `Err` inside is the command's own deterministic failure, which changed
 /// nothing but the position. The outer `Err` is a failure of this machine: the entry it
 /// happened in and those after it were not applied.
-pub(crate) fn apply(inner: &DbInner, entries: &[LoggedCommand]) -> Result<Vec<Result<Answer>>> {
+/// The replica's own entries to set (`Some`) or remove (`None`).
+pub type ReplicaData = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// `apply`, also asking `on_answer` (once per entry, in order, with the entry's index in
+/// `entries` and its answer) for replica entries to write in the same batch, such as a client
+/// session that must remember the answer.
+pub(crate) fn apply(
+    inner: &DbInner,
+    entries: &[LoggedCommand],
+    on_answer: &mut dyn FnMut(usize, &Result<Answer>) -> ReplicaData,
+) -> Result<Vec<Result<Answer>>> {
     if !inner.options.replica {
         return Err(Error::InvalidArgument(
             "only a database opened with Options::replica applies a replicated log".into(),
@@ -82,7 +92,11 @@ pub(crate) fn apply(inner: &DbInner, entries: &[LoggedCommand]) -> Result<Vec<Re
             .as_ref()
             .is_some_and(|c| !c.changes_records());
         if changes_catalog {
-            answers.push(apply_catalog_command(inner, &entries[next])?);
+            let entry = &entries[next];
+            let index = next;
+            answers.push(apply_catalog_command(inner, entry, &mut |answer| {
+                on_answer(index, answer)
+            })?);
             next += 1;
             continue;
         }
@@ -100,11 +114,13 @@ pub(crate) fn apply(inner: &DbInner, entries: &[LoggedCommand]) -> Result<Vec<Re
                 Some(command) => stage_record_command(&mut plan, command),
                 None => Ok(Answer::Done),
             };
-            match answer {
+            let answer = match answer {
                 Err(e) if !e.is_deterministic() => return Err(e),
-                answer => answers.push(answer),
-            }
-            stage_replica_data(plan.batch(), entry);
+                answer => answer,
+            };
+            stage_replica_data(plan.batch(), &entry.replica_data);
+            stage_replica_data(plan.batch(), &on_answer(next, &answer));
+            answers.push(answer);
             next += 1;
         }
         plan.batch()
@@ -115,8 +131,8 @@ pub(crate) fn apply(inner: &DbInner, entries: &[LoggedCommand]) -> Result<Vec<Re
     Ok(answers)
 }
 
-fn stage_replica_data(batch: &mut WriteSet<'_>, entry: &LoggedCommand) {
-    for (name, value) in &entry.replica_data {
+fn stage_replica_data(batch: &mut WriteSet<'_>, data: &ReplicaData) {
+    for (name, value) in data {
         let key = replica_data_key(name);
         match value {
             Some(value) => batch.put(Cf::Meta, &key, value),
@@ -125,9 +141,16 @@ fn stage_replica_data(batch: &mut WriteSet<'_>, entry: &LoggedCommand) {
     }
 }
 
-/// Stages the position and replica entries of `entry` (the batch of a catalog command).
-fn stage_position(batch: &mut WriteSet<'_>, entry: &LoggedCommand) {
-    stage_replica_data(batch, entry);
+/// Stages the position and replica entries of `entry`, with those `on_answer` gives for its
+/// answer (the batch of a catalog command).
+fn stage_position(
+    batch: &mut WriteSet<'_>,
+    entry: &LoggedCommand,
+    on_answer: &mut dyn FnMut(&Result<Answer>) -> ReplicaData,
+    answer: &Result<Answer>,
+) {
+    stage_replica_data(batch, &entry.replica_data);
+    stage_replica_data(batch, &on_answer(answer));
     batch.put(Cf::Meta, APPLIED_KEY, &entry.position);
 }
 
@@ -166,10 +189,16 @@ fn stage_record_command(plan: &mut WritePlan<'_>, command: &Command) -> Result<A
     }
 }
 
-/// Applies one command that changes the catalog, in a batch of its own.
-fn apply_catalog_command(inner: &DbInner, entry: &LoggedCommand) -> Result<Result<Answer>> {
+/// Applies one command that changes the catalog, in a batch of its own. `on_answer` is asked
+/// once, with the answer, just before that batch is written (the checks that can fail the
+/// command deterministically all come before).
+fn apply_catalog_command(
+    inner: &DbInner,
+    entry: &LoggedCommand,
+    on_answer: &mut dyn FnMut(&Result<Answer>) -> ReplicaData,
+) -> Result<Result<Answer>> {
     let Some(command) = &entry.command else {
-        return Ok(Ok(Answer::Done));
+        return Err(Error::InvalidArgument("not a catalog command".into()));
     };
     let storage = &inner.storage;
     let mut catalog = inner.catalog.write();
@@ -180,13 +209,13 @@ fn apply_catalog_command(inner: &DbInner, entry: &LoggedCommand) -> Result<Resul
             counted,
         } => catalog
             .create(storage, (field, *unique, *counted), 0, |batch| {
-                stage_position(batch, entry)
+                stage_position(batch, entry, on_answer, &Ok(Answer::Done))
             })
             .map(|_| Answer::Done),
         Command::DropIndex { field } => match catalog.active_on(field).map(|def| def.id) {
             Some(id) => {
                 dropper::remove_locked(inner, &mut catalog, id, |batch| {
-                    stage_position(batch, entry)
+                    stage_position(batch, entry, on_answer, &Ok(Answer::Done))
                 })?;
                 drop(catalog);
                 dropper::compact(inner, id)?;
@@ -210,9 +239,10 @@ fn apply_catalog_command(inner: &DbInner, entry: &LoggedCommand) -> Result<Resul
                 ))),
                 Some(id) => {
                     let chunk = (*records).max(1) as usize;
-                    match builder::step_locked(inner, &mut catalog, id, chunk, |batch| {
-                        stage_position(batch, entry)
-                    }) {
+                    let stepped = builder::step_locked(inner, &mut catalog, id, chunk, |batch| {
+                        stage_position(batch, entry, on_answer, &Ok(Answer::Done))
+                    });
+                    match stepped {
                         Ok(Step::More | Step::Finished) => Ok(Answer::Done),
                         Err(BuildFailure::Unique {
                             field,
@@ -220,16 +250,17 @@ fn apply_catalog_command(inner: &DbInner, entry: &LoggedCommand) -> Result<Resul
                             existing_key,
                         }) => {
                             // Deterministic: every replica finds the same duplicate here.
-                            dropper::remove_locked(inner, &mut catalog, id, |batch| {
-                                stage_position(batch, entry)
-                            })?;
-                            drop(catalog);
-                            inner.notify_changed();
-                            return Ok(Err(Error::UniqueViolation {
+                            let failed = Err(Error::UniqueViolation {
                                 field,
                                 value,
                                 existing_key,
-                            }));
+                            });
+                            dropper::remove_locked(inner, &mut catalog, id, |batch| {
+                                stage_position(batch, entry, on_answer, &failed)
+                            })?;
+                            drop(catalog);
+                            inner.notify_changed();
+                            return Ok(failed);
                         }
                         Err(BuildFailure::Other { field, reason }) => {
                             return Err(Error::BuildFailed { field, reason })
@@ -251,10 +282,11 @@ fn apply_catalog_command(inner: &DbInner, entry: &LoggedCommand) -> Result<Resul
         }
         Err(e) if e.is_deterministic() => {
             // The command failed on every replica alike: only the position moves on.
+            let failed = Err(e);
             let mut batch = storage.batch()?;
-            stage_position(&mut batch, entry);
+            stage_position(&mut batch, entry, on_answer, &failed);
             storage.write(batch)?;
-            Ok(Err(e))
+            Ok(failed)
         }
         Err(e) => Err(e),
     }

@@ -1,0 +1,82 @@
+//! The Raft group's types: what a log entry carries ([`Request`]), what applying it answers
+//! ([`Response`]), and openraft's type configuration for FieldDB.
+//!
+//! A request is serialized with serde (JSON on the wire and in the log store); the FieldDB
+//! command inside it is kept in FieldDB's own byte format (`fielddb::Command::encode`), so the
+//! state machine decodes exactly what the library defines.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One entry of the log: a FieldDB command, who sent it, and when the leader took it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// `fielddb::Command::encode` bytes, or empty for an entry that only expires sessions.
+    pub command: Vec<u8>,
+    /// The client's session and the request's number in it, for de-duplicating retries.
+    pub session: Option<ClientRequest>,
+    /// Milliseconds since the Unix epoch on the leader when it proposed the entry: the only
+    /// clock the state machine knows (idle sessions expire by it, never by a replica's clock).
+    pub stamp_ms: u64,
+}
+
+/// A client's request number within its session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRequest {
+    /// The client's id (`Fielddb-Client`).
+    pub client: String,
+    /// The request's number, increasing per client (`Fielddb-Request`).
+    pub serial: u64,
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.session {
+            Some(s) => write!(
+                f,
+                "request {}#{} ({} bytes)",
+                s.client,
+                s.serial,
+                self.command.len()
+            ),
+            None => write!(f, "request ({} bytes)", self.command.len()),
+        }
+    }
+}
+
+/// What applying an entry answered: the same on every replica.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Done, nothing to tell.
+    Done,
+    /// A delete: whether there was a record.
+    Existed(bool),
+    /// An append: the record as written, in FieldDB's record encoding.
+    Record(Vec<u8>),
+    /// The command failed the same way on every replica (`fielddb::Error::code`, message).
+    Failed {
+        /// The error's code.
+        code: String,
+        /// The error's message.
+        message: String,
+    },
+    /// A retry of a request already applied whose answer is no longer kept.
+    Stale,
+}
+
+openraft::declare_raft_types!(
+    /// openraft's types for a FieldDB group: node ids are u64, a node is its address.
+    pub TypeConfig:
+        D = Request,
+        R = Response,
+        NodeId = u64,
+        Node = openraft::BasicNode,
+);
+
+/// A node's id.
+pub type NodeId = u64;
+/// A Raft node of a FieldDB group.
+pub type Raft = openraft::Raft<TypeConfig, crate::state_machine::StateMachine>;
+/// A log id of this group.
+pub type LogId = openraft::type_config::alias::LogIdOf<TypeConfig>;
