@@ -5,7 +5,22 @@
 //! | `types`         | the entry (`Request`), the answer (`Response`), openraft's config  |
 //! | `log_store`     | the Raft log and vote, in a RocksDB of their own                  |
 //! | `state_machine` | the FieldDB replica, client sessions, snapshots as checkpoints    |
+//! | `network`       | the peers' RPCs over HTTP, and the snapshot's wire format          |
+//! | `node`          | one member: writes, read barriers, status, membership, RPC handlers|
 
 pub mod log_store;
+pub mod network;
+pub mod node;
 pub mod state_machine;
 pub mod types;
+
+pub use node::{ClusterNode, MembershipError, NodeConfig, Status, Unavailable};
+pub use types::{ClientRequest, Failure, NodeId, Response};
+
+/// The peers' RPC requests, as the server's `/raft/...` routes receive them.
+pub mod rpc {
+    /// An append-entries request.
+    pub type AppendRequest = openraft::raft::AppendEntriesRequest<crate::types::TypeConfig>;
+    /// A vote request.
+    pub type VoteRequest = openraft::raft::VoteRequest<crate::types::TypeConfig>;
+}

@@ -35,7 +35,7 @@ use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder, Snapshot};
 pub type GroupSnapshot = SnapshotOf<TypeConfig, SnapshotDir>;
 use serde::{Deserialize, Serialize};
 
-use crate::types::{Request, Response, TypeConfig};
+use crate::types::{Failure, Request, Response, TypeConfig};
 
 /// How long a client's session lives without a request, by default: one hour of the leader's
 /// stamps.
@@ -344,16 +344,18 @@ fn response_of(answer: &fielddb::Result<Answer>) -> Response {
         Ok(Answer::Existed(existed)) => Response::Existed(*existed),
         Ok(Answer::Record(record)) => match fielddb::encode_record(record) {
             Ok(bytes) => Response::Record(bytes),
-            Err(e) => Response::Failed {
-                code: e.code().into(),
-                message: e.to_string(),
-            },
+            Err(e) => Response::Failed(Failure::from_error(&e)),
         },
-        Err(e) => Response::Failed {
-            code: e.code().into(),
-            message: e.to_string(),
-        },
+        Err(e) => Response::Failed(Failure::from_error(e)),
     }
+}
+
+/// The answer to a log entry whose command does not decode (the same on every replica).
+fn undecodable_response() -> Response {
+    Response::Failed(Failure::Other {
+        code: "corruption".into(),
+        message: "the log entry's command does not decode".into(),
+    })
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachine {
@@ -445,10 +447,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     return Vec::new();
                 };
                 let response = if undecodable[index] {
-                    Response::Failed {
-                        code: "corruption".into(),
-                        message: "the log entry's command does not decode".into(),
-                    }
+                    undecodable_response()
                 } else {
                     response_of(answer)
                 };
@@ -474,10 +473,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let mut responses: Vec<Response> = Vec::with_capacity(received.len());
         for (index, plan) in plans.iter().enumerate() {
             let response = match plan {
-                Plan::Apply { .. } if undecodable[index] => Response::Failed {
-                    code: "corruption".into(),
-                    message: "the log entry's command does not decode".into(),
-                },
+                Plan::Apply { .. } if undecodable[index] => undecodable_response(),
                 Plan::Apply { .. } => response_of(&answers[index]),
                 Plan::Repeat(response) => response.clone(),
                 Plan::RepeatOf(at) => responses[*at].clone(),

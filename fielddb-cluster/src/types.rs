@@ -54,13 +54,8 @@ pub enum Response {
     Existed(bool),
     /// An append: the record as written, in FieldDB's record encoding.
     Record(Vec<u8>),
-    /// The command failed the same way on every replica (`fielddb::Error::code`, message).
-    Failed {
-        /// The error's code.
-        code: String,
-        /// The error's message.
-        message: String,
-    },
+    /// The command failed the same way on every replica.
+    Failed(Failure),
     /// A retry of a request already applied whose answer is no longer kept.
     Stale,
 }
@@ -76,7 +71,98 @@ openraft::declare_raft_types!(
 
 /// A node's id.
 pub type NodeId = u64;
-/// A Raft node of a FieldDB group.
-pub type Raft = openraft::Raft<TypeConfig, crate::state_machine::StateMachine>;
 /// A log id of this group.
 pub type LogId = openraft::type_config::alias::LogIdOf<TypeConfig>;
+
+/// A command's own failure, as the log's answer carries it: enough to give the client the same
+/// error a single node gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Failure {
+    /// `fielddb::Error::InvalidArgument`.
+    InvalidArgument(String),
+    /// `fielddb::Error::NoSuchIndex`.
+    NoSuchIndex {
+        /// The field asked for.
+        field: String,
+        /// The indexes there are.
+        indexes: String,
+    },
+    /// `fielddb::Error::IndexExists`.
+    IndexExists(String),
+    /// `fielddb::Error::UniqueViolation`.
+    UniqueViolation {
+        /// The indexed field.
+        field: String,
+        /// The value, as a one-field record in FieldDB's encoding.
+        value: Vec<u8>,
+        /// The key that holds it.
+        existing_key: Vec<u8>,
+    },
+    /// Anything else, by its code and message (a log entry that does not decode).
+    Other {
+        /// `fielddb::Error::code`.
+        code: String,
+        /// The message.
+        message: String,
+    },
+}
+
+impl Failure {
+    /// The failure of `error`.
+    pub fn from_error(error: &fielddb::Error) -> Failure {
+        use fielddb::Error as E;
+        match error {
+            E::InvalidArgument(message) => Failure::InvalidArgument(message.clone()),
+            E::NoSuchIndex { field, indexes } => Failure::NoSuchIndex {
+                field: field.clone(),
+                indexes: indexes.clone(),
+            },
+            E::IndexExists(field) => Failure::IndexExists(field.clone()),
+            E::UniqueViolation {
+                field,
+                value,
+                existing_key,
+            } => match fielddb::encode_record(&fielddb::Record::new().set("v", value.clone())) {
+                Ok(value) => Failure::UniqueViolation {
+                    field: field.clone(),
+                    value,
+                    existing_key: existing_key.clone(),
+                },
+                Err(_) => Failure::Other {
+                    code: error.code().into(),
+                    message: error.to_string(),
+                },
+            },
+            other => Failure::Other {
+                code: other.code().into(),
+                message: other.to_string(),
+            },
+        }
+    }
+
+    /// The error a single node would have returned.
+    pub fn into_error(self) -> fielddb::Error {
+        use fielddb::Error as E;
+        match self {
+            Failure::InvalidArgument(message) => E::InvalidArgument(message),
+            Failure::NoSuchIndex { field, indexes } => E::NoSuchIndex { field, indexes },
+            Failure::IndexExists(field) => E::IndexExists(field),
+            Failure::UniqueViolation {
+                field,
+                value,
+                existing_key,
+            } => {
+                let value = fielddb::decode_record(&value)
+                    .ok()
+                    .and_then(|r| r.get("v").cloned())
+                    .unwrap_or(fielddb::Value::Null);
+                E::UniqueViolation {
+                    field,
+                    value,
+                    existing_key,
+                }
+            }
+            Failure::Other { message, .. } => E::Corruption(message),
+        }
+    }
+}

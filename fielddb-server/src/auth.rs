@@ -31,6 +31,11 @@ impl Token {
         (!token.is_empty()).then(|| Token(Arc::new(token.as_bytes().to_vec())))
     }
 
+    /// The secret itself, as text (a node presents it to its peers).
+    pub fn secret(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
     /// Reads the token from a file (surrounding whitespace ignored); it may not be empty.
     pub fn from_file(path: &std::path::Path) -> Result<Token, String> {
         let text = std::fs::read_to_string(path)

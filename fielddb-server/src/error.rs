@@ -7,6 +7,28 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value as Json_};
 
+/// Why a store call failed: the database said no, or (a cluster backend) the group could not
+/// serve it now.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The database's own error.
+    Db(fielddb::Error),
+    /// The group cannot serve the request now (no leader, no quorum, a timeout): 503, with the
+    /// leader the node knows of.
+    Unavailable {
+        /// What happened.
+        message: String,
+        /// The leader's node id, if known.
+        leader: Option<u64>,
+    },
+}
+
+impl From<fielddb::Error> for StoreError {
+    fn from(e: fielddb::Error) -> Self {
+        StoreError::Db(e)
+    }
+}
+
 /// An error response. A request that fails with one has changed nothing.
 #[derive(Debug)]
 pub(crate) struct ApiError {
@@ -70,6 +92,18 @@ impl From<fielddb::Error> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
             }
             _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, message),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Db(e) => ApiError::from(e),
+            StoreError::Unavailable { message, leader } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+                    .with("leader", json!(leader))
+            }
         }
     }
 }

@@ -14,6 +14,8 @@
 
 mod auth;
 mod body;
+mod cluster_routing;
+mod cluster_store;
 mod error;
 pub mod limits;
 mod metrics;
@@ -22,9 +24,13 @@ mod router;
 mod routes;
 mod schema;
 mod server;
+mod session;
 mod state;
 mod store;
 
 pub use auth::Token;
+pub use cluster_store::ClusterStore;
+pub use error::StoreError;
 pub use server::{RunningServer, Server, ServerConfig};
+pub use session::ClientSession;
 pub use store::{Rows, Store};

@@ -10,3 +10,8 @@ pub const DEFAULT_PAGE: usize = 100;
 pub const MAX_PAGE: usize = 1000;
 /// The most operations one batch may hold.
 pub const MAX_BATCH_OPS: usize = 10_000;
+
+/// The largest body of a peer's append-entries RPC: 256 MiB.
+pub const MAX_RAFT_BYTES: usize = 256 << 20;
+/// The largest snapshot a peer may send: 64 GiB.
+pub const MAX_SNAPSHOT_BYTES: usize = 64 << 30;

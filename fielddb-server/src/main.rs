@@ -2,17 +2,21 @@
 //! listening set-up, opens the database, serves until SIGTERM or Ctrl-C (finishing in-flight
 //! requests), then closes the database cleanly. The first line on stdout is
 //! `listening on ADDR` (useful with `--listen 127.0.0.1:0`). The serving itself is the
-//! `fielddb_server` library's.
+//! `fielddb_server` library's. With `--node-id` and `--peers` the server is one node of a
+//! replicated cluster (`fielddb_cluster`); without them it serves one database, as before.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use fielddb::FieldDb;
-use fielddb_server::{Server, ServerConfig, Store, Token};
+use fielddb_cluster::{ClusterNode, NodeConfig};
+use fielddb_server::{ClusterStore, Server, ServerConfig, Store, Token};
 
 /// FieldDB over HTTP/JSON.
 #[derive(Parser)]
@@ -30,6 +34,68 @@ struct Args {
     /// Allow a non-loopback address without a token.
     #[arg(long)]
     insecure: bool,
+    /// This node's id in a cluster (with --peers); without it the server runs single-node.
+    #[arg(long)]
+    node_id: Option<u64>,
+    /// Every member of the cluster, as ID=HOST:PORT,... (its --listen addresses).
+    #[arg(long, value_parser = parse_peers)]
+    peers: Option<BTreeMap<u64, String>>,
+    /// How long a request may wait for the cluster before it is answered 503 (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    request_timeout: Duration,
+    /// Take a snapshot of the replica every this many applied log entries.
+    #[arg(long, default_value_t = 20_000)]
+    snapshot_every: u64,
+    /// Drop a client's retry session after this long without a request (by the leader's clock).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    session_ttl: Duration,
+}
+
+/// Reads `1=127.0.0.1:7071,2=127.0.0.1:7072`.
+fn parse_peers(text: &str) -> Result<BTreeMap<u64, String>, String> {
+    let mut peers = BTreeMap::new();
+    for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (id, addr) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not ID=HOST:PORT"))?;
+        let id: u64 = id
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{id}` is not a node id (a whole number)"))?;
+        let addr = addr.trim();
+        addr.parse::<SocketAddr>()
+            .map_err(|_| format!("`{addr}` is not HOST:PORT"))?;
+        if peers.insert(id, addr.to_owned()).is_some() {
+            return Err(format!("node {id} is named twice"));
+        }
+    }
+    if peers.is_empty() {
+        return Err("no peers given".into());
+    }
+    Ok(peers)
+}
+
+/// Reads `5s`, `500ms`, `2m`, `1h`, or a number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 5s or 500ms"))?;
+    let ms = match unit {
+        "ms" => n,
+        "" | "s" => n.saturating_mul(1000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        _ => return Err(format!("`{text}`: the unit is one of ms, s, m, h")),
+    };
+    if ms == 0 {
+        return Err("a duration must be above zero".into());
+    }
+    Ok(Duration::from_millis(ms))
 }
 
 fn main() -> ExitCode {
@@ -60,13 +126,39 @@ fn run(args: Args) -> Result<(), String> {
     config.insecure = args.insecure;
     // Refuse before opening (and perhaps creating) the database.
     config.check()?;
-    let db =
-        FieldDb::open(&args.db).map_err(|e| format!("cannot open {}: {e}", args.db.display()))?;
+    let cluster = match (args.node_id, args.peers) {
+        (None, None) => None,
+        (Some(id), Some(peers)) => {
+            if !peers.contains_key(&id) {
+                return Err(format!("--peers does not name this node ({id})"));
+            }
+            let mut node = NodeConfig::new(id, args.db.clone(), peers);
+            node.token = config.token.as_ref().map(|t| t.secret().to_owned());
+            node.request_timeout = args.request_timeout;
+            node.snapshot_every = args.snapshot_every;
+            node.session_ttl_ms = args.session_ttl.as_millis() as u64;
+            Some(node)
+        }
+        _ => return Err("--node-id and --peers go together".into()),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let result = runtime.block_on(serve(config, Arc::new(db)));
+    let result = match cluster {
+        None => {
+            let db = FieldDb::open(&args.db)
+                .map_err(|e| format!("cannot open {}: {e}", args.db.display()))?;
+            runtime.block_on(serve(config, Arc::new(db)))
+        }
+        Some(node) => runtime.block_on(async move {
+            let node = ClusterNode::start(node).await?;
+            let store = Arc::new(ClusterStore::new(Arc::clone(&node)));
+            let result = serve(config.with_cluster(Arc::clone(&node)), store).await;
+            node.shutdown().await;
+            result
+        }),
+    };
     // Every request has finished; dropping the runtime joins the blocking pool, and dropping the
     // last store handle closes RocksDB (a running index build keeps its cursor).
     drop(runtime);

@@ -9,11 +9,12 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth;
+use crate::cluster_routing;
 use crate::error::ApiError;
-use crate::limits::MAX_BODY_BYTES;
+use crate::limits::{MAX_BODY_BYTES, MAX_RAFT_BYTES, MAX_SNAPSHOT_BYTES};
 use crate::metrics;
 use crate::openapi;
-use crate::routes::{indexes, ops, query, records};
+use crate::routes::{cluster, indexes, ops, query, raft, records};
 use crate::state::AppState;
 
 /// The router with every route.
@@ -40,11 +41,28 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/count", get(query::count))
         .route("/v1/verify", get(ops::verify))
         .route("/v1/openapi.json", get(openapi::openapi))
+        .route("/v1/cluster", get(cluster::get_status))
+        .route("/v1/cluster/init", post(cluster::init))
+        .route("/v1/cluster/learners", post(cluster::add_learner))
+        .route("/v1/cluster/voters", post(cluster::change_voters))
+        .route(
+            "/raft/append",
+            post(raft::append).layer(DefaultBodyLimit::max(MAX_RAFT_BYTES)),
+        )
+        .route("/raft/vote", post(raft::vote))
+        .route(
+            "/raft/snapshot",
+            post(raft::snapshot).layer(DefaultBodyLimit::max(MAX_SNAPSHOT_BYTES)),
+        )
         .route("/metrics", get(ops::metrics))
         .route("/health", get(ops::health))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such route")
         })
+        .layer(middleware::from_fn_with_state(
+            state.cluster.clone(),
+            cluster_routing::route,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             state.token.clone(),

@@ -12,6 +12,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use fielddb_cluster::ClusterNode;
+
 use crate::auth::Token;
 use crate::metrics::Metrics;
 use crate::router::router;
@@ -28,6 +30,9 @@ pub struct ServerConfig {
     pub token: Option<Token>,
     /// Allow a non-loopback `listen` address without a token.
     pub insecure: bool,
+    /// This node of a cluster: requests are then routed to the leader, and the `/raft` and
+    /// `/v1/cluster` routes served. `None` on a single node.
+    pub cluster: Option<Arc<ClusterNode>>,
 }
 
 impl ServerConfig {
@@ -37,7 +42,14 @@ impl ServerConfig {
             listen,
             token: None,
             insecure: false,
+            cluster: None,
         }
+    }
+
+    /// Serves as `node` of a cluster.
+    pub fn with_cluster(mut self, node: Arc<ClusterNode>) -> ServerConfig {
+        self.cluster = Some(node);
+        self
     }
 
     /// Requires `token` on every route but `/health`.
@@ -82,6 +94,7 @@ impl Server {
             store,
             metrics: Arc::new(Metrics::default()),
             token: config.token,
+            cluster: config.cluster,
         };
         Ok(Server {
             listener,

@@ -16,6 +16,8 @@ pub(crate) struct AppState {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) token: Option<Token>,
+    /// This node of a cluster, or `None` on a single node.
+    pub(crate) cluster: Option<Arc<fielddb_cluster::ClusterNode>>,
 }
 
 /// Runs `f` (which may block on RocksDB) on the blocking pool. A panic in it is a 500.

@@ -1,5 +1,6 @@
 //! `Batch`: several puts and deletes applied atomically, in order, as one RocksDB write.
 
+use crate::encoding::command::{BatchCommand, Command};
 use crate::encoding::record as record_codec;
 use crate::error::Result;
 use crate::record::{validate_key, Record};
@@ -42,6 +43,19 @@ impl Batch {
     pub fn delete(&mut self, key: impl AsRef<[u8]>) -> &mut Self {
         self.ops.push(BatchOp::Delete(key.as_ref().to_vec()));
         self
+    }
+
+    /// The batch as a replicated log carries it.
+    pub fn into_command(self) -> Command {
+        Command::Batch(
+            self.ops
+                .into_iter()
+                .map(|op| match op {
+                    BatchOp::Put(key, record) => BatchCommand::Put(key, record),
+                    BatchOp::Delete(key) => BatchCommand::Delete(key),
+                })
+                .collect(),
+        )
     }
 
     /// The number of operations.

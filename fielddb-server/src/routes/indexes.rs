@@ -16,6 +16,7 @@ use super::ErrorBody;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::metrics::state_name;
+use crate::session::SessionHeaders;
 use crate::state::{blocking, AppState};
 
 /// What index to create.
@@ -133,12 +134,13 @@ fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
     ))]
 pub(crate) async fn create_index(
     State(state): State<AppState>,
+    SessionHeaders(session): SessionHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let (field, spec) = parse_create(&body)?;
     let store = state.store.clone();
     let info = blocking(move || {
-        store.create_index(spec)?;
+        store.create_index(&session, spec)?;
         Ok(store
             .indexes()
             .into_iter()
@@ -204,6 +206,7 @@ pub(crate) async fn get_index(
     ))]
 pub(crate) async fn drop_index(
     State(state): State<AppState>,
+    SessionHeaders(session): SessionHeaders,
     field: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(field) = field?;
@@ -214,7 +217,7 @@ pub(crate) async fn drop_index(
             .indexes()
             .into_iter()
             .find(|i| i.field == f && i.state != IndexState::Dropping);
-        store.drop_index(&f)?;
+        store.drop_index(&session, &f)?;
         Ok(active)
     })
     .await?;

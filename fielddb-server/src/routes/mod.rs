@@ -3,9 +3,11 @@
 //! verify, metrics), and the response shapes they share (for the OpenAPI document). Each handler
 //! parses and checks its input, then calls the `Store` on the blocking pool.
 
+pub(crate) mod cluster;
 pub(crate) mod indexes;
 pub(crate) mod ops;
 pub(crate) mod query;
+pub(crate) mod raft;
 pub(crate) mod records;
 
 use serde::Serialize;

@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::records::rows_json;
 use super::{ErrorBody, RowsPage};
 use crate::error::ApiError;
+use crate::error::StoreError;
 use crate::metrics::state_name;
 use crate::state::{blocking, page_size, AppState};
 
@@ -104,9 +105,9 @@ fn condition(op: Option<Op>, value: &str, value2: Option<&str>) -> Result<Query,
 }
 
 /// Adds the index's state and progress to an `index_not_ready` error.
-fn with_progress(e: fielddb::Error, state: &AppState) -> ApiError {
+fn with_progress(e: StoreError, state: &AppState) -> ApiError {
     let field = match &e {
-        fielddb::Error::IndexNotReady { field, .. } => Some(field.clone()),
+        StoreError::Db(fielddb::Error::IndexNotReady { field, .. }) => Some(field.clone()),
         _ => None,
     };
     let err = ApiError::from(e);

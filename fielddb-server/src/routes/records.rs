@@ -19,6 +19,7 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::limits::MAX_BATCH_OPS;
 use crate::schema::{BatchRequest, RecordBody};
+use crate::session::SessionHeaders;
 use crate::state::{blocking, page_size, AppState};
 
 /// The reply to a successful put.
@@ -72,6 +73,7 @@ pub(crate) fn rows_json(page: &Page<(Vec<u8>, Record)>, next: Option<String>) ->
     ))]
 pub(crate) async fn put_record(
     State(state): State<AppState>,
+    SessionHeaders(session): SessionHeaders,
     key: Result<Path<String>, PathRejection>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<PutReply>, ApiError> {
@@ -79,7 +81,7 @@ pub(crate) async fn put_record(
     let record = json_to_record(&body).map_err(ApiError::bad_request)?;
     let store = state.store.clone();
     let k = key.clone();
-    blocking(move || Ok(store.put(k.as_bytes(), record)?)).await?;
+    blocking(move || Ok(store.put(&session, k.as_bytes(), record)?)).await?;
     Ok(Json(PutReply { key }))
 }
 
@@ -130,6 +132,7 @@ fn parse_append(body: &Json_) -> Result<(String, fielddb::Value), ApiError> {
     ))]
 pub(crate) async fn append_to_record(
     State(state): State<AppState>,
+    SessionHeaders(session): SessionHeaders,
     key: Result<Path<String>, PathRejection>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Json_>, ApiError> {
@@ -137,7 +140,7 @@ pub(crate) async fn append_to_record(
     let (field, value) = parse_append(&body)?;
     let store = state.store.clone();
     let k = key.clone();
-    let record = blocking(move || Ok(store.append(k.as_bytes(), &field, value)?)).await?;
+    let record = blocking(move || Ok(store.append(&session, k.as_bytes(), &field, value)?)).await?;
     Ok(Json(row(key.as_bytes(), &record)))
 }
 
@@ -172,12 +175,13 @@ pub(crate) async fn get_record(
     ))]
 pub(crate) async fn delete_record(
     State(state): State<AppState>,
+    SessionHeaders(session): SessionHeaders,
     key: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(key) = key?;
     let store = state.store.clone();
     let k = key.clone();
-    if blocking(move || Ok(store.delete(k.as_bytes())?)).await? {
+    if blocking(move || Ok(store.delete(&session, k.as_bytes())?)).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found(format!("no record at key {key:?}")))
@@ -241,11 +245,12 @@ fn parse_batch(body: &Json_) -> Result<(Batch, usize), ApiError> {
     ))]
 pub(crate) async fn batch(
     State(state): State<AppState>,
+    SessionHeaders(session): SessionHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Json<BatchReply>, ApiError> {
     let (batch, applied) = parse_batch(&body)?;
     let store = state.store.clone();
-    blocking(move || Ok(store.batch(batch)?)).await?;
+    blocking(move || Ok(store.batch(&session, batch)?)).await?;
     Ok(Json(BatchReply { applied }))
 }
 

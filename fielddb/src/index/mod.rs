@@ -30,6 +30,18 @@ pub struct IndexSpec {
 }
 
 impl IndexSpec {
+    /// The indexed field.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+    /// Whether values are unique.
+    pub fn is_unique(&self) -> bool {
+        self.unique
+    }
+    /// Whether a count per value is kept.
+    pub fn is_counted(&self) -> bool {
+        self.counted
+    }
     /// A non-unique index on `field`.
     pub fn on(field: impl Into<String>) -> Self {
         IndexSpec {

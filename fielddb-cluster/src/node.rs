@@ -1,0 +1,499 @@
+//! `ClusterNode`: one member of a FieldDB Raft group — its openraft instance over the log store,
+//! the state machine and the network, and what the server asks of it: writes through the log,
+//! read barriers, the group's status, membership changes, and the peers' RPCs.
+//!
+//! | path under the node directory | holds                                  |
+//! |-------------------------------|----------------------------------------|
+//! | `raft/`                       | the log store (log and vote)           |
+//! | `replica/`                    | the state machine (`state_machine.rs`) |
+//!
+//! On the leader a background task proposes `BuildStep` commands for every index that is
+//! building, so index builds advance through the log (see `docs/architecture.md`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use fielddb::{Command, FieldDb, IndexState};
+use openraft::errors::{ClientWriteError, RaftError};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+};
+use openraft::type_config::async_runtime::WatchReceiver;
+use openraft::{BasicNode, Config, ReadPolicy, ServerState, Snapshot, SnapshotPolicy};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::log_store::LogStore;
+use crate::network::{receive_snapshot, Network};
+use crate::state_machine::{SharedDb, SnapshotDir, StateMachine, DEFAULT_SESSION_TTL_MS};
+use crate::types::{ClientRequest, Failure, NodeId, Request, Response, TypeConfig};
+
+/// A Raft node of a FieldDB group.
+pub type Raft = openraft::Raft<TypeConfig, StateMachine>;
+
+/// How many records one logged build step indexes.
+const BUILD_STEP_RECORDS: u32 = 1000;
+
+/// How a node is set up.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// This node's id.
+    pub id: NodeId,
+    /// Its directory (the server's `--db`).
+    pub dir: PathBuf,
+    /// Every member at the start, by id: the address peers and clients reach it at.
+    pub peers: BTreeMap<NodeId, String>,
+    /// The bearer token peers present to each other, if any.
+    pub token: Option<String>,
+    /// Take a snapshot every this many applied entries.
+    pub snapshot_every: u64,
+    /// How long a client's write or read may wait for the group.
+    pub request_timeout: Duration,
+    /// How long an idle client session is kept, in the leader's milliseconds.
+    pub session_ttl_ms: u64,
+}
+
+impl NodeConfig {
+    /// A node with the defaults: a snapshot every 20,000 entries, 5 s requests, sessions idle
+    /// for an hour dropped.
+    pub fn new(id: NodeId, dir: PathBuf, peers: BTreeMap<NodeId, String>) -> NodeConfig {
+        NodeConfig {
+            id,
+            dir,
+            peers,
+            token: None,
+            snapshot_every: 20_000,
+            request_timeout: Duration::from_secs(5),
+            session_ttl_ms: DEFAULT_SESSION_TTL_MS,
+        }
+    }
+}
+
+/// Why a write or a linearizable read could not be served here.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unavailable {
+    /// This node is not the leader; the leader, if known, with its address.
+    NotLeader(Option<(NodeId, String)>),
+    /// No answer within the request timeout, or the group lost its quorum; the leader this
+    /// node knows of, if any.
+    NoQuorum(Option<NodeId>, String),
+    /// The write was logged but its outcome is unknown (the leader changed before it
+    /// committed); retrying it with the same client request number is safe.
+    Unknown(Option<NodeId>),
+    /// This node has stopped (its storage failed, or it is shutting down).
+    Stopped(String),
+}
+
+/// Why a membership change or an init was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MembershipError {
+    /// Another change is in progress, or init asked for another membership: 409.
+    Conflict(String),
+    /// Not possible here and now (not the leader, no quorum): 503.
+    Unavailable(Unavailable),
+    /// A bad request (an unknown node, an empty set): 400.
+    Invalid(String),
+}
+
+/// What `GET /v1/cluster` answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    /// This node.
+    pub node_id: NodeId,
+    /// `leader`, `follower`, `candidate`, `learner` (or `shutdown`).
+    pub role: String,
+    /// The leader this node knows of.
+    pub leader: Option<NodeId>,
+    /// The current term.
+    pub term: u64,
+    /// The voting members.
+    pub voters: Vec<NodeId>,
+    /// The non-voting members.
+    pub learners: Vec<NodeId>,
+    /// The last index of the local log.
+    pub last_log_index: Option<u64>,
+    /// The last index applied to the local replica.
+    pub last_applied: Option<u64>,
+}
+
+/// One member of a FieldDB group.
+pub struct ClusterNode {
+    config: NodeConfig,
+    raft: Raft,
+    db: SharedDb,
+    membership_change: Mutex<()>,
+    proposer: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for ClusterNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterNode")
+            .field("id", &self.config.id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl ClusterNode {
+    /// Opens the node's storage and starts its Raft instance (inside a tokio runtime).
+    pub async fn start(config: NodeConfig) -> Result<Arc<ClusterNode>, String> {
+        std::fs::create_dir_all(&config.dir)
+            .map_err(|e| format!("cannot create {}: {e}", config.dir.display()))?;
+        let log = LogStore::open(&config.dir.join("raft"))
+            .map_err(|e| format!("cannot open the Raft log: {e}"))?;
+        let machine = StateMachine::open_with(&config.dir.join("replica"), config.session_ttl_ms)
+            .map_err(|e| format!("cannot open the replica: {e}"))?;
+        let db = machine.shared();
+        let raft_config = Config {
+            cluster_name: "fielddb".into(),
+            heartbeat_interval: 100,
+            election_timeout_min: 400,
+            election_timeout_max: 800,
+            install_snapshot_timeout: crate::network::SNAPSHOT_TIMEOUT.as_millis() as u64,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_every.max(1)),
+            // Followers further behind than this catch up by snapshot.
+            replication_lag_threshold: config.snapshot_every.max(1) * 2,
+            max_in_snapshot_log_to_keep: (config.snapshot_every / 10).min(1000),
+            purge_batch_size: 64,
+            ..Config::default()
+        };
+        let raft_config = Arc::new(
+            raft_config
+                .validate()
+                .map_err(|e| format!("bad Raft configuration: {e}"))?,
+        );
+        let network = Network::new(config.token.clone())?;
+        let raft = Raft::new(config.id, raft_config, network, log, machine)
+            .await
+            .map_err(|e| format!("cannot start Raft: {e}"))?;
+        let proposer = tokio::spawn(propose_build_steps(raft.clone(), db.clone()));
+        Ok(Arc::new(ClusterNode {
+            config,
+            raft,
+            db,
+            membership_change: Mutex::new(()),
+            proposer,
+        }))
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    /// The local replica (for reads after a barrier, or stale reads).
+    pub fn db(&self) -> FieldDb {
+        self.db.get()
+    }
+
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        self.config.request_timeout
+    }
+
+    /// The leader this node knows of, with its address.
+    pub fn leader(&self) -> Option<(NodeId, String)> {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let leader = metrics.current_leader?;
+        let addr = metrics
+            .membership_config
+            .membership()
+            .get_node(&leader)
+            .map(|n| n.addr.clone())
+            .or_else(|| self.config.peers.get(&leader).cloned())?;
+        Some((leader, addr))
+    }
+
+    /// True when this node is the leader now.
+    pub fn is_leader(&self) -> bool {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        metrics.state == ServerState::Leader
+    }
+
+    /// The group as this node sees it.
+    pub fn status(&self) -> Status {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let membership = metrics.membership_config.membership();
+        Status {
+            node_id: self.config.id,
+            role: match metrics.state {
+                ServerState::Leader => "leader",
+                ServerState::Follower => "follower",
+                ServerState::Candidate => "candidate",
+                ServerState::Learner => "learner",
+                ServerState::Shutdown => "shutdown",
+            }
+            .into(),
+            leader: metrics.current_leader,
+            term: metrics.current_term,
+            voters: membership.voter_ids().collect(),
+            learners: membership.learner_ids().collect(),
+            last_log_index: metrics.last_log_index,
+            last_applied: metrics.last_applied.map(|id| id.index),
+        }
+    }
+
+    fn unavailable_from<E>(&self, error: &RaftError<TypeConfig, E>) -> Unavailable
+    where
+        E: std::fmt::Display
+            + std::fmt::Debug
+            + openraft::TryAsRef<openraft::errors::ForwardToLeader<TypeConfig>>,
+    {
+        if let Some(forward) = error.forward_to_leader() {
+            let leader = forward.leader_id.map(|id| {
+                let addr = forward
+                    .leader_node
+                    .as_ref()
+                    .map(|n| n.addr.clone())
+                    .or_else(|| self.config.peers.get(&id).cloned())
+                    .unwrap_or_default();
+                (id, addr)
+            });
+            return Unavailable::NotLeader(leader);
+        }
+        match error {
+            RaftError::Fatal(fatal) => Unavailable::Stopped(fatal.to_string()),
+            RaftError::APIError(e) => Unavailable::NoQuorum(self.status().leader, e.to_string()),
+        }
+    }
+
+    /// Proposes `command` and waits until it is applied here; returns its answer.
+    pub async fn write(
+        &self,
+        command: &Command,
+        session: Option<ClientRequest>,
+    ) -> Result<Response, Unavailable> {
+        let bytes = match command.encode() {
+            Ok(bytes) => bytes,
+            Err(e) => return Ok(Response::Failed(Failure::from_error(&e))),
+        };
+        let request = Request {
+            command: bytes,
+            session,
+            stamp_ms: now_ms(),
+        };
+        let written =
+            tokio::time::timeout(self.config.request_timeout, self.raft.client_write(request))
+                .await;
+        match written {
+            Ok(Ok(response)) => Ok(response.data),
+            Ok(Err(error)) => match error.api_error() {
+                Some(ClientWriteError::LogEntryDiscarded(_)) => {
+                    Err(Unavailable::Unknown(self.status().leader))
+                }
+                _ => Err(self.unavailable_from(&error)),
+            },
+            Err(_) => Err(Unavailable::NoQuorum(
+                self.status().leader,
+                format!(
+                    "the write was not committed within {} ms",
+                    self.config.request_timeout.as_millis()
+                ),
+            )),
+        }
+    }
+
+    /// Waits until a read here is linearizable (read-index through the leader): this node
+    /// must be the leader, confirm it with a quorum, and have applied up to the read index.
+    pub async fn read_barrier(&self) -> Result<(), Unavailable> {
+        let barrier = tokio::time::timeout(
+            self.config.request_timeout,
+            self.raft.ensure_linearizable(ReadPolicy::ReadIndex),
+        )
+        .await;
+        match barrier {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(self.unavailable_from(&error)),
+            Err(_) => Err(Unavailable::NoQuorum(
+                self.status().leader,
+                format!(
+                    "no quorum confirmed the leader within {} ms",
+                    self.config.request_timeout.as_millis()
+                ),
+            )),
+        }
+    }
+
+    /// Makes the configured peers the voting members. Idempotent: asked again with the same
+    /// membership it does nothing; with another one it is a conflict.
+    pub async fn init(&self) -> Result<bool, MembershipError> {
+        let initialized = self
+            .raft
+            .is_initialized()
+            .await
+            .map_err(|e| MembershipError::Unavailable(Unavailable::Stopped(e.to_string())))?;
+        let wanted: BTreeSet<NodeId> = self.config.peers.keys().copied().collect();
+        if initialized {
+            let status = self.status();
+            let voters: BTreeSet<NodeId> = status.voters.iter().copied().collect();
+            if voters == wanted || voters.is_empty() {
+                return Ok(false);
+            }
+            return Err(MembershipError::Conflict(format!(
+                "the group is already initialized with voters {voters:?}, not {wanted:?}"
+            )));
+        }
+        let members: BTreeMap<NodeId, BasicNode> = self
+            .config
+            .peers
+            .iter()
+            .map(|(id, addr)| (*id, BasicNode::new(addr)))
+            .collect();
+        match self.raft.initialize(members).await {
+            Ok(()) => Ok(true),
+            Err(RaftError::APIError(openraft::errors::InitializeError::NotAllowed(_))) => Ok(false),
+            Err(e) => Err(MembershipError::Invalid(e.to_string())),
+        }
+    }
+
+    /// Adds a learner and waits until it has caught up. One change at a time.
+    pub async fn add_learner(&self, id: NodeId, addr: String) -> Result<(), MembershipError> {
+        let _one = self.membership_change.try_lock().map_err(|_| {
+            MembershipError::Conflict("another membership change is in progress".into())
+        })?;
+        self.raft
+            .add_learner(id, BasicNode::new(addr), true)
+            .await
+            .map(drop)
+            .map_err(|e| self.membership_error(e))
+    }
+
+    /// Makes `voters` the voting members (learners named there are promoted). One at a time.
+    pub async fn change_voters(&self, voters: BTreeSet<NodeId>) -> Result<(), MembershipError> {
+        if voters.is_empty() {
+            return Err(MembershipError::Invalid(
+                "the voters may not be empty".into(),
+            ));
+        }
+        let _one = self.membership_change.try_lock().map_err(|_| {
+            MembershipError::Conflict("another membership change is in progress".into())
+        })?;
+        self.raft
+            .change_membership(voters, false)
+            .await
+            .map(drop)
+            .map_err(|e| self.membership_error(e))
+    }
+
+    fn membership_error(
+        &self,
+        error: RaftError<TypeConfig, ClientWriteError<TypeConfig>>,
+    ) -> MembershipError {
+        match error.api_error() {
+            Some(ClientWriteError::ChangeMembershipError(e)) => match e {
+                openraft::errors::ChangeMembershipError::InProgress(_) => {
+                    MembershipError::Conflict(e.to_string())
+                }
+                _ => MembershipError::Invalid(e.to_string()),
+            },
+            _ => MembershipError::Unavailable(self.unavailable_from(&error)),
+        }
+    }
+
+    /// Asks for a snapshot now (it is built in the background).
+    pub async fn trigger_snapshot(&self) -> Result<(), String> {
+        self.raft
+            .trigger()
+            .snapshot()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// A peer's append-entries RPC.
+    pub async fn handle_append(
+        &self,
+        request: AppendEntriesRequest<TypeConfig>,
+    ) -> Result<AppendEntriesResponse<TypeConfig>, String> {
+        self.raft
+            .append_entries(request)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// A peer's vote RPC.
+    pub async fn handle_vote(
+        &self,
+        request: VoteRequest<TypeConfig>,
+    ) -> Result<VoteResponse<TypeConfig>, String> {
+        self.raft.vote(request).await.map_err(|e| e.to_string())
+    }
+
+    /// A leader's full snapshot: unpacked into the snapshots directory, then installed.
+    pub async fn handle_snapshot(
+        &self,
+        body: Vec<u8>,
+    ) -> Result<SnapshotResponse<TypeConfig>, String> {
+        let incoming = self
+            .config
+            .dir
+            .join("replica")
+            .join("snapshots")
+            .join(format!("incoming-{}", now_ms()));
+        let dir = incoming.clone();
+        let (vote, meta) = tokio::task::spawn_blocking(move || receive_snapshot(&body, &dir))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| {
+                let _ = std::fs::remove_dir_all(&incoming);
+                format!("a malformed snapshot: {e}")
+            })?;
+        let snapshot = Snapshot {
+            meta,
+            snapshot: SnapshotDir { path: incoming },
+        };
+        self.raft
+            .install_full_snapshot(vote, snapshot)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Stops Raft (the replica closes when the last handle goes).
+    pub async fn shutdown(&self) {
+        self.proposer.abort();
+        let _ = self.raft.shutdown().await;
+    }
+}
+
+/// On the leader, keeps every building index moving: proposes a `BuildStep` for it, again and
+/// again, until it is ready. Elsewhere it only waits.
+async fn propose_build_steps(raft: Raft, db: SharedDb) {
+    loop {
+        let leader = raft.metrics().borrow_watched().clone().state == ServerState::Leader;
+        let building: Vec<String> = if leader {
+            db.get()
+                .indexes()
+                .into_iter()
+                .filter(|i| matches!(i.state, IndexState::Building { .. }))
+                .map(|i| i.field)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if building.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        for field in building {
+            let step = Command::BuildStep {
+                field,
+                records: BUILD_STEP_RECORDS,
+            };
+            let Ok(command) = step.encode() else { continue };
+            let request = Request {
+                command,
+                session: None,
+                stamp_ms: now_ms(),
+            };
+            if raft.client_write(request).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Routing a `/v1` request in a cluster (a no-op on a single node). Any node accepts any
+//! request:
+//!
+//! - a read with `consistency=stale` reads the local replica at once, and says how far it had
+//!   applied in the `Fielddb-Applied` header;
+//! - on the leader, a write runs as is (through the log) and a read first passes the read
+//!   barrier (read-index: a quorum confirms the leader and the replica has applied up to the
+//!   read index), so reads are linearizable;
+//! - on another node the request is forwarded to the leader, and the leader's answer returned
+//!   (with `redirect=1`: a 307 to the leader's URL instead);
+//! - with no leader known, or none reachable, the answer is 503 `unavailable` with the leader
+//!   this node knows of, within the request timeout: never a hang, never a 500.
+//!
+//! `GET /v1/cluster`, `POST /v1/cluster/init` and `/v1/openapi.json` are answered by the node
+//! itself.
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use fielddb_cluster::{ClusterNode, Unavailable};
+
+use crate::cluster_store::unavailable_error;
+use crate::error::{ApiError, StoreError};
+use crate::limits::MAX_BODY_BYTES;
+
+/// The header a forwarded request carries (the forwarding node's id): a node that is not the
+/// leader answers it with 503 rather than forward it again.
+pub(crate) const FORWARDED_HEADER: &str = "fielddb-forwarded";
+/// The header of a stale read: the last log index the replica had applied.
+pub(crate) const APPLIED_HEADER: &str = "fielddb-applied";
+
+/// The headers a forwarded request keeps.
+const KEPT_HEADERS: [&str; 4] = [
+    "content-type",
+    "authorization",
+    crate::session::CLIENT_HEADER,
+    crate::session::REQUEST_HEADER,
+];
+
+fn query_flag(request: &Request, name: &str, value: &str) -> bool {
+    request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|pair| pair == format!("{name}={value}")))
+}
+
+fn unavailable(error: StoreError) -> Response {
+    ApiError::from(error).into_response()
+}
+
+/// The routing middleware (the cluster node is `None` on a single node).
+pub(crate) async fn route(
+    State(node): State<Option<Arc<ClusterNode>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(node) = node else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path();
+    let local = !path.starts_with("/v1/")
+        || path == "/v1/openapi.json"
+        || (path == "/v1/cluster" && request.method() == Method::GET)
+        || path == "/v1/cluster/init";
+    if local {
+        return next.run(request).await;
+    }
+    let read = request.method() == Method::GET;
+    if read && query_flag(&request, "consistency", "stale") {
+        let applied = node.status().last_applied;
+        let mut response = next.run(request).await;
+        let applied = applied.map_or_else(|| "none".to_owned(), |i| i.to_string());
+        if let Ok(value) = HeaderValue::from_str(&applied) {
+            response.headers_mut().insert(APPLIED_HEADER, value);
+        }
+        return response;
+    }
+    if node.is_leader() {
+        if read {
+            if let Err(unavailable_here) = node.read_barrier().await {
+                return elsewhere(&node, request, unavailable_here).await;
+            }
+        }
+        return next.run(request).await;
+    }
+    let leader = node.leader().filter(|(id, _)| *id != node.id());
+    elsewhere(&node, request, Unavailable::NotLeader(leader)).await
+}
+
+/// A request this node cannot serve: forwarded to the leader, redirected, or 503.
+async fn elsewhere(node: &ClusterNode, request: Request, why: Unavailable) -> Response {
+    let Unavailable::NotLeader(Some((leader, addr))) = why else {
+        let why = match why {
+            Unavailable::NotLeader(None) => {
+                Unavailable::NoQuorum(None, "no leader is known".into())
+            }
+            other => other,
+        };
+        return unavailable(unavailable_error(why));
+    };
+    if request.headers().contains_key(FORWARDED_HEADER) {
+        return unavailable(StoreError::Unavailable {
+            message: "a forwarded request reached a node that is not the leader".into(),
+            leader: Some(leader),
+        });
+    }
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let url = format!("http://{addr}{path_and_query}");
+    if query_flag(&request, "redirect", "1") {
+        let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+        if let Ok(location) = HeaderValue::from_str(&url) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        return response;
+    }
+    forward(node, request, url, leader).await
+}
+
+/// Sends `request` to the leader at `url` and returns its answer.
+async fn forward(node: &ClusterNode, request: Request, url: String, leader: u64) -> Response {
+    let method = request.method().clone();
+    let headers = request.headers().clone();
+    let body = match to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is over the limit of {MAX_BODY_BYTES} bytes"),
+            )
+            .into_response()
+        }
+    };
+    let client = match reqwest::Client::builder()
+        .no_proxy()
+        .timeout(node.request_timeout())
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            return unavailable(StoreError::Unavailable {
+                message: format!("cannot reach the leader: {e}"),
+                leader: Some(leader),
+            })
+        }
+    };
+    let method =
+        reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut outgoing = client
+        .request(method, &url)
+        .header(FORWARDED_HEADER, node.id().to_string())
+        .body(body.to_vec());
+    for name in KEPT_HEADERS {
+        if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let answer = match outgoing.send().await {
+        Ok(answer) => answer,
+        Err(e) => {
+            return unavailable(StoreError::Unavailable {
+                message: format!("the leader (node {leader}) did not answer: {e}"),
+                leader: Some(leader),
+            })
+        }
+    };
+    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut kept = Vec::new();
+    for name in ["content-type", "location", APPLIED_HEADER] {
+        if let Some(value) = answer.headers().get(name) {
+            if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+                kept.push((name, value));
+            }
+        }
+    }
+    let body = match answer.bytes().await {
+        Ok(body) => body,
+        Err(e) => {
+            return unavailable(StoreError::Unavailable {
+                message: format!("the leader's answer was cut: {e}"),
+                leader: Some(leader),
+            })
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    for (name, value) in kept {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}

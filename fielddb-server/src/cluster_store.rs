@@ -1,0 +1,153 @@
+//! `ClusterStore`: the `Store` of a cluster node. Writes go through the Raft log (this node
+//! must be the leader; the routing layer forwards otherwise) and answer what applying them
+//! answered; reads read the local replica, after the routing layer's read barrier (or without
+//! it, for `consistency=stale`).
+
+use std::sync::Arc;
+
+use fielddb::{
+    Batch, Command, IndexInfo, IndexSpec, Query, QueryOptions, Record, ScanOptions, StorageStats,
+    Value, VerifyReport,
+};
+use fielddb_cluster::{ClientRequest, ClusterNode, Response, Unavailable};
+
+use crate::error::StoreError;
+use crate::session::ClientSession;
+use crate::store::{Result, Rows, Store};
+
+/// The store of a cluster node.
+pub struct ClusterStore {
+    node: Arc<ClusterNode>,
+}
+
+impl ClusterStore {
+    /// The store over `node`.
+    pub fn new(node: Arc<ClusterNode>) -> ClusterStore {
+        ClusterStore { node }
+    }
+
+    /// Proposes `command` and waits for its answer (on the blocking pool: it blocks on the
+    /// runtime's handle).
+    fn write(&self, session: &ClientSession, command: Command) -> Result<Response> {
+        let client = session
+            .0
+            .clone()
+            .map(|(client, serial)| ClientRequest { client, serial });
+        let runtime = tokio::runtime::Handle::current();
+        match runtime.block_on(self.node.write(&command, client)) {
+            Ok(Response::Failed(failure)) => Err(StoreError::Db(failure.into_error())),
+            Ok(Response::Stale) => Err(StoreError::Db(fielddb::Error::InvalidArgument(
+                "this request number is older than the client's latest; its answer is no longer kept"
+                    .into(),
+            ))),
+            Ok(response) => Ok(response),
+            Err(unavailable) => Err(unavailable_error(unavailable)),
+        }
+    }
+}
+
+/// The 503 for a request the group could not serve.
+pub(crate) fn unavailable_error(unavailable: Unavailable) -> StoreError {
+    match unavailable {
+        Unavailable::NotLeader(leader) => StoreError::Unavailable {
+            message: "this node is not the leader (leadership moved during the request)".into(),
+            leader: leader.map(|(id, _)| id),
+        },
+        Unavailable::NoQuorum(leader, message) => StoreError::Unavailable { message, leader },
+        Unavailable::Unknown(leader) => StoreError::Unavailable {
+            message: "the leader changed before the write committed: its outcome is unknown; \
+                      retry it with the same Fielddb-Client and Fielddb-Request"
+                .into(),
+            leader,
+        },
+        Unavailable::Stopped(message) => StoreError::Unavailable {
+            message: format!("this node has stopped: {message}"),
+            leader: None,
+        },
+    }
+}
+
+impl Store for ClusterStore {
+    fn put(&self, session: &ClientSession, key: &[u8], record: Record) -> Result<()> {
+        let command = Command::Put {
+            key: key.to_vec(),
+            record,
+        };
+        self.write(session, command).map(drop)
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Record>> {
+        Ok(self.node.db().get(key)?)
+    }
+
+    fn delete(&self, session: &ClientSession, key: &[u8]) -> Result<bool> {
+        match self.write(session, Command::Delete { key: key.to_vec() })? {
+            Response::Existed(existed) => Ok(existed),
+            _ => Ok(false),
+        }
+    }
+
+    fn append(
+        &self,
+        session: &ClientSession,
+        key: &[u8],
+        field: &str,
+        value: Value,
+    ) -> Result<Record> {
+        let command = Command::Append {
+            key: key.to_vec(),
+            field: field.to_owned(),
+            value,
+        };
+        match self.write(session, command)? {
+            Response::Record(bytes) => Ok(fielddb::decode_record(&bytes)?),
+            _ => Err(StoreError::Db(fielddb::Error::Corruption(
+                "an append answered without its record".into(),
+            ))),
+        }
+    }
+
+    fn batch(&self, session: &ClientSession, batch: Batch) -> Result<()> {
+        self.write(session, batch.into_command()).map(drop)
+    }
+
+    fn scan(&self, options: &ScanOptions) -> Result<Rows> {
+        Ok(self.node.db().scan(options)?)
+    }
+
+    fn create_index(&self, session: &ClientSession, spec: IndexSpec) -> Result<()> {
+        let command = Command::CreateIndex {
+            field: spec.field().to_owned(),
+            unique: spec.is_unique(),
+            counted: spec.is_counted(),
+        };
+        self.write(session, command).map(drop)
+    }
+
+    fn drop_index(&self, session: &ClientSession, field: &str) -> Result<()> {
+        let command = Command::DropIndex {
+            field: field.to_owned(),
+        };
+        self.write(session, command).map(drop)
+    }
+
+    fn indexes(&self) -> Vec<IndexInfo> {
+        self.node.db().indexes()
+    }
+
+    fn query(&self, field: &str, query: &Query, options: &QueryOptions) -> Result<Rows> {
+        Ok(self.node.db().query_by_index(field, query, options)?)
+    }
+
+    fn count(&self, field: &str, query: &Query) -> Result<u64> {
+        Ok(self.node.db().count_by_index(field, query)?)
+    }
+
+    fn verify(&self) -> Result<VerifyReport> {
+        Ok(self.node.db().verify()?)
+    }
+
+    fn stats(&self) -> Result<StorageStats> {
+        Ok(self.node.db().storage_stats()?)
+    }
+}
