@@ -36,22 +36,28 @@ pub const TARGET_HEADER: &str = "Fielddb-Raft-Target";
 /// How long a snapshot may take to send and install.
 pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Builds a client per peer; all share one HTTP connection pool.
+/// Builds a client per peer; all share one HTTP connection pool. A peer is reached at the
+/// address this node's `--peers` gives for it, and at the address in the membership for a node
+/// added later: each node's own view of where its peers are comes first.
 #[derive(Clone)]
 pub struct Network {
     http: reqwest::Client,
     token: Option<String>,
+    peers: std::collections::BTreeMap<NodeId, String>,
 }
 
 impl Network {
     /// A network whose requests carry `token` (the cluster's bearer token) when given.
-    pub fn new(token: Option<String>) -> Result<Network, String> {
+    pub fn new(
+        token: Option<String>,
+        peers: std::collections::BTreeMap<NodeId, String>,
+    ) -> Result<Network, String> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_millis(500))
             .build()
             .map_err(|e| format!("cannot build the peers' HTTP client: {e}"))?;
-        Ok(Network { http, token })
+        Ok(Network { http, token, peers })
     }
 }
 
@@ -61,7 +67,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> Self::Network {
         PeerClient {
             target,
-            addr: node.addr.clone(),
+            addr: self.peers.get(&target).unwrap_or(&node.addr).clone(),
             http: self.http.clone(),
             token: self.token.clone(),
         }

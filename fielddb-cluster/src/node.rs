@@ -116,6 +116,10 @@ pub struct Status {
     pub last_log_index: Option<u64>,
     /// The last index applied to the local replica.
     pub last_applied: Option<u64>,
+    /// The last index in the newest snapshot.
+    pub snapshot: Option<u64>,
+    /// The last index purged from the local log.
+    pub purged: Option<u64>,
 }
 
 /// One member of a FieldDB group.
@@ -169,7 +173,7 @@ impl ClusterNode {
                 .validate()
                 .map_err(|e| format!("bad Raft configuration: {e}"))?,
         );
-        let network = Network::new(config.token.clone())?;
+        let network = Network::new(config.token.clone(), config.peers.clone())?;
         let raft = Raft::new(config.id, raft_config, network, log, machine)
             .await
             .map_err(|e| format!("cannot start Raft: {e}"))?;
@@ -202,12 +206,13 @@ impl ClusterNode {
     pub fn leader(&self) -> Option<(NodeId, String)> {
         let metrics = self.raft.metrics().borrow_watched().clone();
         let leader = metrics.current_leader?;
-        let addr = metrics
-            .membership_config
-            .membership()
-            .get_node(&leader)
-            .map(|n| n.addr.clone())
-            .or_else(|| self.config.peers.get(&leader).cloned())?;
+        let addr = self.config.peers.get(&leader).cloned().or_else(|| {
+            metrics
+                .membership_config
+                .membership()
+                .get_node(&leader)
+                .map(|n| n.addr.clone())
+        })?;
         Some((leader, addr))
     }
 
@@ -237,6 +242,8 @@ impl ClusterNode {
             learners: membership.learner_ids().collect(),
             last_log_index: metrics.last_log_index,
             last_applied: metrics.last_applied.map(|id| id.index),
+            snapshot: metrics.snapshot.map(|id| id.index),
+            purged: metrics.purged.map(|id| id.index),
         }
     }
 
@@ -248,11 +255,12 @@ impl ClusterNode {
     {
         if let Some(forward) = error.forward_to_leader() {
             let leader = forward.leader_id.map(|id| {
-                let addr = forward
-                    .leader_node
-                    .as_ref()
-                    .map(|n| n.addr.clone())
-                    .or_else(|| self.config.peers.get(&id).cloned())
+                let addr = self
+                    .config
+                    .peers
+                    .get(&id)
+                    .cloned()
+                    .or_else(|| forward.leader_node.as_ref().map(|n| n.addr.clone()))
                     .unwrap_or_default();
                 (id, addr)
             });
@@ -395,6 +403,11 @@ impl ClusterNode {
             },
             _ => MembershipError::Unavailable(self.unavailable_from(&error)),
         }
+    }
+
+    /// The replica's content hash (records, index entries, counts) with its applied position.
+    pub fn content_hash(&self) -> Result<fielddb::ContentHash, String> {
+        self.db().content_hash().map_err(|e| e.to_string())
     }
 
     /// Asks for a snapshot now (it is built in the background).

@@ -11,8 +11,8 @@
 //! - with no leader known, or none reachable, the answer is 503 `unavailable` with the leader
 //!   this node knows of, within the request timeout: never a hang, never a 500.
 //!
-//! `GET /v1/cluster`, `POST /v1/cluster/init` and `/v1/openapi.json` are answered by the node
-//! itself.
+//! `GET /v1/cluster`, `GET /v1/cluster/hash`, `POST /v1/cluster/init` and `/v1/openapi.json`
+//! are answered by the node itself.
 
 use std::sync::Arc;
 
@@ -52,19 +52,40 @@ fn unavailable(error: StoreError) -> Response {
     ApiError::from(error).into_response()
 }
 
-/// The routing middleware (the cluster node is `None` on a single node).
+/// What the routing layer needs: the node, and one HTTP client (with its connection pool) for
+/// every forwarded request.
+pub(crate) struct Routing {
+    node: Arc<ClusterNode>,
+    http: reqwest::Client,
+}
+
+impl Routing {
+    /// The routing of `node`'s requests.
+    pub(crate) fn new(node: Arc<ClusterNode>) -> Result<Routing, String> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(node.request_timeout())
+            .build()
+            .map_err(|e| format!("cannot build the forwarding client: {e}"))?;
+        Ok(Routing { node, http })
+    }
+}
+
+/// The routing middleware (`None` on a single node).
 pub(crate) async fn route(
-    State(node): State<Option<Arc<ClusterNode>>>,
+    State(routing): State<Option<Arc<Routing>>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(node) = node else {
+    let Some(routing) = routing else {
         return next.run(request).await;
     };
+    let node = &routing.node;
     let path = request.uri().path();
     let local = !path.starts_with("/v1/")
         || path == "/v1/openapi.json"
         || (path == "/v1/cluster" && request.method() == Method::GET)
+        || path == "/v1/cluster/hash"
         || path == "/v1/cluster/init";
     if local {
         return next.run(request).await;
@@ -82,17 +103,17 @@ pub(crate) async fn route(
     if node.is_leader() {
         if read {
             if let Err(unavailable_here) = node.read_barrier().await {
-                return elsewhere(&node, request, unavailable_here).await;
+                return elsewhere(&routing, request, unavailable_here).await;
             }
         }
         return next.run(request).await;
     }
     let leader = node.leader().filter(|(id, _)| *id != node.id());
-    elsewhere(&node, request, Unavailable::NotLeader(leader)).await
+    elsewhere(&routing, request, Unavailable::NotLeader(leader)).await
 }
 
 /// A request this node cannot serve: forwarded to the leader, redirected, or 503.
-async fn elsewhere(node: &ClusterNode, request: Request, why: Unavailable) -> Response {
+async fn elsewhere(routing: &Routing, request: Request, why: Unavailable) -> Response {
     let Unavailable::NotLeader(Some((leader, addr))) = why else {
         let why = match why {
             Unavailable::NotLeader(None) => {
@@ -121,11 +142,11 @@ async fn elsewhere(node: &ClusterNode, request: Request, why: Unavailable) -> Re
         }
         return response;
     }
-    forward(node, request, url, leader).await
+    forward(routing, request, url, leader).await
 }
 
 /// Sends `request` to the leader at `url` and returns its answer.
-async fn forward(node: &ClusterNode, request: Request, url: String, leader: u64) -> Response {
+async fn forward(routing: &Routing, request: Request, url: String, leader: u64) -> Response {
     let method = request.method().clone();
     let headers = request.headers().clone();
     let body = match to_bytes(request.into_body(), MAX_BODY_BYTES).await {
@@ -139,24 +160,12 @@ async fn forward(node: &ClusterNode, request: Request, url: String, leader: u64)
             .into_response()
         }
     };
-    let client = match reqwest::Client::builder()
-        .no_proxy()
-        .timeout(node.request_timeout())
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => {
-            return unavailable(StoreError::Unavailable {
-                message: format!("cannot reach the leader: {e}"),
-                leader: Some(leader),
-            })
-        }
-    };
     let method =
         reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
-    let mut outgoing = client
+    let mut outgoing = routing
+        .http
         .request(method, &url)
-        .header(FORWARDED_HEADER, node.id().to_string())
+        .header(FORWARDED_HEADER, routing.node.id().to_string())
         .body(body.to_vec());
     for name in KEPT_HEADERS {
         if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {

@@ -43,6 +43,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(openapi::openapi))
         .route("/v1/cluster", get(cluster::get_status))
         .route("/v1/cluster/init", post(cluster::init))
+        .route("/v1/cluster/hash", get(cluster::content_hash))
         .route("/v1/cluster/learners", post(cluster::add_learner))
         .route("/v1/cluster/voters", post(cluster::change_voters))
         .route(
@@ -60,7 +61,7 @@ pub(crate) fn router(state: AppState) -> Router {
             ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such route")
         })
         .layer(middleware::from_fn_with_state(
-            state.cluster.clone(),
+            state.routing.clone(),
             cluster_routing::route,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use fielddb_cluster::ClusterNode;
 
 use crate::auth::Token;
+use crate::cluster_routing::Routing;
 use crate::metrics::Metrics;
 use crate::router::router;
 use crate::state::AppState;
@@ -94,6 +95,10 @@ impl Server {
             store,
             metrics: Arc::new(Metrics::default()),
             token: config.token,
+            routing: match &config.cluster {
+                Some(node) => Some(Arc::new(Routing::new(Arc::clone(node))?)),
+                None => None,
+            },
             cluster: config.cluster,
         };
         Ok(Server {

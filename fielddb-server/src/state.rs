@@ -18,6 +18,8 @@ pub(crate) struct AppState {
     pub(crate) token: Option<Token>,
     /// This node of a cluster, or `None` on a single node.
     pub(crate) cluster: Option<Arc<fielddb_cluster::ClusterNode>>,
+    /// How `/v1` requests are routed in a cluster (`None` on a single node).
+    pub(crate) routing: Option<Arc<crate::cluster_routing::Routing>>,
 }
 
 /// Runs `f` (which may block on RocksDB) on the blocking pool. A panic in it is a 500.

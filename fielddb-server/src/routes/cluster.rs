@@ -95,3 +95,22 @@ pub(crate) async fn change_voters(
     node.change_voters(voters).await.map_err(membership_error)?;
     status(&node)
 }
+
+/// `GET /v1/cluster/hash`: the local replica's content hash (records, index entries and
+/// counts), the records counted and the applied log id: equal on replicas at the same entry.
+pub(crate) async fn content_hash(State(state): State<AppState>) -> Result<Json<Json_>, ApiError> {
+    let node = node(&state)?;
+    let hash = tokio::task::spawn_blocking(move || node.content_hash())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(ApiError::internal)?;
+    let applied: Option<Json_> = hash
+        .position
+        .as_deref()
+        .and_then(|p| serde_json::from_slice(p).ok());
+    Ok(Json(json!({
+        "hash": format!("{:016x}", hash.hash),
+        "records": hash.records,
+        "applied": applied.as_ref().and_then(|a| a.get("index")).cloned(),
+    })))
+}
