@@ -8,7 +8,7 @@
 //! | `replica/`                    | the state machine (`state_machine.rs`) |
 //!
 //! On the leader a background task proposes `BuildStep` commands for every index that is
-//! building, so index builds advance through the log (see `docs/architecture.md`).
+//! building, so index builds advance through the log (see `docs/architecture/library.md`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
