@@ -34,6 +34,10 @@ struct Args {
     /// Allow a non-loopback address without a token.
     #[arg(long)]
     insecure: bool,
+    /// Fsync every write to the write-ahead log before answering (single node; a cluster's
+    /// log is always fsynced on a majority).
+    #[arg(long)]
+    sync_writes: bool,
     /// This node's id in a cluster (with --peers); without it the server runs single-node.
     #[arg(long)]
     node_id: Option<u64>,
@@ -147,7 +151,8 @@ fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let result = match cluster {
         None => {
-            let db = FieldDb::open(&args.db)
+            let options = fielddb::Options::default().sync_writes(args.sync_writes);
+            let db = FieldDb::open_with(&args.db, options)
                 .map_err(|e| format!("cannot open {}: {e}", args.db.display()))?;
             runtime.block_on(serve(config, Arc::new(db)))
         }

@@ -1,0 +1,249 @@
+//! Replicated writes against one node: 16 concurrent HTTP clients put records for a fixed time
+//! into (a) one `fielddb-server` with `--sync-writes`, (b) one without, (c) a 3-node cluster
+//! (every write fsynced on a majority before it is acknowledged), then read them back from the
+//! cluster with linearizable and with stale reads. Prints writes/s (or reads/s) with p50 and
+//! p99 latency, one line per setup, from one run.
+//!
+//! `cargo bench --bench cluster_throughput [-- --seconds N --clients N]`; `cargo test` runs it
+//! for 1 second with 4 clients as a smoke test.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Client;
+use serde_json::json;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Nodes(Vec<Child>);
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn spawn(args: &[String]) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fielddb-server"))
+        .args(args)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start fielddb-server");
+    let mut line = String::new();
+    let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
+    assert!(line.starts_with("listening on"), "{line:?}");
+    child
+}
+
+fn single(dir: &Path, sync: bool) -> (Nodes, Vec<String>) {
+    let port = free_port();
+    let mut args = vec![
+        "--db".to_string(),
+        dir.display().to_string(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+    ];
+    if sync {
+        args.push("--sync-writes".into());
+    }
+    (Nodes(vec![spawn(&args)]), vec![format!("127.0.0.1:{port}")])
+}
+
+fn cluster(dir: &Path, client: &Client) -> (Nodes, Vec<String>) {
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let peers = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
+        .collect::<Vec<_>>()
+        .join(",");
+    let children = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            spawn(&[
+                "--db".into(),
+                dir.join(format!("n{}", i + 1)).display().to_string(),
+                "--listen".into(),
+                format!("127.0.0.1:{p}"),
+                "--node-id".into(),
+                (i + 1).to_string(),
+                "--peers".into(),
+                peers.clone(),
+            ])
+        })
+        .collect();
+    let nodes = Nodes(children);
+    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let init = client
+        .post(format!("http://{}/v1/cluster/init", addrs[0]))
+        .send()
+        .expect("init");
+    assert!(init.status().is_success());
+    // Wait for a leader, and put it first: clients talk to it (no forwarding hop).
+    let start = Instant::now();
+    loop {
+        for (i, addr) in addrs.iter().enumerate() {
+            let status: serde_json::Value = client
+                .get(format!("http://{addr}/v1/cluster"))
+                .send()
+                .and_then(|r| r.json())
+                .unwrap_or_default();
+            if status["role"] == "leader" {
+                let mut ordered = addrs.clone();
+                ordered.swap(0, i);
+                return (nodes, ordered);
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no leader");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+struct Figures {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// `clients` threads send requests built by `request(client, n)` to `addr` for `seconds`.
+fn drive(
+    addr: &str,
+    clients: usize,
+    seconds: u64,
+    request: impl Fn(&Client, &str, usize, u64) -> bool + Send + Sync + 'static,
+) -> Figures {
+    let request = Arc::new(request);
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (request, stop, addr) = (request.clone(), stop.clone(), addr.to_owned());
+            std::thread::spawn(move || {
+                let client = Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .no_proxy()
+                    .build()
+                    .unwrap();
+                let mut latencies = Vec::new();
+                let mut n = 0u64;
+                while !stop.load(Ordering::Acquire) {
+                    let sent = Instant::now();
+                    assert!(request(&client, &addr, c, n), "a request failed");
+                    latencies.push(sent.elapsed());
+                    n += 1;
+                }
+                latencies
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Release);
+    let mut all: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let elapsed = start.elapsed();
+    all.sort();
+    Figures {
+        rate: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: all[all.len() / 2],
+        p99: all[all.len() * 99 / 100],
+    }
+}
+
+fn put(client: &Client, addr: &str, c: usize, n: u64) -> bool {
+    client
+        .put(format!("http://{addr}/v1/records/c{c}-{n}"))
+        .json(&json!({"client": c as i64, "n": n as i64, "text": "a record of a few fields"}))
+        .send()
+        .is_ok_and(|r| r.status().is_success())
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut seconds, mut clients, mut full) = (1u64, 4usize, false);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--bench" => {
+                full = true;
+                seconds = 10;
+                clients = 16;
+            }
+            "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
+            "--clients" => clients = args.next().and_then(|v| v.parse().ok()).unwrap_or(clients),
+            _ => {}
+        }
+    }
+    let client = Client::builder().no_proxy().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let line = |name: &str, f: &Figures, unit: &str| {
+        println!(
+            "| {name} | {:.0} {unit}/s | {:.2} ms | {:.2} ms |",
+            f.rate,
+            f.p50.as_secs_f64() * 1000.0,
+            f.p99.as_secs_f64() * 1000.0
+        );
+    };
+    println!(
+        "{clients} clients, {seconds} s per row{}",
+        if full { "" } else { " (smoke run)" }
+    );
+    println!("| setup | throughput | p50 | p99 |\n|---|---:|---:|---:|");
+    {
+        let (_nodes, addrs) = single(&dir.path().join("sync"), true);
+        line(
+            "1 node, sync_writes = true, puts",
+            &drive(&addrs[0], clients, seconds, put),
+            "writes",
+        );
+    }
+    {
+        let (_nodes, addrs) = single(&dir.path().join("nosync"), false);
+        line(
+            "1 node, sync_writes = false, puts",
+            &drive(&addrs[0], clients, seconds, put),
+            "writes",
+        );
+    }
+    let (_nodes, addrs) = cluster(&dir.path().join("cluster"), &client);
+    line(
+        "3 nodes (fsynced on a majority), puts to the leader",
+        &drive(&addrs[0], clients, seconds, put),
+        "writes",
+    );
+    let get = |stale: bool| {
+        move |client: &Client, addr: &str, c: usize, n: u64| {
+            let query = if stale { "?consistency=stale" } else { "" };
+            client
+                .get(format!("http://{addr}/v1/records/c{c}-{}{query}", n % 50))
+                .send()
+                .is_ok_and(|r| r.status().is_success() || r.status().as_u16() == 404)
+        }
+    };
+    line(
+        "3 nodes, linearizable gets (leader)",
+        &drive(&addrs[0], clients, seconds, get(false)),
+        "reads",
+    );
+    line(
+        "3 nodes, stale gets (a follower)",
+        &drive(&addrs[1], clients, seconds, get(true)),
+        "reads",
+    );
+}
