@@ -1,6 +1,7 @@
 //! Five clients put, get and append on ten keys through every node of a 3-node cluster while,
-//! every 2 to 5 seconds, the leader is SIGKILLed and restarted. The recorded history (timeouts
-//! and 503s as unknown outcomes) must be linearizable, the replicas must converge to one
+//! every 2 to 5 seconds, the leader is SIGKILLed and restarted. Writes carry the client's
+//! session and are retried until answered (the group applies each once); a write still
+//! unanswered at the end is an unknown outcome. The recorded history must be linearizable, the replicas must converge to one
 //! content hash with `verify` clean, and the time from each kill to the first acknowledged
 //! write through the survivors is printed (median and max).
 //!
@@ -37,70 +38,74 @@ fn run_client(
     while !stop.load(Ordering::Acquire) {
         n += 1;
         let key = format!("k{}", rng.below(KEYS));
-        let node = nodes[rng.below(nodes.len() as u64) as usize];
-        let url = |path: &str| cluster.url(node, path);
         let invoked = start.elapsed().as_nanos();
-        let (op, answer) = match rng.below(3) {
-            0 => {
-                let value = format!("c{client_id}-{n}");
-                let answer = json(
-                    client
-                        .put(url(&format!("/v1/records/{key}")))
+        let kind = rng.below(3);
+        let op = match kind {
+            0 => Op::Put(format!("c{client_id}-{n}")),
+            1 => Op::Get,
+            _ => Op::Append(format!("c{client_id}-{n};")),
+        };
+        // A write is sent with this client's session and request number, and retried (on any
+        // node) until it is answered: the group applies it once, and a retry gets the original
+        // answer, so its outcome becomes known. Until `stop`, then it stays unknown.
+        let mut outcome;
+        loop {
+            let node = nodes[rng.below(nodes.len() as u64) as usize];
+            let url = |path: &str| cluster.url(node, path);
+            let with_session = |request: reqwest::blocking::RequestBuilder| {
+                request
+                    .header("Fielddb-Client", format!("client-{client_id}"))
+                    .header("Fielddb-Request", n.to_string())
+            };
+            let (status, body) = match &op {
+                Op::Put(value) => json(
+                    with_session(client.put(url(&format!("/v1/records/{key}"))))
                         .json(&json!({ "v": value }))
                         .send(),
-                );
-                (Op::Put(value), answer)
-            }
-            1 => (
-                Op::Get,
-                json(client.get(url(&format!("/v1/records/{key}"))).send()),
-            ),
-            _ => {
-                let tail = format!("c{client_id}-{n};");
-                let answer = json(
-                    client
-                        .post(url(&format!("/v1/records/{key}/append")))
+                ),
+                Op::Get => json(client.get(url(&format!("/v1/records/{key}"))).send()),
+                Op::Append(tail) => json(
+                    with_session(client.post(url(&format!("/v1/records/{key}/append"))))
                         .json(&json!({"field": "v", "value": tail}))
                         .send(),
-                );
-                (Op::Append(tail), answer)
-            }
-        };
-        let returned = start.elapsed().as_nanos();
-        let (status, body) = answer;
-        let outcome = match (&op, status) {
-            (Op::Put(_), 200) => Outcome::Put,
-            (Op::Get, 200) => Outcome::Get(body["record"]["v"].as_str().map(str::to_owned)),
-            (Op::Get, 404) => Outcome::Get(None),
-            (Op::Append(_), 200) => match body["record"]["v"].as_str() {
-                Some(v) => Outcome::Append(v.to_owned()),
-                None => Outcome::Unknown,
-            },
-            _ => Outcome::Unknown,
-        };
-        if outcome == Outcome::Unknown {
-            // A failed read changed nothing: leave it out. A failed write may have happened.
-            if op != Op::Get {
-                events.push(Event {
-                    client: client_id,
-                    key,
-                    op,
-                    outcome,
-                    invoked,
-                    returned: None,
-                });
+                ),
+            };
+            outcome = match (&op, status) {
+                (Op::Put(_), 200) => Outcome::Put,
+                (Op::Get, 200) => Outcome::Get(body["record"]["v"].as_str().map(str::to_owned)),
+                (Op::Get, 404) => Outcome::Get(None),
+                (Op::Append(_), 200) => match body["record"]["v"].as_str() {
+                    Some(v) => Outcome::Append(v.to_owned()),
+                    None => Outcome::Unknown,
+                },
+                _ => Outcome::Unknown,
+            };
+            // A failed read changed nothing: it is not retried, and left out.
+            if outcome != Outcome::Unknown || op == Op::Get || stop.load(Ordering::Acquire) {
+                break;
             }
             std::thread::sleep(Duration::from_millis(20));
-            continue;
         }
-        events.push(Event {
-            client: client_id,
-            key,
-            op,
-            outcome,
-            invoked,
-            returned: Some(returned),
-        });
+        let returned = start.elapsed().as_nanos();
+        match outcome {
+            Outcome::Unknown if op == Op::Get => {}
+            Outcome::Unknown => events.push(Event {
+                client: client_id,
+                key,
+                op,
+                outcome,
+                invoked,
+                returned: None,
+            }),
+            outcome => events.push(Event {
+                client: client_id,
+                key,
+                op,
+                outcome,
+                invoked,
+                returned: Some(returned),
+            }),
+        }
     }
     events
 }
