@@ -438,18 +438,20 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             })
             .collect();
         let db = self.db.get();
-        let undecodable_in_apply = undecodable.clone();
-        let (answers, sessions) = tokio::task::spawn_blocking(move || {
-            let undecodable = undecodable_in_apply;
+        // Each entry's answer is made once, as it is applied; one with a session is remembered
+        // under it, in the same batch.
+        let (applied, sessions) = tokio::task::spawn_blocking(move || {
+            let mut applied: Vec<Option<Response>> = vec![None; logged.len()];
             let mut sessions: Vec<(String, Session)> = Vec::new();
-            let answers = db.apply_commands_with(&logged, |index, answer| {
-                let Some((client, serial, stamp)) = &session_of[index] else {
-                    return Vec::new();
-                };
+            db.apply_commands_with(&logged, |index, answer| {
                 let response = if undecodable[index] {
                     undecodable_response()
                 } else {
                     response_of(answer)
+                };
+                applied[index] = Some(response.clone());
+                let Some((client, serial, stamp)) = &session_of[index] else {
+                    return Vec::new();
                 };
                 let session = Session {
                     serial: *serial,
@@ -459,8 +461,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 let bytes = serde_json::to_vec(&session).unwrap_or_default();
                 sessions.push((client.clone(), session));
                 vec![(session_name(client), Some(bytes))]
-            });
-            answers.map(|answers| (answers, sessions))
+            })
+            .map(|_| (applied, sessions))
         })
         .await
         .map_err(other)?
@@ -471,10 +473,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
         self.membership = membership;
         let mut responses: Vec<Response> = Vec::with_capacity(received.len());
-        for (index, plan) in plans.iter().enumerate() {
+        for (plan, applied) in plans.iter().zip(applied) {
             let response = match plan {
-                Plan::Apply { .. } if undecodable[index] => undecodable_response(),
-                Plan::Apply { .. } => response_of(&answers[index]),
+                Plan::Apply { .. } => applied.unwrap_or(Response::Done),
                 Plan::Repeat(response) => response.clone(),
                 Plan::RepeatOf(at) => responses[*at].clone(),
                 Plan::Stale => Response::Stale,
