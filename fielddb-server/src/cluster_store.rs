@@ -1,6 +1,6 @@
 //! `ClusterStore`: the `Store` of a cluster node. Writes go through the Raft log (this node
 //! must be the leader; the routing layer forwards otherwise) and answer what applying them
-//! answered; reads read the local replica, after the routing layer's read barrier (or without
+//! answered, awaited on the async runtime (no thread waits on the peers); reads read the local replica, after the routing layer's read barrier (or without
 //! it, for `consistency=stale`).
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use fielddb_cluster::{ClientRequest, ClusterNode, Response, Unavailable};
 
 use crate::error::StoreError;
 use crate::session::ClientSession;
-use crate::store::{Result, Rows, Store};
+use crate::store::{Result, Rows, Store, WriteFuture};
 
 /// The store of a cluster node.
 pub struct ClusterStore {
@@ -26,15 +26,12 @@ impl ClusterStore {
         ClusterStore { node }
     }
 
-    /// Proposes `command` and waits for its answer (on the blocking pool: it blocks on the
-    /// runtime's handle).
-    fn write(&self, session: &ClientSession, command: Command) -> Result<Response> {
+    /// Proposes `command` and waits for its answer.
+    async fn write(&self, session: ClientSession, command: Command) -> Result<Response> {
         let client = session
             .0
-            .clone()
             .map(|(client, serial)| ClientRequest { client, serial });
-        let runtime = tokio::runtime::Handle::current();
-        match runtime.block_on(self.node.write(&command, client)) {
+        match self.node.write(&command, client).await {
             Ok(Response::Failed(failure)) => Err(StoreError::Db(failure.into_error())),
             Ok(Response::Stale) => Err(StoreError::Db(fielddb::Error::InvalidArgument(
                 "this request number is older than the client's latest; its answer is no longer kept"
@@ -68,67 +65,74 @@ pub(crate) fn unavailable_error(unavailable: Unavailable) -> StoreError {
 }
 
 impl Store for ClusterStore {
-    fn put(&self, session: &ClientSession, key: &[u8], record: Record) -> Result<()> {
-        let command = Command::Put {
-            key: key.to_vec(),
-            record,
-        };
-        self.write(session, command).map(drop)
+    fn put(
+        self: Arc<Self>,
+        session: ClientSession,
+        key: Vec<u8>,
+        record: Record,
+    ) -> WriteFuture<()> {
+        Box::pin(async move {
+            let command = Command::Put { key, record };
+            self.write(session, command).await.map(drop)
+        })
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Record>> {
         Ok(self.node.db().get(key)?)
     }
 
-    fn delete(&self, session: &ClientSession, key: &[u8]) -> Result<bool> {
-        match self.write(session, Command::Delete { key: key.to_vec() })? {
-            Response::Existed(existed) => Ok(existed),
-            _ => Ok(false),
-        }
+    fn delete(self: Arc<Self>, session: ClientSession, key: Vec<u8>) -> WriteFuture<bool> {
+        Box::pin(async move {
+            match self.write(session, Command::Delete { key }).await? {
+                Response::Existed(existed) => Ok(existed),
+                _ => Ok(false),
+            }
+        })
     }
 
     fn append(
-        &self,
-        session: &ClientSession,
-        key: &[u8],
-        field: &str,
+        self: Arc<Self>,
+        session: ClientSession,
+        key: Vec<u8>,
+        field: String,
         value: Value,
-    ) -> Result<Record> {
-        let command = Command::Append {
-            key: key.to_vec(),
-            field: field.to_owned(),
-            value,
-        };
-        match self.write(session, command)? {
-            Response::Record(bytes) => Ok(fielddb::decode_record(&bytes)?),
-            _ => Err(StoreError::Db(fielddb::Error::Corruption(
-                "an append answered without its record".into(),
-            ))),
-        }
+    ) -> WriteFuture<Record> {
+        Box::pin(async move {
+            let command = Command::Append { key, field, value };
+            match self.write(session, command).await? {
+                Response::Record(bytes) => Ok(fielddb::decode_record(&bytes)?),
+                _ => Err(StoreError::Db(fielddb::Error::Corruption(
+                    "an append answered without its record".into(),
+                ))),
+            }
+        })
     }
 
-    fn batch(&self, session: &ClientSession, batch: Batch) -> Result<()> {
-        self.write(session, batch.into_command()).map(drop)
+    fn batch(self: Arc<Self>, session: ClientSession, batch: Batch) -> WriteFuture<()> {
+        Box::pin(async move { self.write(session, batch.into_command()).await.map(drop) })
     }
 
     fn scan(&self, options: &ScanOptions) -> Result<Rows> {
         Ok(self.node.db().scan(options)?)
     }
 
-    fn create_index(&self, session: &ClientSession, spec: IndexSpec) -> Result<()> {
-        let command = Command::CreateIndex {
-            field: spec.field().to_owned(),
-            unique: spec.is_unique(),
-            counted: spec.is_counted(),
-        };
-        self.write(session, command).map(drop)
+    fn create_index(self: Arc<Self>, session: ClientSession, spec: IndexSpec) -> WriteFuture<()> {
+        Box::pin(async move {
+            let command = Command::CreateIndex {
+                field: spec.field().to_owned(),
+                unique: spec.is_unique(),
+                counted: spec.is_counted(),
+            };
+            self.write(session, command).await.map(drop)
+        })
     }
 
-    fn drop_index(&self, session: &ClientSession, field: &str) -> Result<()> {
-        let command = Command::DropIndex {
-            field: field.to_owned(),
-        };
-        self.write(session, command).map(drop)
+    fn drop_index(self: Arc<Self>, session: ClientSession, field: String) -> WriteFuture<()> {
+        Box::pin(async move {
+            self.write(session, Command::DropIndex { field })
+                .await
+                .map(drop)
+        })
     }
 
     fn indexes(&self) -> Vec<IndexInfo> {

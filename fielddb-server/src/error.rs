@@ -21,6 +21,8 @@ pub enum StoreError {
         /// The leader's node id, if known.
         leader: Option<u64>,
     },
+    /// A bug on this side (a write's task panicked): 500.
+    Internal(String),
 }
 
 impl From<fielddb::Error> for StoreError {
@@ -104,6 +106,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
                     .with("leader", json!(leader))
             }
+            StoreError::Internal(message) => ApiError::internal(message),
         }
     }
 }

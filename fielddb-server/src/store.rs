@@ -1,8 +1,15 @@
-//! `Store`: the operations the HTTP handlers need, as a blocking trait. `FieldDb` implements it
-//! directly; a cluster client can later implement it too and sit behind the same API. Handlers
-//! call it on tokio's blocking pool (`state::blocking`), never on an async worker. Writes carry
-//! the client's retry identity (`ClientSession`), which a replicated store uses and a single
-//! node ignores.
+//! `Store`: the operations the HTTP handlers need. `FieldDb` implements it directly and
+//! `ClusterStore` over a Raft group; the handlers cannot tell which.
+//!
+//! Reads block on RocksDB: handlers call them on tokio's blocking pool (`state::blocking`).
+//! Writes are futures: a single node runs each on the blocking pool itself, a cluster node
+//! awaits the log without holding a thread (a replicated write mostly waits on peers). Writes
+//! carry the client's retry identity (`ClientSession`), which a replicated store uses and a
+//! single node ignores.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use fielddb::{
     Batch, FieldDb, IndexInfo, IndexSpec, Page, Query, QueryOptions, Record, ScanOptions,
@@ -18,30 +25,38 @@ pub type Rows = Page<(Vec<u8>, Record)>;
 /// A store call's result.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// What the server needs from a database. Every method may block.
+/// A write under way.
+pub type WriteFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+/// What the server needs from a database. Reads may block; writes are futures.
 pub trait Store: Send + Sync + 'static {
     /// Stores `record` at `key`, replacing any record there.
-    fn put(&self, session: &ClientSession, key: &[u8], record: Record) -> Result<()>;
+    fn put(
+        self: Arc<Self>,
+        session: ClientSession,
+        key: Vec<u8>,
+        record: Record,
+    ) -> WriteFuture<()>;
     /// The record at `key`, if any.
     fn get(&self, key: &[u8]) -> Result<Option<Record>>;
     /// Deletes the record at `key`; returns whether there was one.
-    fn delete(&self, session: &ClientSession, key: &[u8]) -> Result<bool>;
+    fn delete(self: Arc<Self>, session: ClientSession, key: Vec<u8>) -> WriteFuture<bool>;
     /// Appends `value` to `field` of the record at `key`; returns the record as written.
     fn append(
-        &self,
-        session: &ClientSession,
-        key: &[u8],
-        field: &str,
+        self: Arc<Self>,
+        session: ClientSession,
+        key: Vec<u8>,
+        field: String,
         value: Value,
-    ) -> Result<Record>;
+    ) -> WriteFuture<Record>;
     /// Applies every operation of `batch` atomically.
-    fn batch(&self, session: &ClientSession, batch: Batch) -> Result<()>;
+    fn batch(self: Arc<Self>, session: ClientSession, batch: Batch) -> WriteFuture<()>;
     /// Records in key order, a page at a time.
     fn scan(&self, options: &ScanOptions) -> Result<Rows>;
     /// Creates an index and starts building it in the background; returns at once.
-    fn create_index(&self, session: &ClientSession, spec: IndexSpec) -> Result<()>;
+    fn create_index(self: Arc<Self>, session: ClientSession, spec: IndexSpec) -> WriteFuture<()>;
     /// Drops the index on `field` (its entries are removed in the background).
-    fn drop_index(&self, session: &ClientSession, field: &str) -> Result<()>;
+    fn drop_index(self: Arc<Self>, session: ClientSession, field: String) -> WriteFuture<()>;
     /// Every index with its state and progress.
     fn indexes(&self) -> Vec<IndexInfo>;
     /// The records whose `field` matches `query`, from its ready index.
@@ -54,31 +69,51 @@ pub trait Store: Send + Sync + 'static {
     fn stats(&self) -> Result<StorageStats>;
 }
 
+/// Runs a blocking write on tokio's blocking pool. A panic in it is an internal error.
+fn on_blocking_pool<T: Send + 'static>(
+    write: impl FnOnce() -> fielddb::Result<T> + Send + 'static,
+) -> WriteFuture<T> {
+    Box::pin(async move {
+        match tokio::task::spawn_blocking(write).await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(StoreError::Internal(format!(
+                "the write's task failed: {e}"
+            ))),
+        }
+    })
+}
+
 impl Store for FieldDb {
-    fn put(&self, _: &ClientSession, key: &[u8], record: Record) -> Result<()> {
-        Ok(FieldDb::put(self, key, record)?)
+    fn put(self: Arc<Self>, _: ClientSession, key: Vec<u8>, record: Record) -> WriteFuture<()> {
+        on_blocking_pool(move || FieldDb::put(&self, &key, record))
     }
     fn get(&self, key: &[u8]) -> Result<Option<Record>> {
         Ok(FieldDb::get(self, key)?)
     }
-    fn delete(&self, _: &ClientSession, key: &[u8]) -> Result<bool> {
-        Ok(FieldDb::delete(self, key)?)
+    fn delete(self: Arc<Self>, _: ClientSession, key: Vec<u8>) -> WriteFuture<bool> {
+        on_blocking_pool(move || FieldDb::delete(&self, &key))
     }
-    fn append(&self, _: &ClientSession, key: &[u8], field: &str, value: Value) -> Result<Record> {
-        Ok(FieldDb::append(self, key, field, value)?)
+    fn append(
+        self: Arc<Self>,
+        _: ClientSession,
+        key: Vec<u8>,
+        field: String,
+        value: Value,
+    ) -> WriteFuture<Record> {
+        on_blocking_pool(move || FieldDb::append(&self, &key, &field, value))
     }
-    fn batch(&self, _: &ClientSession, batch: Batch) -> Result<()> {
-        Ok(self.write_batch(batch)?)
+    fn batch(self: Arc<Self>, _: ClientSession, batch: Batch) -> WriteFuture<()> {
+        on_blocking_pool(move || self.write_batch(batch))
     }
     fn scan(&self, options: &ScanOptions) -> Result<Rows> {
         Ok(FieldDb::scan(self, options)?)
     }
-    fn create_index(&self, _: &ClientSession, spec: IndexSpec) -> Result<()> {
+    fn create_index(self: Arc<Self>, _: ClientSession, spec: IndexSpec) -> WriteFuture<()> {
         // The returned handle keeps the database open; the server follows builds by polling.
-        Ok(FieldDb::create_index(self, spec).map(drop)?)
+        on_blocking_pool(move || FieldDb::create_index(&self, spec).map(drop))
     }
-    fn drop_index(&self, _: &ClientSession, field: &str) -> Result<()> {
-        Ok(FieldDb::drop_index(self, field)?)
+    fn drop_index(self: Arc<Self>, _: ClientSession, field: String) -> WriteFuture<()> {
+        on_blocking_pool(move || FieldDb::drop_index(&self, &field))
     }
     fn indexes(&self) -> Vec<IndexInfo> {
         FieldDb::indexes(self)

@@ -139,8 +139,8 @@ pub(crate) async fn create_index(
 ) -> Result<Response, ApiError> {
     let (field, spec) = parse_create(&body)?;
     let store = state.store.clone();
+    store.clone().create_index(session, spec).await?;
     let info = blocking(move || {
-        store.create_index(&session, spec)?;
         Ok(store
             .indexes()
             .into_iter()
@@ -211,16 +211,15 @@ pub(crate) async fn drop_index(
 ) -> Result<Response, ApiError> {
     let Path(field) = field?;
     let store = state.store.clone();
-    let f = field.clone();
+    let (reader, f) = (store.clone(), field.clone());
     let info = blocking(move || {
-        let active = store
+        Ok(reader
             .indexes()
             .into_iter()
-            .find(|i| i.field == f && i.state != IndexState::Dropping);
-        store.drop_index(&session, &f)?;
-        Ok(active)
+            .find(|i| i.field == f && i.state != IndexState::Dropping))
     })
     .await?;
+    store.drop_index(session, field.clone()).await?;
     let v = IndexView {
         status: status_url(&field),
         field,

@@ -80,8 +80,7 @@ pub(crate) async fn put_record(
     let Path(key) = key?;
     let record = json_to_record(&body).map_err(ApiError::bad_request)?;
     let store = state.store.clone();
-    let k = key.clone();
-    blocking(move || Ok(store.put(&session, k.as_bytes(), record)?)).await?;
+    store.put(session, key.as_bytes().to_vec(), record).await?;
     Ok(Json(PutReply { key }))
 }
 
@@ -139,8 +138,9 @@ pub(crate) async fn append_to_record(
     let Path(key) = key?;
     let (field, value) = parse_append(&body)?;
     let store = state.store.clone();
-    let k = key.clone();
-    let record = blocking(move || Ok(store.append(&session, k.as_bytes(), &field, value)?)).await?;
+    let record = store
+        .append(session, key.as_bytes().to_vec(), field, value)
+        .await?;
     Ok(Json(row(key.as_bytes(), &record)))
 }
 
@@ -180,8 +180,7 @@ pub(crate) async fn delete_record(
 ) -> Result<Response, ApiError> {
     let Path(key) = key?;
     let store = state.store.clone();
-    let k = key.clone();
-    if blocking(move || Ok(store.delete(&session, k.as_bytes())?)).await? {
+    if store.delete(session, key.as_bytes().to_vec()).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found(format!("no record at key {key:?}")))
@@ -250,7 +249,7 @@ pub(crate) async fn batch(
 ) -> Result<Json<BatchReply>, ApiError> {
     let (batch, applied) = parse_batch(&body)?;
     let store = state.store.clone();
-    blocking(move || Ok(store.batch(&session, batch)?)).await?;
+    store.batch(session, batch).await?;
     Ok(Json(BatchReply { applied }))
 }
 
