@@ -6,11 +6,15 @@
 //! | `log_store`     | the Raft log and vote, in a RocksDB of their own                  |
 //! | `state_machine` | the FieldDB replica, client sessions, snapshots as checkpoints    |
 //! | `network`       | the peers' RPCs over HTTP, and the snapshot's wire format          |
+//! | `proposer`      | client writes handed to Raft in groups (one append for many)      |
+//! | `read_gate`     | one read-index round shared by the linearizable reads waiting     |
 //! | `node`          | one member: writes, read barriers, status, membership, RPC handlers|
 
 pub mod log_store;
 pub mod network;
 pub mod node;
+mod proposer;
+mod read_gate;
 pub mod state_machine;
 pub mod types;
 

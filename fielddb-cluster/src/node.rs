@@ -21,17 +21,18 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
 use openraft::type_config::async_runtime::WatchReceiver;
-use openraft::{BasicNode, Config, ReadPolicy, ServerState, Snapshot, SnapshotPolicy};
+use openraft::{BasicNode, Config, ServerState, Snapshot, SnapshotPolicy};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::log_store::LogStore;
 use crate::network::{receive_snapshot, Network};
+use crate::proposer::Proposer;
+use crate::read_gate::{ReadGate, Refusal};
 use crate::state_machine::{SharedDb, SnapshotDir, StateMachine, DEFAULT_SESSION_TTL_MS};
 use crate::types::{ClientRequest, Failure, NodeId, Request, Response, TypeConfig};
 
-/// A Raft node of a FieldDB group.
-pub type Raft = openraft::Raft<TypeConfig, StateMachine>;
+pub use crate::state_machine::Raft;
 
 /// How many records one logged build step indexes.
 const BUILD_STEP_RECORDS: u32 = 1000;
@@ -128,7 +129,13 @@ pub struct ClusterNode {
     raft: Raft,
     db: SharedDb,
     membership_change: Mutex<()>,
-    proposer: tokio::task::JoinHandle<()>,
+    /// Client writes go to Raft through here, in groups.
+    proposer: Proposer,
+    /// Linearizable reads wait here, for a leadership confirmation shared by all waiting.
+    read_gate: ReadGate,
+    /// The tasks this node runs beside Raft: the build-step proposer, the write queue's and the
+    /// read rounds'.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for ClusterNode {
@@ -177,13 +184,17 @@ impl ClusterNode {
         let raft = Raft::new(config.id, raft_config, network, log, machine)
             .await
             .map_err(|e| format!("cannot start Raft: {e}"))?;
-        let proposer = tokio::spawn(propose_build_steps(raft.clone(), db.clone()));
+        let build_steps = tokio::spawn(propose_build_steps(raft.clone(), db.clone()));
+        let (proposer, submitter) = Proposer::start(raft.clone());
+        let (read_gate, read_rounds) = ReadGate::start(raft.clone(), config.request_timeout);
         Ok(Arc::new(ClusterNode {
             config,
             raft,
             db,
             membership_change: Mutex::new(()),
             proposer,
+            read_gate,
+            tasks: vec![build_steps, submitter, read_rounds],
         }))
     }
 
@@ -288,9 +299,12 @@ impl ClusterNode {
             stamp_ms: now_ms(),
         };
         let written =
-            tokio::time::timeout(self.config.request_timeout, self.raft.client_write(request))
-                .await;
-        match written {
+            tokio::time::timeout(self.config.request_timeout, self.proposer.write(request)).await;
+        match written.map(|outcome| match outcome {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(refused)) => Err(RaftError::APIError(refused)),
+            Err(fatal) => Err(RaftError::Fatal(fatal)),
+        }) {
             Ok(Ok(response)) => Ok(response.data),
             Ok(Err(error)) => match error.api_error() {
                 Some(ClientWriteError::LogEntryDiscarded(_)) => {
@@ -310,16 +324,14 @@ impl ClusterNode {
 
     /// Waits until a read here is linearizable (read-index through the leader): this node
     /// must be the leader, confirm it with a quorum, and have applied up to the read index.
+    /// Reads waiting together share one confirmation (`ReadGate`).
     pub async fn read_barrier(&self) -> Result<(), Unavailable> {
-        let barrier = tokio::time::timeout(
-            self.config.request_timeout,
-            self.raft.ensure_linearizable(ReadPolicy::ReadIndex),
-        )
-        .await;
+        let barrier =
+            tokio::time::timeout(self.config.request_timeout, self.read_gate.pass()).await;
         match barrier {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(self.unavailable_from(&error)),
-            Err(_) => Err(Unavailable::NoQuorum(
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(Refusal::Raft(error))) => Err(self.unavailable_from(&error)),
+            Ok(Err(Refusal::TimedOut)) | Err(_) => Err(Unavailable::NoQuorum(
                 self.status().leader,
                 format!(
                     "no quorum confirmed the leader within {} ms",
@@ -469,7 +481,9 @@ impl ClusterNode {
 
     /// Stops Raft (the replica closes when the last handle goes).
     pub async fn shutdown(&self) {
-        self.proposer.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
         let _ = self.raft.shutdown().await;
     }
 }
