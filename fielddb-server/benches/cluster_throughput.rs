@@ -4,8 +4,9 @@
 //! cluster with linearizable and with stale reads. Prints writes/s (or reads/s) with p50 and
 //! p99 latency, one line per setup, from one run.
 //!
-//! `cargo bench --bench cluster_throughput [-- --seconds N --clients N]`; `cargo test` runs it
-//! for 1 second with 4 clients as a smoke test.
+//! `cargo bench --bench cluster_throughput [-- --seconds N --clients N --cluster-only
+//! --node-threads N]`; `cargo test` runs it for 1 second with 4 clients as a smoke test.
+//! `--node-threads` starts the cluster's nodes with `--threads N` (three nodes on one machine).
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -64,7 +65,7 @@ fn single(dir: &Path, sync: bool) -> (Nodes, Vec<String>) {
     (Nodes(vec![spawn(&args)]), vec![format!("127.0.0.1:{port}")])
 }
 
-fn cluster(dir: &Path, client: &Client) -> (Nodes, Vec<String>) {
+fn cluster(dir: &Path, client: &Client, threads: Option<&str>) -> (Nodes, Vec<String>) {
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let peers = ports
         .iter()
@@ -76,7 +77,7 @@ fn cluster(dir: &Path, client: &Client) -> (Nodes, Vec<String>) {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            spawn(&[
+            let mut args = vec![
                 "--db".into(),
                 dir.join(format!("n{}", i + 1)).display().to_string(),
                 "--listen".into(),
@@ -85,7 +86,11 @@ fn cluster(dir: &Path, client: &Client) -> (Nodes, Vec<String>) {
                 (i + 1).to_string(),
                 "--peers".into(),
                 peers.clone(),
-            ])
+            ];
+            if let Some(threads) = threads {
+                args.extend(["--threads".to_string(), threads.to_string()]);
+            }
+            spawn(&args)
         })
         .collect();
     let nodes = Nodes(children);
@@ -115,7 +120,23 @@ fn cluster(dir: &Path, client: &Client) -> (Nodes, Vec<String>) {
     }
 }
 
+/// How many `POST /raft/append` requests `addr` has served (from its `/metrics`).
+fn append_rpcs(client: &Client, addr: &str) -> u64 {
+    let text = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("fielddb_http_requests_total") && l.contains("route=\"/raft/append\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 struct Figures {
+    count: usize,
     rate: f64,
     p50: Duration,
     p99: Duration,
@@ -161,6 +182,7 @@ fn drive(
     let elapsed = start.elapsed();
     all.sort();
     Figures {
+        count: all.len(),
         rate: all.len() as f64 / elapsed.as_secs_f64(),
         p50: all[all.len() / 2],
         p99: all[all.len() * 99 / 100],
@@ -178,6 +200,7 @@ fn put(client: &Client, addr: &str, c: usize, n: u64) -> bool {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut seconds, mut clients, mut full) = (1u64, 4usize, false);
+    let (mut cluster_only, mut node_threads) = (false, None::<String>);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--bench" => {
@@ -187,6 +210,8 @@ fn main() {
             }
             "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
             "--clients" => clients = args.next().and_then(|v| v.parse().ok()).unwrap_or(clients),
+            "--cluster-only" => cluster_only = true,
+            "--node-threads" => node_threads = args.next(),
             _ => {}
         }
     }
@@ -204,8 +229,12 @@ fn main() {
         "{clients} clients, {seconds} s per row{}",
         if full { "" } else { " (smoke run)" }
     );
+    println!(
+        "cluster nodes: --threads {}",
+        node_threads.as_deref().unwrap_or("(default: one per core)")
+    );
     println!("| setup | throughput | p50 | p99 |\n|---|---:|---:|---:|");
-    {
+    if !cluster_only {
         let (_nodes, addrs) = single(&dir.path().join("sync"), true);
         line(
             "1 node, sync_writes = true, puts",
@@ -213,7 +242,7 @@ fn main() {
             "writes",
         );
     }
-    {
+    if !cluster_only {
         let (_nodes, addrs) = single(&dir.path().join("nosync"), false);
         line(
             "1 node, sync_writes = false, puts",
@@ -221,11 +250,22 @@ fn main() {
             "writes",
         );
     }
-    let (_nodes, addrs) = cluster(&dir.path().join("cluster"), &client);
+    let (_nodes, addrs) = cluster(
+        &dir.path().join("cluster"),
+        &client,
+        node_threads.as_deref(),
+    );
+    let appends_before = append_rpcs(&client, &addrs[1]);
+    let writes = drive(&addrs[0], clients, seconds, put);
     line(
         "3 nodes (fsynced on a majority), puts to the leader",
-        &drive(&addrs[0], clients, seconds, put),
+        &writes,
         "writes",
+    );
+    let appends = append_rpcs(&client, &addrs[1]) - appends_before;
+    println!(
+        "(a follower received {appends} append RPCs: {:.1} writes per RPC)",
+        writes.count as f64 / appends.max(1) as f64
     );
     let get = |stale: bool| {
         move |client: &Client, addr: &str, c: usize, n: u64| {
