@@ -3,6 +3,7 @@
 //! | module          | owns                                                              |
 //! |-----------------|-------------------------------------------------------------------|
 //! | `types`         | the entry (`Request`), the answer (`Response`), openraft's config  |
+//! | `wire`          | the binary encoding of log entries and RPC bodies (bincode)       |
 //! | `log_store`     | the Raft log and vote, in a RocksDB of their own                  |
 //! | `state_machine` | the FieldDB replica, client sessions, snapshots as checkpoints    |
 //! | `network`       | the peers' RPCs over HTTP, and the snapshot's wire format          |
@@ -17,6 +18,7 @@ mod proposer;
 mod read_gate;
 pub mod state_machine;
 pub mod types;
+pub mod wire;
 
 pub use node::{ClusterNode, MembershipError, NodeConfig, Status, Unavailable};
 pub use types::{ClientRequest, Failure, NodeId, Response};

@@ -3,7 +3,7 @@
 //!
 //! | column family | key                  | value                                  |
 //! |---------------|----------------------|----------------------------------------|
-//! | `logs`        | log index (u64 BE)   | the entry, JSON                        |
+//! | `logs`        | log index (u64 BE)   | the entry, in `wire`'s binary encoding |
 //! | `meta`        | `vote`               | the vote, JSON                         |
 //! | `meta`        | `last_purged`        | the last purged log id, JSON           |
 //! | `meta`        | `committed`          | the last committed log id, JSON        |
@@ -30,6 +30,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::types::TypeConfig;
+use crate::wire;
 
 const CF_LOGS: &str = "logs";
 const CF_META: &str = "meta";
@@ -133,7 +134,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
             if !range.contains(&index) {
                 break;
             }
-            let entry: EntryOf<TypeConfig> = serde_json::from_slice(&value).map_err(invalid)?;
+            let entry: EntryOf<TypeConfig> = wire::decode(&value)?;
             entries.push(entry);
         }
         Ok(entries)
@@ -156,7 +157,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let last_log_id = match last {
             Some(item) => {
                 let (_, value) = item.map_err(other)?;
-                let entry: EntryOf<TypeConfig> = serde_json::from_slice(&value).map_err(invalid)?;
+                let entry: EntryOf<TypeConfig> = wire::decode(&value)?;
                 Some(entry.log_id)
             }
             None => last_purged_log_id,
@@ -204,7 +205,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let logs = self.cf(CF_LOGS)?;
         let mut batch = WriteBatch::default();
         for entry in entries {
-            let value = serde_json::to_vec(&entry).map_err(invalid)?;
+            let value = wire::encode(&entry)?;
             batch.put_cf(logs, index_key(entry.log_id.index), value);
         }
         self.db.write(batch).map_err(other)?;

@@ -1,11 +1,14 @@
 //! `Network`: how a node reaches its peers — openraft's RPCs as HTTP requests to the peer's
 //! `--listen` address, under `/raft/...`, with the cluster's bearer token when one is set.
 //!
-//! | RPC             | request                                  | answer (JSON)                       |
+//! | RPC             | request                                  | answer                              |
 //! |-----------------|------------------------------------------|-------------------------------------|
-//! | append entries  | `POST /raft/append`, JSON                | `Result<AppendEntriesResponse, _>`  |
-//! | vote            | `POST /raft/vote`, JSON                  | `Result<VoteResponse, _>`           |
+//! | append entries  | `POST /raft/append`, `wire`-encoded      | `Result<AppendEntriesResponse, _>`  |
+//! | vote            | `POST /raft/vote`, `wire`-encoded        | `Result<VoteResponse, _>`           |
 //! | full snapshot   | `POST /raft/snapshot`, the packed files  | `Result<SnapshotResponse, _>`       |
+//!
+//! Answers are `wire`-encoded (`crate::wire`, content type `application/x-fielddb-raft`); the
+//! error side is the peer's refusal as text.
 //!
 //! Every request names the node it is for (`Fielddb-Raft-Target`), which refuses it when that
 //! is not its id. A snapshot's body is its vote and metadata, then the checkpoint's files
@@ -29,6 +32,7 @@ use serde::Serialize;
 
 use crate::state_machine::{GroupSnapshot, SnapshotDir};
 use crate::types::{NodeId, TypeConfig};
+use crate::wire;
 
 /// The header naming the node a Raft RPC is for.
 pub const TARGET_HEADER: &str = "Fielddb-Raft-Target";
@@ -115,22 +119,23 @@ impl PeerClient {
                 "HTTP {status} from {url}: {text}"
             ))));
         }
-        let answer: Result<Resp, String> = response
-            .json()
+        let body = response
+            .bytes()
             .await
             .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let answer: Result<Resp, String> =
+            wire::decode(&body).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         answer.map_err(|e| RPCError::Unreachable(Unreachable::from_string(e)))
     }
 
-    async fn post_json<Req: Serialize, Resp: DeserializeOwned>(
+    async fn post_encoded<Req: Serialize, Resp: DeserializeOwned>(
         &self,
         path: &str,
         request: &Req,
         option: &RPCOption,
     ) -> Result<Resp, RPCError<TypeConfig>> {
-        let body =
-            serde_json::to_vec(request).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        self.post(path, body.into(), "application/json", option.soft_ttl())
+        let body = wire::encode(request).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        self.post(path, body.into(), wire::CONTENT_TYPE, option.soft_ttl())
             .await
     }
 }
@@ -143,7 +148,7 @@ impl RaftNetworkV2<TypeConfig> for PeerClient {
         request: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.post_json("append", &request, &option).await
+        self.post_encoded("append", &request, &option).await
     }
 
     async fn vote(
@@ -151,7 +156,7 @@ impl RaftNetworkV2<TypeConfig> for PeerClient {
         request: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.post_json("vote", &request, &option).await
+        self.post_encoded("vote", &request, &option).await
     }
 
     async fn full_snapshot(

@@ -1,20 +1,21 @@
 //! The peers' Raft RPCs, `POST /raft/append`, `/raft/vote` and `/raft/snapshot` (only in a
 //! cluster; 404 otherwise). Each names its target node (`Fielddb-Raft-Target`) and is refused
-//! when that is not this node. Answers are JSON `{"Ok": ...}` or `{"Err": "why"}`.
+//! when that is not this node. Bodies and answers are in `fielddb_cluster::wire`'s binary
+//! encoding; an answer is `Ok(...)` or `Err("why")`. A body that does not decode is 400.
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use fielddb_cluster::network::TARGET_HEADER;
 use fielddb_cluster::rpc::{AppendRequest, VoteRequest};
+use fielddb_cluster::wire;
 use serde::Serialize;
-use serde_json::Value as Json_;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-type Answer = Result<Json<Json_>, ApiError>;
+type Answer = Result<Response, ApiError>;
 
 fn node(
     state: &AppState,
@@ -41,13 +42,13 @@ fn node(
 }
 
 fn answer<T: Serialize>(result: Result<T, String>) -> Answer {
-    serde_json::to_value(&result)
-        .map(Json)
-        .map_err(|e| ApiError::internal(format!("cannot encode the answer: {e}")))
+    let bytes = wire::encode(&result)
+        .map_err(|e| ApiError::internal(format!("cannot encode the answer: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, wire::CONTENT_TYPE)], bytes).into_response())
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("malformed RPC: {e}")))
+    wire::decode(body).map_err(|e| ApiError::bad_request(format!("malformed RPC: {e}")))
 }
 
 pub(crate) async fn append(
