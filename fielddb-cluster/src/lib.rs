@@ -6,7 +6,8 @@
 //! | `wire`          | the binary encoding of log entries and RPC bodies (bincode)       |
 //! | `log_store`     | the Raft log and vote, in a RocksDB of their own                  |
 //! | `state_machine` | the FieldDB replica, client sessions, snapshots as checkpoints    |
-//! | `network`       | the peers' RPCs over HTTP, and the snapshot's wire format          |
+//! | `network`       | the peers' RPCs over HTTP                                         |
+//! | `snapshot_stream` | a snapshot's byte stream: its format, packed and unpacked in chunks |
 //! | `proposer`      | client writes handed to Raft in groups (one append for many)      |
 //! | `read_gate`     | one read-index round shared by the linearizable reads waiting     |
 //! | `node`          | one member: writes, read barriers, status, membership, RPC handlers|
@@ -16,6 +17,7 @@ pub mod network;
 pub mod node;
 mod proposer;
 mod read_gate;
+pub mod snapshot_stream;
 pub mod state_machine;
 pub mod types;
 pub mod wire;

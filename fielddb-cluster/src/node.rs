@@ -20,19 +20,27 @@ use openraft::errors::{ClientWriteError, RaftError};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
+use openraft::type_config::alias::{SnapshotMetaOf, VoteOf};
 use openraft::type_config::async_runtime::WatchReceiver;
 use openraft::{BasicNode, Config, ServerState, Snapshot, SnapshotPolicy};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::log_store::LogStore;
-use crate::network::{receive_snapshot, Network};
+use crate::network::Network;
 use crate::proposer::Proposer;
 use crate::read_gate::{ReadGate, Refusal};
+use crate::snapshot_stream::{self, ChunkReader};
 use crate::state_machine::{SharedDb, SnapshotDir, StateMachine, DEFAULT_SESSION_TTL_MS};
 use crate::types::{ClientRequest, Failure, NodeId, Request, Response, TypeConfig};
 
 pub use crate::state_machine::Raft;
+
+/// How long adding a learner waits for it to catch up: as long as a snapshot may take.
+pub const LEARNER_CATCH_UP_TIMEOUT: Duration = crate::network::SNAPSHOT_TIMEOUT;
+
+/// The largest snapshot header (vote and metadata, JSON) accepted from a leader.
+const MAX_SNAPSHOT_HEADER: usize = 16 << 20;
 
 /// How many records one logged build step indexes.
 const BUILD_STEP_RECORDS: u32 = 1000;
@@ -373,16 +381,50 @@ impl ClusterNode {
         }
     }
 
-    /// Adds a learner and waits until it has caught up. One change at a time.
+    /// Adds a learner and waits until it has caught up (at most [`LEARNER_CATCH_UP_TIMEOUT`];
+    /// it stays a learner after that). One change at a time: the change is under way until
+    /// this returns or its caller gives up.
     pub async fn add_learner(&self, id: NodeId, addr: String) -> Result<(), MembershipError> {
         let _one = self.membership_change.try_lock().map_err(|_| {
             MembershipError::Conflict("another membership change is in progress".into())
         })?;
-        self.raft
-            .add_learner(id, BasicNode::new(addr), true)
+        // openraft's own blocking add returns when the learner is within the lag threshold
+        // (thousands of entries); here it returns when the learner holds the log up to the
+        // membership entry that added it.
+        let added = self
+            .raft
+            .add_learner(id, BasicNode::new(addr), false)
             .await
-            .map(drop)
-            .map_err(|e| self.membership_error(e))
+            .map_err(|e| self.membership_error(e))?;
+        let target = added.log_id.index;
+        let waited = self
+            .raft
+            .wait(Some(LEARNER_CATCH_UP_TIMEOUT))
+            .metrics(
+                |m| match &m.replication {
+                    // Not the leader any more: nothing to wait for here.
+                    None => true,
+                    Some(progress) => progress
+                        .get(&id)
+                        .is_some_and(|matched| matched.as_ref().is_some_and(|l| l.index >= target)),
+                },
+                "the new learner holds the log",
+            )
+            .await;
+        match waited {
+            Ok(metrics) if metrics.replication.is_some() => Ok(()),
+            Ok(_) => Err(MembershipError::Unavailable(Unavailable::NotLeader(
+                self.leader(),
+            ))),
+            Err(_) => Err(MembershipError::Unavailable(Unavailable::NoQuorum(
+                self.status().leader,
+                format!(
+                    "learner {id} has not caught up within {} s; it stays a learner and goes on \
+                     catching up (GET /v1/cluster shows it)",
+                    LEARNER_CATCH_UP_TIMEOUT.as_secs()
+                ),
+            ))),
+        }
     }
 
     /// Makes `voters` the voting members (learners named there are promoted). One at a time.
@@ -450,10 +492,11 @@ impl ClusterNode {
         self.raft.vote(request).await.map_err(|e| e.to_string())
     }
 
-    /// A leader's full snapshot: unpacked into the snapshots directory, then installed.
+    /// A leader's full snapshot, its stream arriving on `chunks`: unpacked into the snapshots
+    /// directory as it comes (on a blocking thread), then installed.
     pub async fn handle_snapshot(
         &self,
-        body: Vec<u8>,
+        chunks: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
     ) -> Result<SnapshotResponse<TypeConfig>, String> {
         let incoming = self
             .config
@@ -462,13 +505,18 @@ impl ClusterNode {
             .join("snapshots")
             .join(format!("incoming-{}", now_ms()));
         let dir = incoming.clone();
-        let (vote, meta) = tokio::task::spawn_blocking(move || receive_snapshot(&body, &dir))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| {
-                let _ = std::fs::remove_dir_all(&incoming);
-                format!("a malformed snapshot: {e}")
-            })?;
+        let received = tokio::task::spawn_blocking(move || {
+            let mut stream = ChunkReader::new(chunks);
+            let header = snapshot_stream::unpack(&mut stream, &dir, MAX_SNAPSHOT_HEADER)?;
+            serde_json::from_slice::<(VoteOf<TypeConfig>, SnapshotMetaOf<TypeConfig>)>(&header)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let (vote, meta) = received.map_err(|e| {
+            let _ = std::fs::remove_dir_all(&incoming);
+            format!("a malformed snapshot: {e}")
+        })?;
         let snapshot = Snapshot {
             meta,
             snapshot: SnapshotDir { path: incoming },

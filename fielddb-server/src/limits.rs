@@ -13,5 +13,5 @@ pub const MAX_BATCH_OPS: usize = 10_000;
 
 /// The largest body of a peer's append-entries RPC: 256 MiB.
 pub const MAX_RAFT_BYTES: usize = 256 << 20;
-/// The largest snapshot a peer may send: 64 GiB.
+/// The largest snapshot a peer may send (streamed to disk, never held in memory): 64 GiB.
 pub const MAX_SNAPSHOT_BYTES: usize = 64 << 30;

@@ -11,7 +11,7 @@ use tracing::Level;
 use crate::auth;
 use crate::cluster_routing;
 use crate::error::ApiError;
-use crate::limits::{MAX_BODY_BYTES, MAX_RAFT_BYTES, MAX_SNAPSHOT_BYTES};
+use crate::limits::{MAX_BODY_BYTES, MAX_RAFT_BYTES};
 use crate::metrics;
 use crate::openapi;
 use crate::routes::{cluster, indexes, ops, query, raft, records};
@@ -53,7 +53,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/raft/vote", post(raft::vote))
         .route(
             "/raft/snapshot",
-            post(raft::snapshot).layer(DefaultBodyLimit::max(MAX_SNAPSHOT_BYTES)),
+            // Streamed to disk as it arrives; the handler enforces MAX_SNAPSHOT_BYTES.
+            post(raft::snapshot).layer(DefaultBodyLimit::disable()),
         )
         .route("/metrics", get(ops::metrics))
         .route("/health", get(ops::health))

@@ -3,16 +3,18 @@
 //! when that is not this node. Bodies and answers are in `fielddb_cluster::wire`'s binary
 //! encoding; an answer is `Ok(...)` or `Err("why")`. A body that does not decode is 400.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fielddb_cluster::network::TARGET_HEADER;
 use fielddb_cluster::rpc::{AppendRequest, VoteRequest};
 use fielddb_cluster::wire;
+use futures::StreamExt;
 use serde::Serialize;
 
 use crate::error::ApiError;
+use crate::limits::MAX_SNAPSHOT_BYTES;
 use crate::state::AppState;
 
 type Answer = Result<Response, ApiError>;
@@ -70,8 +72,31 @@ pub(crate) async fn vote(State(state): State<AppState>, headers: HeaderMap, body
 pub(crate) async fn snapshot(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Answer {
     let node = node(&state, &headers)?;
-    answer(node.handle_snapshot(body.to_vec()).await)
+    // The body's chunks go to the node's unpacker as they arrive; a broken body ends the
+    // stream with its error, so the unpacker refuses the snapshot.
+    let (chunks, arriving) = tokio::sync::mpsc::channel(4);
+    let install = node.handle_snapshot(arriving);
+    let feed = async move {
+        let mut body = body.into_data_stream();
+        let mut received = 0usize;
+        while let Some(chunk) = body.next().await {
+            received = received.saturating_add(chunk.as_ref().map_or(0, |c| c.len()));
+            let chunk = match chunk {
+                _ if received > MAX_SNAPSHOT_BYTES => Err(std::io::Error::other(format!(
+                    "a snapshot over {MAX_SNAPSHOT_BYTES} bytes"
+                ))),
+                Ok(bytes) => Ok(bytes.to_vec()),
+                Err(e) => Err(std::io::Error::other(e)),
+            };
+            let broken = chunk.is_err();
+            if chunks.send(chunk).await.is_err() || broken {
+                break;
+            }
+        }
+    };
+    let (installed, ()) = tokio::join!(install, feed);
+    answer(installed)
 }
