@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{indexes, ops, query, records};
+use crate::routes::{cluster, indexes, ops, query, records};
 use crate::routes::{ErrorBody, ErrorDetail, Row, RowsPage};
 use crate::schema::{BatchRequest, RecordBody};
 
@@ -14,7 +14,7 @@ use crate::schema::{BatchRequest, RecordBody};
 #[openapi(
     info(
         title = "FieldDB server",
-        description = "FieldDB over HTTP/JSON. Records are JSON objects of fields (ints as integers, floats as numbers, bytes as {\"$base64\": ...}, ±inf as {\"$float\": \"inf\"}). Errors are {\"error\": {\"code\", \"message\"}}. Bodies up to 4 MiB; pages default to 100 rows, capped at 1000. With --auth-token-file every route but /health needs `Authorization: Bearer <token>` (else 401)."
+        description = "FieldDB over HTTP/JSON. Records are JSON objects of fields (ints as integers, floats as numbers, bytes as {\"$base64\": ...}, ±inf as {\"$float\": \"inf\"}). Errors are {\"error\": {\"code\", \"message\"}}. Bodies up to 4 MiB; pages default to 100 rows, capped at 1000. With --auth-token-file every route but /health needs `Authorization: Bearer <token>` (else 401). In a cluster (--node-id, --peers) every /v1 route works on every node (forwarded to the leader, or 307 with ?redirect=1); reads are linearizable unless ?consistency=stale (then Fielddb-Applied says how far the replica has applied); writes may carry Fielddb-Client and Fielddb-Request for de-duplicated retries; with no leader or quorum the answer is 503 {\"error\": {\"code\": \"unavailable\", \"leader\"}}. The peers' /raft/... routes are internal."
     ),
     paths(
         records::put_record, records::get_record, records::delete_record, records::append_to_record,
@@ -23,12 +23,16 @@ use crate::schema::{BatchRequest, RecordBody};
         indexes::create_index, indexes::list_indexes, indexes::get_index, indexes::drop_index,
         query::query, query::count,
         ops::health, ops::verify, ops::metrics, openapi,
+        cluster::get_status, cluster::init, cluster::add_learner, cluster::change_voters,
+        cluster::content_hash,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Row, RowsPage,
         records::PutReply, records::BatchReply, records::AppendBody, BatchRequest, RecordBody,
         indexes::CreateIndex, indexes::IndexView, indexes::IndexList,
         query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
+        cluster::ClusterStatus, cluster::InitReply, cluster::LearnerBody, cluster::VotersBody,
+        cluster::HashReply,
     )),
     modifiers(&BearerAuth),
 )]

@@ -12,11 +12,79 @@ use axum::http::StatusCode;
 use axum::Json;
 use fielddb_cluster::{ClusterNode, MembershipError};
 use serde_json::{json, Value as Json_};
+use utoipa::ToSchema;
 
 use crate::body::JsonBody;
 use crate::cluster_store::unavailable_error;
 use crate::error::ApiError;
+use crate::routes::ErrorBody;
 use crate::state::AppState;
+
+/// A node's view of its group (`GET /v1/cluster`, and the answer of a membership change).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer for OpenAPI; the handler serializes `Status`
+pub(crate) struct ClusterStatus {
+    /// This node's id.
+    node_id: u64,
+    /// `leader`, `follower`, `candidate`, `learner` or `shutdown`.
+    role: String,
+    /// The leader this node knows of.
+    leader: Option<u64>,
+    /// The current term.
+    term: u64,
+    /// The voting members.
+    voters: Vec<u64>,
+    /// The non-voting members.
+    learners: Vec<u64>,
+    /// The last index in this node's log.
+    last_log_index: Option<u64>,
+    /// The last index applied to this node's replica.
+    last_applied: Option<u64>,
+    /// The index of this node's newest snapshot.
+    snapshot: Option<u64>,
+    /// The last index purged from this node's log.
+    purged: Option<u64>,
+}
+
+/// The answer of `POST /v1/cluster/init`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer for OpenAPI
+pub(crate) struct InitReply {
+    /// True when this call initialized the group; false when it already was, with these voters.
+    initialized: bool,
+    /// The node that answered.
+    node_id: u64,
+}
+
+/// `POST /v1/cluster/learners`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
+pub(crate) struct LearnerBody {
+    /// The new node's id.
+    node_id: u64,
+    /// Where the members reach it: its `--listen` address, HOST:PORT.
+    addr: String,
+}
+
+/// `POST /v1/cluster/voters`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
+pub(crate) struct VotersBody {
+    /// The voting members after the change (learners named here are promoted).
+    voters: Vec<u64>,
+}
+
+/// The answer of `GET /v1/cluster/hash`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer for OpenAPI
+pub(crate) struct HashReply {
+    /// The content hash of records, index entries and counts, 16 hex digits.
+    hash: String,
+    /// The records counted.
+    records: u64,
+    /// The log index the replica has applied.
+    applied: Option<u64>,
+}
 
 fn node(state: &AppState) -> Result<Arc<ClusterNode>, ApiError> {
     state.cluster.clone().ok_or_else(|| {
@@ -44,11 +112,24 @@ fn status(node: &ClusterNode) -> Result<Json<Json_>, ApiError> {
         .map_err(|e| ApiError::internal(format!("cannot encode the status: {e}")))
 }
 
+/// This node's view of its group.
+#[utoipa::path(get, path = "/v1/cluster", tag = "cluster",
+    responses(
+        (status = 200, description = "The group as this node sees it", body = ClusterStatus),
+        (status = 404, description = "Not a cluster node", body = ErrorBody),
+    ))]
 pub(crate) async fn get_status(State(state): State<AppState>) -> Result<Json<Json_>, ApiError> {
     let node = node(&state)?;
     status(&node)
 }
 
+/// Makes the `--peers` the voting members. Idempotent.
+#[utoipa::path(post, path = "/v1/cluster/init", tag = "cluster",
+    responses(
+        (status = 200, description = "Initialized, or already with these voters", body = InitReply),
+        (status = 409, description = "The group already has other voters", body = ErrorBody),
+        (status = 404, description = "Not a cluster node", body = ErrorBody),
+    ))]
 pub(crate) async fn init(State(state): State<AppState>) -> Result<Json<Json_>, ApiError> {
     let node = node(&state)?;
     let initialized = node.init().await.map_err(membership_error)?;
@@ -57,6 +138,15 @@ pub(crate) async fn init(State(state): State<AppState>) -> Result<Json<Json_>, A
     ))
 }
 
+/// Adds a learner; answers once it has caught up.
+#[utoipa::path(post, path = "/v1/cluster/learners", tag = "cluster",
+    request_body(content = LearnerBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Added and caught up", body = ClusterStatus),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 409, description = "Another membership change is under way", body = ErrorBody),
+        (status = 503, description = "No leader or quorum, or the learner did not catch up in time", body = ErrorBody),
+    ))]
 pub(crate) async fn add_learner(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
@@ -82,6 +172,15 @@ pub(crate) async fn add_learner(
     status(&node)
 }
 
+/// Changes the voting members.
+#[utoipa::path(post, path = "/v1/cluster/voters", tag = "cluster",
+    request_body(content = VotersBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed", body = ClusterStatus),
+        (status = 400, description = "Malformed body, or no voters", body = ErrorBody),
+        (status = 409, description = "Another membership change is under way", body = ErrorBody),
+        (status = 503, description = "No leader or quorum", body = ErrorBody),
+    ))]
 pub(crate) async fn change_voters(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
@@ -98,6 +197,11 @@ pub(crate) async fn change_voters(
 
 /// `GET /v1/cluster/hash`: the local replica's content hash (records, index entries and
 /// counts), the records counted and the applied log id: equal on replicas at the same entry.
+#[utoipa::path(get, path = "/v1/cluster/hash", tag = "cluster",
+    responses(
+        (status = 200, description = "The local replica's content hash", body = HashReply),
+        (status = 404, description = "Not a cluster node", body = ErrorBody),
+    ))]
 pub(crate) async fn content_hash(State(state): State<AppState>) -> Result<Json<Json_>, ApiError> {
     let node = node(&state)?;
     let hash = tokio::task::spawn_blocking(move || node.content_hash())
