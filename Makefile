@@ -49,8 +49,11 @@ test: deps
 # Benchmarks (release-profile builds); see benches/. `compare` runs FieldDB, raw RocksDB, SQLite
 # and native_db side by side (about 2.5 minutes on 2 cores) and rewrites its section of
 # docs/benchmarks.md and docs/benchmarks.png; `index_build` times a build under a writer;
-# `cluster_throughput` compares 3 replicated nodes with one node (prints a table).
+# `cluster_throughput` compares 3 replicated nodes with one node (prints a table), with the
+# nodes at one thread each (three nodes share this machine), then the cluster rows at default
+# threads.
 bench: deps
 	$(CARGO) bench --bench compare
 	$(CARGO) bench --bench index_build
-	$(CARGO) bench --bench cluster_throughput
+	$(CARGO) bench --bench cluster_throughput -- --node-threads 1
+	$(CARGO) bench --bench cluster_throughput -- --cluster-only
