@@ -31,4 +31,7 @@ pub mod rpc {
     pub type AppendRequest = openraft::raft::AppendEntriesRequest<crate::types::TypeConfig>;
     /// A vote request.
     pub type VoteRequest = openraft::raft::VoteRequest<crate::types::TypeConfig>;
+    /// A leader handing its leadership over.
+    pub type TransferLeaderRequest =
+        openraft::raft::TransferLeaderRequest<crate::types::TypeConfig>;
 }

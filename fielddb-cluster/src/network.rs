@@ -5,6 +5,7 @@
 //! |-----------------|------------------------------------------|-------------------------------------|
 //! | append entries  | `POST /raft/append`, `wire`-encoded      | `Result<AppendEntriesResponse, _>`  |
 //! | vote            | `POST /raft/vote`, `wire`-encoded        | `Result<VoteResponse, _>`           |
+//! | transfer leader | `POST /raft/transfer`, `wire`-encoded    | `Result<TransferLeaderResponse, _>` |
 //! | full snapshot   | `POST /raft/snapshot`, the packed files  | `Result<SnapshotResponse, _>`       |
 //!
 //! Answers are `wire`-encoded (`crate::wire`, content type `application/x-fielddb-raft`); the
@@ -22,7 +23,8 @@ use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError
 use openraft::network::v2::RaftNetworkV2;
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, TransferLeaderRequest,
+    TransferLeaderResponse, VoteRequest, VoteResponse,
 };
 use openraft::type_config::alias::VoteOf;
 use openraft::{BasicNode, OptionalSend};
@@ -157,6 +159,14 @@ impl RaftNetworkV2<TypeConfig> for PeerClient {
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
         self.post_encoded("vote", &request, &option).await
+    }
+
+    async fn transfer_leader(
+        &mut self,
+        request: TransferLeaderRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<TransferLeaderResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.post_encoded("transfer", &request, &option).await
     }
 
     async fn full_snapshot(

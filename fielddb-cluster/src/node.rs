@@ -20,6 +20,7 @@ use openraft::errors::{ClientWriteError, RaftError};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
+use openraft::raft::{TransferLeaderRequest, TransferLeaderResponse};
 use openraft::type_config::alias::{SnapshotMetaOf, VoteOf};
 use openraft::type_config::async_runtime::WatchReceiver;
 use openraft::{BasicNode, Config, ServerState, Snapshot, SnapshotPolicy};
@@ -482,6 +483,56 @@ impl ClusterNode {
             .append_entries(request)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// A leader's hand-over of its leadership to this node.
+    pub async fn handle_transfer_leader(
+        &self,
+        request: TransferLeaderRequest<TypeConfig>,
+    ) -> Result<TransferLeaderResponse<TypeConfig>, String> {
+        self.raft
+            .handle_transfer_leader(request)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Hands the leadership to voter `to` (this node must be the leader) and waits, at most the
+    /// request timeout, until `to` leads.
+    pub async fn transfer_leader(&self, to: NodeId) -> Result<(), MembershipError> {
+        let status = self.status();
+        if !status.voters.contains(&to) {
+            return Err(MembershipError::Invalid(format!(
+                "node {to} is not a voter (voters: {:?})",
+                status.voters
+            )));
+        }
+        if status.leader == Some(to) {
+            return Ok(());
+        }
+        if status.leader != Some(self.config.id) {
+            return Err(MembershipError::Unavailable(Unavailable::NotLeader(
+                self.leader(),
+            )));
+        }
+        self.raft
+            .trigger()
+            .transfer_leader(to)
+            .await
+            .map_err(|e| MembershipError::Unavailable(Unavailable::Stopped(e.to_string())))?;
+        let waited = self
+            .raft
+            .wait(Some(self.config.request_timeout))
+            .metrics(|m| m.current_leader == Some(to), "the new leader leads")
+            .await;
+        waited.map(drop).map_err(|_| {
+            MembershipError::Unavailable(Unavailable::NoQuorum(
+                self.status().leader,
+                format!(
+                    "node {to} did not take the leadership within {} ms",
+                    self.config.request_timeout.as_millis()
+                ),
+            ))
+        })
     }
 
     /// A peer's vote RPC.

@@ -10,16 +10,20 @@
 //!   (hand-written OpenAPI schemas);
 //! - `state`: `AppState`, shared by every handler, with `blocking` and `page_size`;
 //! - `routes`: the handlers; `openapi`: the generated document and its handler;
+//! - `request_guard`: the early 413 and the body deadline; `connections`: the accept loop
+//!   (connection limit, header timeout, graceful shutdown);
 //! - `router`: every route with its layers; `server`: binding and serving.
 
 mod auth;
 mod body;
 mod cluster_routing;
 mod cluster_store;
+mod connections;
 mod error;
 pub mod limits;
 mod metrics;
 mod openapi;
+mod request_guard;
 mod router;
 mod routes;
 mod schema;
@@ -30,6 +34,7 @@ mod store;
 
 pub use auth::Token;
 pub use cluster_store::ClusterStore;
+pub use connections::ConnectionLimits;
 pub use error::StoreError;
 pub use server::{RunningServer, Server, ServerConfig};
 pub use session::ClientSession;

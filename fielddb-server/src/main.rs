@@ -16,7 +16,7 @@ use std::time::Duration;
 use clap::Parser;
 use fielddb::FieldDb;
 use fielddb_cluster::{ClusterNode, NodeConfig};
-use fielddb_server::{ClusterStore, Server, ServerConfig, Store, Token};
+use fielddb_server::{ClusterStore, ConnectionLimits, Server, ServerConfig, Store, Token};
 
 /// The server allocates from mimalloc: with many threads handing buffers to each other, glibc's
 /// allocator spent a sixth of a cluster leader's time (profiled with perf).
@@ -62,6 +62,15 @@ struct Args {
     /// cluster on one host, do better with fewer each.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
+    /// Connections served at once; one more is answered 503 (with Retry-After) and closed.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
+    /// Time a client has to send a request's headers (and, kept alive, to start the next one).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// Time a request's body has to arrive, plus a second per MiB announced; then 408.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    body_timeout: Duration,
 }
 
 /// Reads `1=127.0.0.1:7071,2=127.0.0.1:7072`.
@@ -137,6 +146,11 @@ fn run(args: Args) -> Result<(), String> {
         .map(Token::from_file)
         .transpose()?;
     config.insecure = args.insecure;
+    config.connections = ConnectionLimits {
+        max_connections: args.max_connections as usize,
+        header_read_timeout: args.header_timeout,
+    };
+    config.body_timeout = args.body_timeout;
     // Refuse before opening (and perhaps creating) the database.
     config.check()?;
     let cluster = match (args.node_id, args.peers) {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -25,13 +26,81 @@ struct RouteStats {
     sum_seconds: f64,
 }
 
-/// Request counters and histograms, keyed by (method, route template).
+/// Request counters and histograms, keyed by (method, route template), and the connection
+/// counters of the accept loop and the request guard.
 #[derive(Default)]
 pub(crate) struct Metrics {
     routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    connections_open: AtomicU64,
+    connections_refused: AtomicU64,
+    headers_timed_out: AtomicU64,
+    bodies_timed_out: AtomicU64,
+    bodies_refused: AtomicU64,
 }
 
 impl Metrics {
+    pub(crate) fn connection_opened(&self) {
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn connection_closed(&self) {
+        self.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
+    pub(crate) fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn header_timed_out(&self) {
+        self.headers_timed_out.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn body_timed_out(&self) {
+        self.bodies_timed_out.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn body_refused(&self) {
+        self.bodies_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn render_connections(&self, out: &mut String) {
+        let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: &AtomicU64| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        };
+        gauge(
+            out,
+            "fielddb_connections_open",
+            "Connections being served.",
+            "gauge",
+            &self.connections_open,
+        );
+        gauge(
+            out,
+            "fielddb_connections_refused_total",
+            "Connections answered 503 at once: over --max-connections.",
+            "counter",
+            &self.connections_refused,
+        );
+        gauge(
+            out,
+            "fielddb_headers_timed_out_total",
+            "Connections closed because request headers did not arrive within --header-timeout.",
+            "counter",
+            &self.headers_timed_out,
+        );
+        gauge(
+            out,
+            "fielddb_bodies_timed_out_total",
+            "Requests answered 408: the body did not arrive within its deadline.",
+            "counter",
+            &self.bodies_timed_out,
+        );
+        gauge(
+            out,
+            "fielddb_bodies_refused_total",
+            "Requests answered 413: the body was over the limit.",
+            "counter",
+            &self.bodies_refused,
+        );
+    }
+
     fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         let stats = routes
@@ -50,6 +119,7 @@ impl Metrics {
     /// The Prometheus text exposition of the request metrics and the database gauges.
     pub(crate) fn render(&self, indexes: &[IndexInfo], storage: Option<&StorageStats>) -> String {
         let mut out = String::new();
+        self.render_connections(&mut out);
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         out.push_str("# HELP fielddb_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE fielddb_http_requests_total counter\n");

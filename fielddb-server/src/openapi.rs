@@ -24,7 +24,7 @@ use crate::schema::{BatchRequest, RecordBody};
         query::query, query::count,
         ops::health, ops::verify, ops::metrics, openapi,
         cluster::get_status, cluster::init, cluster::add_learner, cluster::change_voters,
-        cluster::content_hash,
+        cluster::content_hash, cluster::transfer_leader,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Row, RowsPage,
@@ -32,7 +32,7 @@ use crate::schema::{BatchRequest, RecordBody};
         indexes::CreateIndex, indexes::IndexView, indexes::IndexList,
         query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
         cluster::ClusterStatus, cluster::InitReply, cluster::LearnerBody, cluster::VotersBody,
-        cluster::HashReply,
+        cluster::HashReply, cluster::LeaderBody,
     )),
     modifiers(&BearerAuth),
 )]

@@ -1,5 +1,6 @@
 //! The router: every route with its handler, the fallback (404 `no_such_route`) and the layers
-//! around them, outermost first: request logging, metrics, auth, body limit.
+//! around them, outermost first: request logging, metrics, auth, the request guard (early 413,
+//! body deadline), body limit, cluster routing.
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -14,11 +15,12 @@ use crate::error::ApiError;
 use crate::limits::{MAX_BODY_BYTES, MAX_RAFT_BYTES};
 use crate::metrics;
 use crate::openapi;
+use crate::request_guard::{self, Guard};
 use crate::routes::{cluster, indexes, ops, query, raft, records};
 use crate::state::AppState;
 
 /// The router with every route.
-pub(crate) fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState, guard: Guard) -> Router {
     Router::new()
         .route(
             "/v1/records/{key}",
@@ -46,11 +48,13 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/cluster/hash", get(cluster::content_hash))
         .route("/v1/cluster/learners", post(cluster::add_learner))
         .route("/v1/cluster/voters", post(cluster::change_voters))
+        .route("/v1/cluster/leader", post(cluster::transfer_leader))
         .route(
             "/raft/append",
             post(raft::append).layer(DefaultBodyLimit::max(MAX_RAFT_BYTES)),
         )
         .route("/raft/vote", post(raft::vote))
+        .route("/raft/transfer", post(raft::transfer))
         .route(
             "/raft/snapshot",
             // Streamed to disk as it arrives; the handler enforces MAX_SNAPSHOT_BYTES.
@@ -66,6 +70,7 @@ pub(crate) fn router(state: AppState) -> Router {
             cluster_routing::route,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(guard, request_guard::guard))
         .layer(middleware::from_fn_with_state(
             state.token.clone(),
             auth::require_token,

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -16,7 +17,9 @@ use fielddb_cluster::ClusterNode;
 
 use crate::auth::Token;
 use crate::cluster_routing::Routing;
+use crate::connections::{serve_connections, ConnectionLimits};
 use crate::metrics::Metrics;
+use crate::request_guard::Guard;
 use crate::router::router;
 use crate::state::AppState;
 use crate::store::Store;
@@ -34,6 +37,10 @@ pub struct ServerConfig {
     /// This node of a cluster: requests are then routed to the leader, and the `/raft` and
     /// `/v1/cluster` routes served. `None` on a single node.
     pub cluster: Option<Arc<ClusterNode>>,
+    /// The connection limit and the header-read timeout.
+    pub connections: ConnectionLimits,
+    /// The time a request body has to arrive (plus a second per MiB announced); then 408.
+    pub body_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -44,6 +51,8 @@ impl ServerConfig {
             token: None,
             insecure: false,
             cluster: None,
+            connections: ConnectionLimits::default(),
+            body_timeout: Duration::from_secs(30),
         }
     }
 
@@ -78,6 +87,8 @@ pub struct Server {
     listener: TcpListener,
     bound: SocketAddr,
     app: Router,
+    connections: ConnectionLimits,
+    metrics: Arc<Metrics>,
 }
 
 impl Server {
@@ -91,9 +102,14 @@ impl Server {
         let bound = listener
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let metrics = Arc::new(Metrics::default());
+        let guard = Guard {
+            body_timeout: config.body_timeout,
+            metrics: Arc::clone(&metrics),
+        };
         let state = AppState {
             store,
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::clone(&metrics),
             token: config.token,
             routing: match &config.cluster {
                 Some(node) => Some(Arc::new(Routing::new(Arc::clone(node))?)),
@@ -104,7 +120,9 @@ impl Server {
         Ok(Server {
             listener,
             bound,
-            app: router(state),
+            app: router(state, guard),
+            connections: config.connections,
+            metrics,
         })
     }
 
@@ -123,10 +141,14 @@ impl Server {
         let bound = self.bound;
         // Logged under the crate's name, as the binary logged them before the server was a library.
         tracing::info!(target: "fielddb_server", %bound, "serving");
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| format!("server error: {e}"))?;
+        serve_connections(
+            self.listener,
+            self.app,
+            self.connections,
+            self.metrics,
+            shutdown,
+        )
+        .await;
         tracing::info!(
             target: "fielddb_server",
             "stopped accepting; in-flight requests finished"

@@ -2,7 +2,8 @@
 //! `POST /v1/cluster/init` (make the `--peers` the voters; idempotent, 409 for another
 //! membership), `POST /v1/cluster/learners {"node_id", "addr"}` (returns once the learner has
 //! caught up) and `POST /v1/cluster/voters {"voters": [ids]}`. One membership change at a time:
-//! a concurrent one is 409. On a single node they are 404.
+//! a concurrent one is 409. `POST /v1/cluster/leader {"node_id"}` hands the leadership over.
+//! On a single node they are 404.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -72,6 +73,14 @@ pub(crate) struct LearnerBody {
 pub(crate) struct VotersBody {
     /// The voting members after the change (learners named here are promoted).
     voters: Vec<u64>,
+}
+
+/// `POST /v1/cluster/leader`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
+pub(crate) struct LeaderBody {
+    /// The voter to hand the leadership to.
+    node_id: u64,
 }
 
 /// The answer of `GET /v1/cluster/hash`.
@@ -192,6 +201,28 @@ pub(crate) async fn change_voters(
         .and_then(|ids| ids.iter().map(Json_::as_u64).collect::<Option<_>>())
         .ok_or_else(|| ApiError::bad_request("expected {\"voters\": [ID, ...]}"))?;
     node.change_voters(voters).await.map_err(membership_error)?;
+    status(&node)
+}
+
+/// Hands the leadership to another voter (before taking the leader down for maintenance, say);
+/// answers once it leads.
+#[utoipa::path(post, path = "/v1/cluster/leader", tag = "cluster",
+    request_body(content = LeaderBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The node leads", body = ClusterStatus),
+        (status = 400, description = "Malformed body, or not a voter", body = ErrorBody),
+        (status = 503, description = "No leader, or the node did not take over in time", body = ErrorBody),
+    ))]
+pub(crate) async fn transfer_leader(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Json_>, ApiError> {
+    let node = node(&state)?;
+    let to = body
+        .get("node_id")
+        .and_then(Json_::as_u64)
+        .ok_or_else(|| ApiError::bad_request("expected {\"node_id\": ID}"))?;
+    node.transfer_leader(to).await.map_err(membership_error)?;
     status(&node)
 }
 

@@ -1,4 +1,5 @@
-//! The peers' Raft RPCs, `POST /raft/append`, `/raft/vote` and `/raft/snapshot` (only in a
+//! The peers' Raft RPCs, `POST /raft/append`, `/raft/vote`, `/raft/transfer` and
+//! `/raft/snapshot` (only in a
 //! cluster; 404 otherwise). Each names its target node (`Fielddb-Raft-Target`) and is refused
 //! when that is not this node. Bodies and answers are in `fielddb_cluster::wire`'s binary
 //! encoding; an answer is `Ok(...)` or `Err("why")`. A body that does not decode is 400.
@@ -8,7 +9,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fielddb_cluster::network::TARGET_HEADER;
-use fielddb_cluster::rpc::{AppendRequest, VoteRequest};
+use fielddb_cluster::rpc::{AppendRequest, TransferLeaderRequest, VoteRequest};
 use fielddb_cluster::wire;
 use futures::StreamExt;
 use serde::Serialize;
@@ -67,6 +68,16 @@ pub(crate) async fn vote(State(state): State<AppState>, headers: HeaderMap, body
     let node = node(&state, &headers)?;
     let request: VoteRequest = parse(&body)?;
     answer(node.handle_vote(request).await)
+}
+
+pub(crate) async fn transfer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    let node = node(&state, &headers)?;
+    let request: TransferLeaderRequest = parse(&body)?;
+    answer(node.handle_transfer_leader(request).await)
 }
 
 pub(crate) async fn snapshot(

@@ -1,0 +1,154 @@
+//! The accept loop: every TCP connection the server takes, what it allows a connection, and how
+//! serving stops.
+//!
+//! - At most `max_connections` connections are served at once. One more is answered at once with
+//!   `503` and `Retry-After: 1`, then closed: never queued.
+//! - A client has `header_read_timeout` to send a request's headers (also the next request's,
+//!   on a kept-alive connection, so an idle connection is closed after it); then the connection
+//!   is closed (no status can be sent mid-headers).
+//! - On shutdown the listener closes, and in-flight requests finish (hyper's graceful shutdown).
+//!
+//! The body deadline and the early refusal of an announced oversized body are per request, in
+//! `limits.rs`'s middleware.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use crate::metrics::Metrics;
+
+/// What one connection is allowed.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// Connections served at once; more are answered 503 at once.
+    pub max_connections: usize,
+    /// Time to send a request's headers (and, kept alive, to start the next request).
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The answer to a connection over the limit.
+const OVER_LIMIT: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+content-type: application/json\r\n\
+retry-after: 1\r\n\
+connection: close\r\n\
+content-length: 89\r\n\
+\r\n\
+{\"error\":{\"code\":\"overloaded\",\"message\":\"too many open connections; retry in a second\"}}\n";
+
+/// Serves `app` on `listener` until `shutdown` resolves, then waits for in-flight requests.
+pub(crate) async fn serve_connections<F>(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    metrics: Arc<Metrics>,
+    shutdown: F,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(target: "fielddb_server", "accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            metrics.connection_refused();
+            tokio::spawn(refuse(stream));
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        // Every request learns its peer's address (for the guard's log lines).
+        let service = TowerToHyperService::new(
+            tower::ServiceBuilder::new()
+                .map_request(
+                    move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                        request
+                            .extensions_mut()
+                            .insert(axum::extract::ConnectInfo(peer));
+                        request
+                    },
+                )
+                .service(app.clone()),
+        );
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let metrics = Arc::clone(&metrics);
+        metrics.connection_opened();
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                log_connection_error(peer, &e, &metrics);
+            }
+            metrics.connection_closed();
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// Answers a connection over the limit and closes it, without reading its request.
+async fn refuse(mut stream: TcpStream) {
+    let _ = stream.write_all(OVER_LIMIT).await;
+    let _ = stream.shutdown().await;
+}
+
+fn log_connection_error(peer: SocketAddr, error: &hyper::Error, metrics: &Metrics) {
+    if error.is_timeout() {
+        metrics.header_timed_out();
+        tracing::warn!(target: "fielddb_server", %peer, "closed a connection: its request headers did not arrive in time");
+    } else if !error.is_incomplete_message() && !error.is_closed() {
+        tracing::debug!(target: "fielddb_server", %peer, "connection error: {error}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_over_limit_answer_is_well_formed_http() {
+        let text = std::str::from_utf8(OVER_LIMIT).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(body.len(), length);
+        let parsed: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(parsed["error"]["code"], "overloaded");
+        assert!(head.starts_with("HTTP/1.1 503 "));
+    }
+}

@@ -1,0 +1,32 @@
+//! `POST /v1/cluster/leader` hands the leadership to another voter: it answers once that voter
+//! leads, writes go on through it, and a node that is not a voter is refused.
+
+mod cluster_support;
+
+use std::time::Duration;
+
+use cluster_support::Cluster;
+use serde_json::json;
+
+#[test]
+fn the_leadership_moves_to_the_named_voter_and_writes_go_on() {
+    let cluster = Cluster::start(3, &[]);
+    let leader = cluster.wait_leader(Duration::from_secs(15));
+    assert_eq!(cluster.put(leader, "before", &json!({"n": 1})).0, 200);
+    let to = (1..=3).find(|&n| n != leader).unwrap();
+    // Asked of any node: a follower forwards it to the leader.
+    let asked = (1..=3).find(|&n| n != leader && n != to).unwrap();
+    let (status, body) = cluster.post(asked, "/v1/cluster/leader", &json!({ "node_id": to }));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(cluster.status(to).unwrap()["role"], "leader");
+    assert_eq!(cluster.put(to, "after", &json!({"n": 2})).0, 200);
+    let (status, body) = cluster.get(leader, "/v1/records/after");
+    assert_eq!(status, 200, "{body}");
+    // Moving it to where it is already is a no-op; to a stranger, a 400.
+    let (status, body) = cluster.post(to, "/v1/cluster/leader", &json!({ "node_id": to }));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = cluster.post(to, "/v1/cluster/leader", &json!({ "node_id": 7 }));
+    assert_eq!(status, 400, "{body}");
+    let converged = cluster.wait_converged(Duration::from_secs(20));
+    assert_eq!(converged["records"], json!(2), "{converged}");
+}

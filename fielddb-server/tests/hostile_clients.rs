@@ -1,0 +1,214 @@
+//! Clients that announce too much, send too slowly, or open too many connections are refused or
+//! cut, at once or at their deadline, while a normal client goes on being served.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::Server;
+
+fn addr(server: &Server) -> String {
+    server.base.trim_start_matches("http://").to_string()
+}
+
+/// Reads until the server closes the connection or `limit` passes; returns what arrived.
+fn read_answer(stream: &mut TcpStream, limit: Duration) -> String {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn started(extra: &[&str]) -> (Server, tempfile::TempDir) {
+    let temp = tempfile::tempdir().unwrap();
+    let server = Server::start_in(&temp.path().join("db"), extra);
+    (server, temp)
+}
+
+fn a_normal_put_is_answered(server: &Server) -> Duration {
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let sent = Instant::now();
+    let status = client
+        .put(server.url("/v1/records/normal"))
+        .header("Content-Type", "application/json")
+        .body(r#"{"n": 1}"#)
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    sent.elapsed()
+}
+
+#[test]
+fn a_body_announced_over_the_limit_is_refused_before_it_is_sent() {
+    let (server, _temp) = started(&[]);
+    let mut stream = TcpStream::connect(addr(&server)).unwrap();
+    let sent = Instant::now();
+    write!(
+        stream,
+        "PUT /v1/records/big HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: 67108864\r\n\r\n"
+    )
+    .unwrap();
+    // A first megabyte of the 64 announced; the server must not wait for the rest.
+    let _ = stream.write_all(&vec![b' '; 1 << 20]);
+    let answer = read_answer(&mut stream, Duration::from_secs(5));
+    let took = sent.elapsed();
+    eprintln!("64 MiB announced: answered in {} ms", took.as_millis());
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    assert!(answer.contains("payload_too_large"), "{answer}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // Nothing was stored, and the server goes on serving.
+    let status = reqwest::blocking::get(server.url("/v1/records/big"))
+        .unwrap()
+        .status();
+    assert_eq!(status, 404);
+    a_normal_put_is_answered(&server);
+}
+
+#[test]
+fn a_body_that_stops_arriving_is_cut_at_its_deadline_while_others_are_served() {
+    let (server, _temp) = started(&["--body-timeout", "1s"]);
+    let mut slow: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut stream = TcpStream::connect(addr(&server)).unwrap();
+            write!(
+                stream,
+                "PUT /v1/records/slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                 Content-Length: 100\r\n\r\n{{\"a\""
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    // The slow clients hold their connections; a normal client is not held up by them.
+    let took = a_normal_put_is_answered(&server);
+    eprintln!(
+        "a normal put beside 20 stalled bodies: {} ms",
+        took.as_millis()
+    );
+    let start = Instant::now();
+    for stream in &mut slow {
+        let answer = read_answer(stream, Duration::from_secs(10));
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("request_timeout"), "{answer}");
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+    let status = reqwest::blocking::get(server.url("/v1/records/slow"))
+        .unwrap()
+        .status();
+    assert_eq!(status, 404, "a cut body stored nothing");
+    let metrics = reqwest::blocking::get(server.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("fielddb_bodies_timed_out_total 20"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn headers_that_never_finish_close_the_connection_at_the_header_timeout() {
+    let (server, _temp) = started(&["--header-timeout", "1s"]);
+    let mut stream = TcpStream::connect(addr(&server)).unwrap();
+    stream
+        .write_all(b"GET /v1/records/x HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let start = Instant::now();
+    let answer = read_answer(&mut stream, Duration::from_secs(10));
+    let took = start.elapsed();
+    assert!(!answer.contains(" 200 "), "{answer}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "closed after {took:?}"
+    );
+    // An idle kept-alive connection is closed the same way.
+    let mut idle = TcpStream::connect(addr(&server)).unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let start = Instant::now();
+    let answer = read_answer(&mut idle, Duration::from_secs(10));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn connections_over_the_limit_are_answered_503_at_once() {
+    let (server, _temp) = started(&["--max-connections", "4"]);
+    // Four connections, each inside a request whose body has not arrived: all held.
+    let held: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut stream = TcpStream::connect(addr(&server)).unwrap();
+            write!(
+                stream,
+                "PUT /v1/records/held HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                 Content-Length: 10\r\n\r\n"
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut over = TcpStream::connect(addr(&server)).unwrap();
+    let sent = Instant::now();
+    let _ = over.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    let answer = read_answer(&mut over, Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: 1"),
+        "{answer}"
+    );
+    assert!(answer.contains("overloaded"), "{answer}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    // Once they go, connections are accepted again.
+    drop(held);
+    let start = Instant::now();
+    loop {
+        let answered = reqwest::blocking::get(server.url("/health")).map(|r| r.status().as_u16());
+        if answered.as_ref().is_ok_and(|s| *s == 200) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{answered:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let metrics = reqwest::blocking::get(server.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let refused: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("fielddb_connections_refused_total "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(refused >= 1, "{metrics}");
+}
