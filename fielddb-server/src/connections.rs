@@ -7,20 +7,25 @@
 //!   on a kept-alive connection, so an idle connection is closed after it); then the connection
 //!   is closed (no status can be sent mid-headers).
 //! - On shutdown the listener closes, and in-flight requests finish (hyper's graceful shutdown).
+//! - A closed connection lingers: its socket goes on reading and discarding what the client still
+//!   sends, for at most [`LINGER`] and [`LINGER_BYTES`], after our side has finished writing. A
+//!   client still sending a body the server refused (413) then reads the answer, not a reset.
 //!
 //! The body deadline and the early refusal of an announced oversized body are per request, in
 //! `limits.rs`'s middleware.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -102,6 +107,9 @@ pub(crate) async fn serve_connections<F>(
                 )
                 .service(app.clone()),
         );
+        let stream = Lingering {
+            stream: Some(stream),
+        };
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         let metrics = Arc::clone(&metrics);
         metrics.connection_opened();
@@ -115,6 +123,109 @@ pub(crate) async fn serve_connections<F>(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// How long a closed connection goes on reading what its client still sends.
+const LINGER: Duration = Duration::from_secs(2);
+/// How much a closed connection reads (and discards) at most.
+const LINGER_BYTES: usize = 8 << 20;
+
+/// A connection's socket that lingers when hyper is done with it (see the module's header).
+struct Lingering {
+    /// Always `Some` until dropped.
+    stream: Option<TcpStream>,
+}
+
+impl Lingering {
+    fn stream(&mut self) -> std::io::Result<&mut TcpStream> {
+        self.stream
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the connection is closed"))
+    }
+}
+
+impl tokio::io::AsyncRead for Lingering {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.stream() {
+            Ok(stream) => Pin::new(stream).poll_read(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Lingering {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.stream() {
+            Ok(stream) => Pin::new(stream).poll_write(cx, bytes),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.stream() {
+            Ok(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.stream() {
+            Ok(stream) => Pin::new(stream).poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.stream() {
+            Ok(stream) => Pin::new(stream).poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl Drop for Lingering {
+    fn drop(&mut self) {
+        if let (Some(stream), Ok(runtime)) =
+            (self.stream.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(linger(stream));
+        }
+    }
+}
+
+/// Finishes writing, then reads and discards until the client closes, or [`LINGER`] or
+/// [`LINGER_BYTES`] is reached; then the socket closes.
+async fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let deadline = tokio::time::sleep(LINGER);
+    tokio::pin!(deadline);
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut read = 0usize;
+    while read < LINGER_BYTES {
+        tokio::select! {
+            got = stream.read(&mut buffer) => match got {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            },
+            () = &mut deadline => break,
+        }
+    }
 }
 
 /// Answers a connection over the limit and closes it, without reading its request.

@@ -10,7 +10,8 @@
 //!   (hand-written OpenAPI schemas);
 //! - `state`: `AppState`, shared by every handler, with `blocking` and `page_size`;
 //! - `routes`: the handlers; `openapi`: the generated document and its handler;
-//! - `request_guard`: the early 413 and the body deadline; `connections`: the accept loop
+//! - `request_guard`: the early 413 and the body deadline; `shedding`: the in-flight limit;
+//!   `connections`: the accept loop
 //!   (connection limit, header timeout, graceful shutdown);
 //! - `router`: every route with its layers; `server`: binding and serving.
 
@@ -29,6 +30,7 @@ mod routes;
 mod schema;
 mod server;
 mod session;
+mod shedding;
 mod state;
 mod store;
 

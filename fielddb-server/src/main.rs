@@ -71,6 +71,12 @@ struct Args {
     /// Time a request's body has to arrive, plus a second per MiB announced; then 408.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     body_timeout: Duration,
+    /// `/v1` requests served at once; one more is answered 503 (with Retry-After) at once.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_in_flight: u32,
+    /// Threads of the blocking pool where RocksDB calls run.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    blocking_threads: u16,
 }
 
 /// Reads `1=127.0.0.1:7071,2=127.0.0.1:7072`.
@@ -151,6 +157,7 @@ fn run(args: Args) -> Result<(), String> {
         header_read_timeout: args.header_timeout,
     };
     config.body_timeout = args.body_timeout;
+    config.max_in_flight = args.max_in_flight as usize;
     // Refuse before opening (and perhaps creating) the database.
     config.check()?;
     let cluster = match (args.node_id, args.peers) {
@@ -173,6 +180,7 @@ fn run(args: Args) -> Result<(), String> {
         runtime.worker_threads(usize::from(threads));
     }
     let runtime = runtime
+        .max_blocking_threads(usize::from(args.blocking_threads))
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;

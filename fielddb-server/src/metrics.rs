@@ -36,6 +36,7 @@ pub(crate) struct Metrics {
     headers_timed_out: AtomicU64,
     bodies_timed_out: AtomicU64,
     bodies_refused: AtomicU64,
+    requests_shed: AtomicU64,
 }
 
 impl Metrics {
@@ -56,6 +57,9 @@ impl Metrics {
     }
     pub(crate) fn body_refused(&self) {
         self.bodies_refused.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn request_shed(&self) {
+        self.requests_shed.fetch_add(1, Ordering::Relaxed);
     }
 
     fn render_connections(&self, out: &mut String) {
@@ -98,6 +102,13 @@ impl Metrics {
             "Requests answered 413: the body was over the limit.",
             "counter",
             &self.bodies_refused,
+        );
+        gauge(
+            out,
+            "fielddb_requests_shed_total",
+            "Requests answered 503 at once: over --max-in-flight.",
+            "counter",
+            &self.requests_shed,
         );
     }
 

@@ -1,6 +1,6 @@
 //! The router: every route with its handler, the fallback (404 `no_such_route`) and the layers
-//! around them, outermost first: request logging, metrics, auth, the request guard (early 413,
-//! body deadline), body limit, cluster routing.
+//! around them, outermost first: request logging, metrics, load shedding (the in-flight limit),
+//! auth, the request guard (early 413, body deadline), body limit, cluster routing.
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -17,10 +17,11 @@ use crate::metrics;
 use crate::openapi;
 use crate::request_guard::{self, Guard};
 use crate::routes::{cluster, indexes, ops, query, raft, records};
+use crate::shedding::{self, Shedder};
 use crate::state::AppState;
 
 /// The router with every route.
-pub(crate) fn router(state: AppState, guard: Guard) -> Router {
+pub(crate) fn router(state: AppState, guard: Guard, shedder: Shedder) -> Router {
     Router::new()
         .route(
             "/v1/records/{key}",
@@ -75,6 +76,7 @@ pub(crate) fn router(state: AppState, guard: Guard) -> Router {
             state.token.clone(),
             auth::require_token,
         ))
+        .layer(middleware::from_fn_with_state(shedder, shedding::shed))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,

@@ -21,6 +21,7 @@ use crate::connections::{serve_connections, ConnectionLimits};
 use crate::metrics::Metrics;
 use crate::request_guard::Guard;
 use crate::router::router;
+use crate::shedding::Shedder;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -41,6 +42,8 @@ pub struct ServerConfig {
     pub connections: ConnectionLimits,
     /// The time a request body has to arrive (plus a second per MiB announced); then 408.
     pub body_timeout: Duration,
+    /// `/v1` requests served at once; one more is answered 503 at once.
+    pub max_in_flight: usize,
 }
 
 impl ServerConfig {
@@ -53,6 +56,7 @@ impl ServerConfig {
             cluster: None,
             connections: ConnectionLimits::default(),
             body_timeout: Duration::from_secs(30),
+            max_in_flight: 512,
         }
     }
 
@@ -120,7 +124,11 @@ impl Server {
         Ok(Server {
             listener,
             bound,
-            app: router(state, guard),
+            app: router(
+                state,
+                guard,
+                Shedder::new(config.max_in_flight, Arc::clone(&metrics)),
+            ),
             connections: config.connections,
             metrics,
         })

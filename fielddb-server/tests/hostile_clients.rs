@@ -212,3 +212,101 @@ fn connections_over_the_limit_are_answered_503_at_once() {
         .unwrap_or(0);
     assert!(refused >= 1, "{metrics}");
 }
+
+#[test]
+fn requests_over_the_in_flight_limit_are_shed_at_once_and_health_still_answers() {
+    let (server, _temp) = started(&["--max-in-flight", "2"]);
+    // Two requests in flight, each waiting for a body that has not arrived.
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = TcpStream::connect(addr(&server)).unwrap();
+            write!(
+                stream,
+                "PUT /v1/records/held HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                 Content-Length: 10\r\n\r\n"
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    let response = reqwest::blocking::get(server.url("/v1/records/x")).unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body = response.text().unwrap();
+    assert!(body.contains("overloaded"), "{body}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    let health = reqwest::blocking::get(server.url("/health")).unwrap();
+    assert_eq!(health.status(), 200);
+    drop(held);
+    let start = Instant::now();
+    loop {
+        let status = reqwest::blocking::get(server.url("/v1/records/x"))
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 404 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "still {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let metrics = reqwest::blocking::get(server.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        !metrics.contains("fielddb_requests_shed_total 0\n"),
+        "{metrics}"
+    );
+}
+
+/// The resident memory of process `pid`, in bytes (Linux).
+fn resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[test]
+fn two_thousand_connections_against_a_limit_of_256_get_answers_or_503s_and_memory_stays_small() {
+    let (server, _temp) = started(&["--max-connections", "256"]);
+    let mut streams = Vec::new();
+    for _ in 0..2000 {
+        let mut stream = TcpStream::connect(addr(&server)).unwrap();
+        stream
+            .write_all(b"GET /v1/records/none HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        streams.push(stream);
+    }
+    let (mut answered, mut refused) = (0, 0);
+    for stream in &mut streams {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).unwrap();
+        match &head {
+            b"HTTP/1.1 404" => answered += 1,
+            b"HTTP/1.1 503" => refused += 1,
+            other => panic!("unexpected answer {:?}", String::from_utf8_lossy(other)),
+        }
+    }
+    let rss = resident_bytes(server.child.id());
+    eprintln!(
+        "2,000 connections, limit 256: {answered} answered 404, {refused} refused 503; \
+         server resident memory {} MiB",
+        rss >> 20
+    );
+    assert_eq!(answered + refused, 2000);
+    assert!(answered >= 256 && refused > 0, "{answered} {refused}");
+    assert!(rss > 0 && rss < 200 << 20, "{rss} bytes");
+}
