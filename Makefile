@@ -57,3 +57,4 @@ bench: deps
 	$(CARGO) bench --bench index_build
 	$(CARGO) bench --bench cluster_throughput -- --node-threads 1
 	$(CARGO) bench --bench cluster_throughput -- --cluster-only
+	$(CARGO) bench --bench steady_load
