@@ -6,6 +6,7 @@
 //! - A client has `header_read_timeout` to send a request's headers (also the next request's,
 //!   on a kept-alive connection, so an idle connection is closed after it); then the connection
 //!   is closed (no status can be sent mid-headers).
+//! - With TLS, the handshake must finish within `header_read_timeout` too.
 //! - On shutdown the listener closes, and in-flight requests finish (hyper's graceful shutdown).
 //! - A closed connection lingers: its socket goes on reading and discarding what the client still
 //!   sends, for at most [`LINGER`] and [`LINGER_BYTES`], after our side has finished writing. A
@@ -30,6 +31,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::metrics::Metrics;
+use crate::tls::TlsConfig;
 
 /// What one connection is allowed.
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +65,7 @@ pub(crate) async fn serve_connections<F>(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsConfig>,
     metrics: Arc<Metrics>,
     shutdown: F,
 ) where
@@ -110,11 +113,35 @@ pub(crate) async fn serve_connections<F>(
         let stream = Lingering {
             stream: Some(stream),
         };
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let (http, watcher, tls) = (http.clone(), graceful.watcher(), tls.clone());
         let metrics = Arc::clone(&metrics);
         metrics.connection_opened();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let served = match tls {
+                None => {
+                    let connection = http.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
+                }
+                Some(tls) => {
+                    let handshake = tls.acceptor().accept(stream);
+                    match tokio::time::timeout(limits.header_read_timeout, handshake).await {
+                        Ok(Ok(stream)) => {
+                            let connection = http.serve_connection(TokioIo::new(stream), service);
+                            watcher.watch(connection).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(target: "fielddb_server", %peer, "TLS handshake failed: {e}");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            metrics.header_timed_out();
+                            tracing::warn!(target: "fielddb_server", %peer, "closed a connection: its TLS handshake did not finish in time");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(e) = served {
                 log_connection_error(peer, &e, &metrics);
             }
             metrics.connection_closed();

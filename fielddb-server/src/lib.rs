@@ -4,6 +4,7 @@
 //! [`Store`] (`FieldDb` is one; a cluster backend can be another).
 //!
 //! Modules, each importing only modules above it:
+//! - `tls`: the HTTPS settings;
 //! - `limits`, `error`, `store`, `metrics`: the documented limits, `ApiError`, the `Store`
 //!   trait, request metrics (and their middleware);
 //! - `auth` (the token and its middleware), `body` (the JSON body extractor), `schema`
@@ -33,6 +34,7 @@ mod session;
 mod shedding;
 mod state;
 mod store;
+mod tls;
 
 pub use auth::Token;
 pub use cluster_store::ClusterStore;
@@ -41,3 +43,4 @@ pub use error::StoreError;
 pub use server::{RunningServer, Server, ServerConfig};
 pub use session::ClientSession;
 pub use store::{Rows, Store};
+pub use tls::TlsConfig;

@@ -16,7 +16,9 @@ use std::time::Duration;
 use clap::Parser;
 use fielddb::FieldDb;
 use fielddb_cluster::{ClusterNode, NodeConfig};
-use fielddb_server::{ClusterStore, ConnectionLimits, Server, ServerConfig, Store, Token};
+use fielddb_server::{
+    ClusterStore, ConnectionLimits, Server, ServerConfig, Store, TlsConfig, Token,
+};
 
 /// The server allocates from mimalloc: with many threads handing buffers to each other, glibc's
 /// allocator spent a sixth of a cluster leader's time (profiled with perf).
@@ -74,6 +76,12 @@ struct Args {
     /// `/v1` requests served at once; one more is answered 503 (with Retry-After) at once.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     max_in_flight: u32,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Threads of the blocking pool where RocksDB calls run.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
     blocking_threads: u16,
@@ -152,6 +160,16 @@ fn run(args: Args) -> Result<(), String> {
         .map(Token::from_file)
         .transpose()?;
     config.insecure = args.insecure;
+    if args.tls_cert.is_some() && args.node_id.is_some() {
+        return Err(
+            "--tls-cert with --node-id: the peers of a cluster do not speak TLS to each other yet \
+             (issue 18); keep a cluster on a private network"
+                .into(),
+        );
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(TlsConfig::from_pem_files(cert, key)?);
+    }
     config.connections = ConnectionLimits {
         max_connections: args.max_connections as usize,
         header_read_timeout: args.header_timeout,

@@ -24,6 +24,7 @@ use crate::router::router;
 use crate::shedding::Shedder;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::tls::TlsConfig;
 
 /// How to serve: the address, the token and whether a non-loopback address may go without one.
 #[derive(Clone, Debug)]
@@ -44,6 +45,8 @@ pub struct ServerConfig {
     pub body_timeout: Duration,
     /// `/v1` requests served at once; one more is answered 503 at once.
     pub max_in_flight: usize,
+    /// HTTPS with this certificate and key; `None` serves plain HTTP.
+    pub tls: Option<TlsConfig>,
 }
 
 impl ServerConfig {
@@ -57,6 +60,7 @@ impl ServerConfig {
             connections: ConnectionLimits::default(),
             body_timeout: Duration::from_secs(30),
             max_in_flight: 512,
+            tls: None,
         }
     }
 
@@ -72,15 +76,25 @@ impl ServerConfig {
         self
     }
 
-    /// Refuses a non-loopback address without a token, unless `insecure`. `Server::bind`
+    /// Refuses a non-loopback address without a token or without TLS, unless `insecure`. `Server::bind`
     /// checks it too; calling it first lets a caller refuse before opening the database.
     pub fn check(&self) -> Result<(), String> {
-        if !self.listen.ip().is_loopback() && self.token.is_none() && !self.insecure {
-            return Err(format!(
-                "refusing to listen on non-loopback address {} without --auth-token-file; \
-                 pass --insecure to do it anyway",
-                self.listen
-            ));
+        if !self.listen.ip().is_loopback() && !self.insecure {
+            if self.token.is_none() {
+                return Err(format!(
+                    "refusing to listen on non-loopback address {} without --auth-token-file; \
+                     pass --insecure to do it anyway",
+                    self.listen
+                ));
+            }
+            if self.tls.is_none() {
+                return Err(format!(
+                    "refusing to listen on non-loopback address {} without TLS (--tls-cert and \
+                     --tls-key): the token would cross the network in clear; pass --insecure to \
+                     do it anyway",
+                    self.listen
+                ));
+            }
         }
         Ok(())
     }
@@ -92,6 +106,7 @@ pub struct Server {
     bound: SocketAddr,
     app: Router,
     connections: ConnectionLimits,
+    tls: Option<TlsConfig>,
     metrics: Arc<Metrics>,
 }
 
@@ -130,6 +145,7 @@ impl Server {
                 Shedder::new(config.max_in_flight, Arc::clone(&metrics)),
             ),
             connections: config.connections,
+            tls: config.tls,
             metrics,
         })
     }
@@ -153,6 +169,7 @@ impl Server {
             self.listener,
             self.app,
             self.connections,
+            self.tls,
             self.metrics,
             shutdown,
         )
