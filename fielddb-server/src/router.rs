@@ -20,6 +20,23 @@ use crate::routes::{cluster, indexes, ops, query, raft, records};
 use crate::shedding::{self, Shedder};
 use crate::state::AppState;
 
+/// Logs a failed request: a 500 (a bug) at error; a 503 (shed, overloaded, no leader: the
+/// server doing its job under load) at debug, since a flood of them must not flood the log too
+/// (each is logged at info with its status as a response already).
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass as Class;
+    match class {
+        Class::StatusCode(StatusCode::SERVICE_UNAVAILABLE) => {
+            tracing::debug!(target: "fielddb_server", ?latency, "answered 503")
+        }
+        other => tracing::error!(target: "fielddb_server", ?latency, "request failed: {other}"),
+    }
+}
+
 /// The router with every route.
 pub(crate) fn router(state: AppState, guard: Guard, shedder: Shedder) -> Router {
     Router::new()
@@ -84,7 +101,8 @@ pub(crate) fn router(state: AppState, guard: Guard, shedder: Shedder) -> Router 
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(log_failure),
         )
         .with_state(state)
 }
