@@ -49,7 +49,7 @@ impl Proposer {
 
     /// Proposes `request` and waits until it is applied (or refused).
     pub(crate) async fn write(&self, request: Request) -> Outcome {
-        let (responder, _committed, answer) = ProgressResponder::new();
+        let (responder, answer) = ProgressResponder::complete_only();
         if self.queue.send(Queued { request, responder }).is_err() {
             return Err(Fatal::Stopped);
         }

@@ -2,7 +2,8 @@
 //! store) and the peers' RPC requests and answers (`/raft/...` bodies). It is bincode 1 over
 //! the types' serde derives: little-endian, variable-length integers, no trailing bytes, and at
 //! most [`LIMIT`] bytes, so a malformed or hostile body is an error, never a huge allocation.
-//! (JSON cost a leader and its followers a tenth of their time; the catalog-like values, the
+//! (JSON wrote the command bytes as arrays of numbers; in an A/B run of the cluster benchmark
+//! this encoding took replicated writes from 6,281 to 7,055 a second. The small values, the
 //! vote and the metadata, stay JSON.)
 
 use std::io;

@@ -63,47 +63,47 @@ impl Metrics {
     }
 
     fn render_connections(&self, out: &mut String) {
-        let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: &AtomicU64| {
+        let metric = |out: &mut String, name: &str, help: &str, kind: &str, value: &AtomicU64| {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} {kind}");
             let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
         };
-        gauge(
+        metric(
             out,
             "fielddb_connections_open",
             "Connections being served.",
             "gauge",
             &self.connections_open,
         );
-        gauge(
+        metric(
             out,
             "fielddb_connections_refused_total",
             "Connections answered 503 at once: over --max-connections.",
             "counter",
             &self.connections_refused,
         );
-        gauge(
+        metric(
             out,
             "fielddb_headers_timed_out_total",
             "Connections closed because request headers did not arrive within --header-timeout.",
             "counter",
             &self.headers_timed_out,
         );
-        gauge(
+        metric(
             out,
             "fielddb_bodies_timed_out_total",
             "Requests answered 408: the body did not arrive within its deadline.",
             "counter",
             &self.bodies_timed_out,
         );
-        gauge(
+        metric(
             out,
             "fielddb_bodies_refused_total",
             "Requests answered 413: the body was over the limit.",
             "counter",
             &self.bodies_refused,
         );
-        gauge(
+        metric(
             out,
             "fielddb_requests_shed_total",
             "Requests answered 503 at once: over --max-in-flight.",

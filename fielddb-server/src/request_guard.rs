@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH};
+use axum::http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -73,10 +73,18 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
             .into_response(),
         );
     }
+    // A request without a body (no length, not chunked, as a GET) has nothing to time.
+    let has_body = announced.map_or_else(
+        || request.headers().contains_key(TRANSFER_ENCODING),
+        |n| n > 0,
+    );
+    if !has_body {
+        return next.run(request).await;
+    }
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.to_string());
+        .map(|c| c.0);
     let deadline = body_deadline(guard.body_timeout, announced);
     let expired = Arc::new(AtomicBool::new(false));
     let request = request.map(|body| {
@@ -89,7 +97,7 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
     let response = next.run(request).await;
     if expired.load(Ordering::Acquire) {
         guard.metrics.body_timed_out();
-        tracing::warn!(target: "fielddb_server", %peer, "cut a request whose body did not arrive within {deadline:?}");
+        tracing::warn!(target: "fielddb_server", peer = %DisplayPeer(peer), "cut a request whose body did not arrive within {deadline:?}");
         return close(
             ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
@@ -104,6 +112,18 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         return close(response);
     }
     response
+}
+
+/// A peer's address for a log line (formatted only when logged).
+struct DisplayPeer(Option<SocketAddr>);
+
+impl std::fmt::Display for DisplayPeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(addr) => write!(f, "{addr}"),
+            None => f.write_str("unknown"),
+        }
+    }
 }
 
 /// A body that fails once its deadline has passed (and says so through `expired`).

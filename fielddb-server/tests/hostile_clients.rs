@@ -28,6 +28,18 @@ fn read_answer(stream: &mut TcpStream, limit: Duration) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// A connection inside a `PUT` that announces `announced` body bytes and has sent only `sent`.
+fn stalled_put(server: &Server, announced: u64, sent: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr(server)).unwrap();
+    write!(
+        stream,
+        "PUT /v1/records/stalled HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {announced}\r\n\r\n{sent}"
+    )
+    .unwrap();
+    stream
+}
+
 fn started(extra: &[&str]) -> (Server, tempfile::TempDir) {
     let temp = tempfile::tempdir().unwrap();
     let server = Server::start_in(&temp.path().join("db"), extra);
@@ -55,14 +67,8 @@ fn a_normal_put_is_answered(server: &Server) -> Duration {
 #[test]
 fn a_body_announced_over_the_limit_is_refused_before_it_is_sent() {
     let (server, _temp) = started(&[]);
-    let mut stream = TcpStream::connect(addr(&server)).unwrap();
     let sent = Instant::now();
-    write!(
-        stream,
-        "PUT /v1/records/big HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-         Content-Length: 67108864\r\n\r\n"
-    )
-    .unwrap();
+    let mut stream = stalled_put(&server, 64 << 20, "");
     // A first megabyte of the 64 announced; the server must not wait for the rest.
     let _ = stream.write_all(&vec![b' '; 1 << 20]);
     let answer = read_answer(&mut stream, Duration::from_secs(5));
@@ -76,7 +82,7 @@ fn a_body_announced_over_the_limit_is_refused_before_it_is_sent() {
     assert!(answer.contains("payload_too_large"), "{answer}");
     assert!(took < Duration::from_secs(2), "took {took:?}");
     // Nothing was stored, and the server goes on serving.
-    let status = reqwest::blocking::get(server.url("/v1/records/big"))
+    let status = reqwest::blocking::get(server.url("/v1/records/stalled"))
         .unwrap()
         .status();
     assert_eq!(status, 404);
@@ -86,18 +92,7 @@ fn a_body_announced_over_the_limit_is_refused_before_it_is_sent() {
 #[test]
 fn five_hundred_trickling_bodies_are_cut_at_their_deadline_while_a_normal_client_is_served() {
     let (server, _temp) = started(&["--body-timeout", "3s"]);
-    let mut slow: Vec<TcpStream> = (0..500)
-        .map(|_| {
-            let mut stream = TcpStream::connect(addr(&server)).unwrap();
-            write!(
-                stream,
-                "PUT /v1/records/slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-                 Content-Length: 100\r\n\r\n{{"
-            )
-            .unwrap();
-            stream
-        })
-        .collect();
+    let mut slow: Vec<TcpStream> = (0..500).map(|_| stalled_put(&server, 100, "{")).collect();
     // A byte a second from each slow client (until the server cuts it), while a normal client
     // puts and gets.
     let mut latencies = Vec::new();
@@ -131,7 +126,7 @@ fn five_hundred_trickling_bodies_are_cut_at_their_deadline_while_a_normal_client
         "{:?}",
         cut.elapsed()
     );
-    let status = reqwest::blocking::get(server.url("/v1/records/slow"))
+    let status = reqwest::blocking::get(server.url("/v1/records/stalled"))
         .unwrap()
         .status();
     assert_eq!(status, 404, "a cut body stored nothing");
@@ -178,18 +173,7 @@ fn headers_that_never_finish_close_the_connection_at_the_header_timeout() {
 fn connections_over_the_limit_are_answered_503_at_once() {
     let (server, _temp) = started(&["--max-connections", "4"]);
     // Four connections, each inside a request whose body has not arrived: all held.
-    let held: Vec<TcpStream> = (0..4)
-        .map(|_| {
-            let mut stream = TcpStream::connect(addr(&server)).unwrap();
-            write!(
-                stream,
-                "PUT /v1/records/held HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-                 Content-Length: 10\r\n\r\n"
-            )
-            .unwrap();
-            stream
-        })
-        .collect();
+    let held: Vec<TcpStream> = (0..4).map(|_| stalled_put(&server, 10, "")).collect();
     std::thread::sleep(Duration::from_millis(300));
     let mut over = TcpStream::connect(addr(&server)).unwrap();
     let sent = Instant::now();
@@ -233,18 +217,7 @@ fn connections_over_the_limit_are_answered_503_at_once() {
 fn requests_over_the_in_flight_limit_are_shed_at_once_and_health_still_answers() {
     let (server, _temp) = started(&["--max-in-flight", "2"]);
     // Two requests in flight, each waiting for a body that has not arrived.
-    let held: Vec<TcpStream> = (0..2)
-        .map(|_| {
-            let mut stream = TcpStream::connect(addr(&server)).unwrap();
-            write!(
-                stream,
-                "PUT /v1/records/held HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-                 Content-Length: 10\r\n\r\n"
-            )
-            .unwrap();
-            stream
-        })
-        .collect();
+    let held: Vec<TcpStream> = (0..2).map(|_| stalled_put(&server, 10, "")).collect();
     std::thread::sleep(Duration::from_millis(300));
     let sent = Instant::now();
     let response = reqwest::blocking::get(server.url("/v1/records/x")).unwrap();
