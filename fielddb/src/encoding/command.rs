@@ -102,7 +102,8 @@ impl Command {
         )
     }
 
-    /// The command's bytes. Fails only for a record over the size limit.
+    /// The command's bytes. Fails (`InvalidArgument`) for a record `FieldDb` would refuse: over
+    /// the size limit, or with an empty, over-long or repeated field name, or a NaN.
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut out = vec![VERSION];
         match self {
@@ -232,7 +233,10 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Writes a record, refusing (as `InvalidArgument`) one that `FieldDb` would refuse, so an
+/// entry that cannot apply never enters a log.
 fn put_record(out: &mut Vec<u8>, record: &Record) -> Result<()> {
+    record.validate()?;
     put_bytes(out, &record_codec::encode(record)?);
     Ok(())
 }
@@ -326,5 +330,39 @@ mod tests {
             longer.push(0);
             assert!(Command::decode(&longer).is_err());
         }
+    }
+
+    #[test]
+    fn a_record_fielddb_would_refuse_is_refused_at_encoding_not_at_apply() {
+        let bad = [
+            Record::from_fields_unchecked(vec![(String::new(), Value::Null)]),
+            Record::from_fields_unchecked(vec![("a".into(), Value::Null), ("a".into(), 1.into())]),
+            Record::new().set("f", f64::NAN),
+        ];
+        for record in bad {
+            let commands = [
+                Command::Put {
+                    key: b"k".to_vec(),
+                    record: record.clone(),
+                },
+                Command::Batch(vec![BatchCommand::Put(b"k".to_vec(), record.clone())]),
+            ];
+            for command in commands {
+                let refused = command.encode();
+                assert!(
+                    matches!(refused, Err(crate::Error::InvalidArgument(_))),
+                    "{command:?}: {refused:?}"
+                );
+            }
+        }
+        let empty_field = Command::Append {
+            key: b"k".to_vec(),
+            field: String::new(),
+            value: "x".into(),
+        };
+        assert!(matches!(
+            empty_field.encode(),
+            Err(crate::Error::InvalidArgument(_))
+        ));
     }
 }
