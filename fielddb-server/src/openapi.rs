@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{cluster, indexes, ops, query, records};
 use crate::routes::{ErrorBody, ErrorDetail, Row, RowsPage};
-use crate::schema::{BatchRequest, RecordBody};
+use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -28,8 +28,8 @@ use crate::schema::{BatchRequest, RecordBody};
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Row, RowsPage,
-        records::PutReply, records::BatchReply, records::AppendBody, BatchRequest, RecordBody,
-        indexes::CreateIndex, indexes::IndexView, indexes::IndexList,
+        records::PutReply, records::BatchReply, AppendBody, BatchRequest, RecordBody,
+        CreateIndexBody, indexes::IndexView, indexes::IndexList,
         query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
         cluster::ClusterStatus, cluster::InitReply, cluster::LearnerBody, cluster::VotersBody,
         cluster::HashReply, cluster::LeaderBody,

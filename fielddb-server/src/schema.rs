@@ -1,6 +1,9 @@
 //! Hand-written OpenAPI schemas for the JSON forms utoipa cannot derive: a field value (the
-//! shell's `--json` mapping), a key, a record, and a batch. They are exact, so a generated
-//! request that matches them is one the server accepts.
+//! shell's `--json` mapping), a field name, a key, a record, a batch, an index to create and an
+//! append. They are exact, so a generated request that matches them is one the server accepts,
+//! with one exception JSON Schema cannot express: names and keys are limited in UTF-8 bytes,
+//! and `maxLength` counts characters (so a string of multi-byte characters can be refused
+//! below it; each description says so).
 
 use std::borrow::Cow;
 
@@ -25,11 +28,36 @@ fn closed(builder: ObjectBuilder) -> ObjectBuilder {
 }
 
 fn base64_object() -> ObjectBuilder {
+    base64_of_length(0, None)
+}
+
+/// `{"$base64": ...}` of at least `min_bytes` decoded bytes, and at most `max_bytes` rounded
+/// down to a whole group of 3 (the pattern cannot tell `=` padding by length alone).
+fn base64_of_length(min_bytes: usize, max_bytes: Option<usize>) -> ObjectBuilder {
+    let encoded = |bytes: usize| bytes.div_ceil(3) * 4;
+    let max_bytes = max_bytes.map(|n| n / 3 * 3);
     closed(
         typed(Type::Object)
-            .property("$base64", typed(Type::String).pattern(Some(BASE64_PATTERN)))
+            .property(
+                "$base64",
+                typed(Type::String)
+                    .pattern(Some(BASE64_PATTERN))
+                    .min_length((min_bytes > 0).then(|| encoded(min_bytes)))
+                    .max_length(max_bytes.map(encoded)),
+            )
             .required("$base64"),
     )
+}
+
+/// A field name: 1 to `MAX_FIELD_NAME_LEN` bytes of UTF-8.
+fn field_name() -> ObjectBuilder {
+    typed(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(fielddb::MAX_FIELD_NAME_LEN))
+        .description(Some(
+            "A field name: 1 to 1,024 bytes of UTF-8 (maxLength counts characters; a name of \
+             multi-byte characters is refused past 1,024 bytes).",
+        ))
 }
 
 fn field_value() -> AnyOfBuilder {
@@ -65,20 +93,19 @@ fn key() -> AnyOfBuilder {
                 .min_length(Some(1))
                 .max_length(Some(fielddb::MAX_KEY_LEN)),
         )
-        .item(base64_object())
+        .item(typed(Type::Number))
+        .item(base64_of_length(1, Some(fielddb::MAX_KEY_LEN)))
         .description(Some(
-            "a UTF-8 key as a string, or any key as {\"$base64\": ...}",
+            "a UTF-8 key as a string, a number (the key is its JSON text), or any key as \
+             {\"$base64\": ...}; 1 to 8,192 bytes (maxLength counts characters; the \
+             $base64 form's maxLength stops at 8,190 bytes, a whole group of 3)",
         ))
 }
 
 fn record() -> ObjectBuilder {
     typed(Type::Object)
         .additional_properties(Some(Schema::AnyOf(field_value().build())))
-        .property_names(Some(
-            typed(Type::String)
-                .min_length(Some(1))
-                .max_length(Some(fielddb::MAX_FIELD_NAME_LEN / 4)),
-        ))
+        .property_names(Some(field_name()))
         .description(Some(
             "A record: a JSON object of fields, in order (names of 1 to 1,024 bytes).",
         ))
@@ -128,5 +155,77 @@ impl PartialSchema for BatchRequest {
 impl ToSchema for BatchRequest {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("BatchRequest")
+    }
+}
+
+/// A boolean option: true, false, or null (the default).
+fn flag() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Boolean, Type::Null]))
+}
+
+/// `{"field": NAME, "unique": BOOL, "counted": BOOL}`: an index to create.
+pub(crate) struct CreateIndexBody;
+
+impl PartialSchema for CreateIndexBody {
+    fn schema() -> RefOr<Schema> {
+        closed(
+            typed(Type::Object)
+                .property("field", field_name())
+                .property(
+                    "unique",
+                    flag().description(Some(
+                        "No two records may hold the same value (null or absent: false).",
+                    )),
+                )
+                .property(
+                    "counted",
+                    flag().description(Some(
+                        "Keep an exact count per value, so an equality count is one read \
+                         (null or absent: false).",
+                    )),
+                )
+                .required("field"),
+        )
+        .description(Some("An index to create on one field."))
+        .into()
+    }
+}
+
+impl ToSchema for CreateIndexBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CreateIndex")
+    }
+}
+
+/// `{"field": NAME, "value": STRING or {"$base64": ...}}`: what to append.
+pub(crate) struct AppendBody;
+
+impl PartialSchema for AppendBody {
+    fn schema() -> RefOr<Schema> {
+        closed(
+            typed(Type::Object)
+                .property("field", field_name())
+                .property(
+                    "value",
+                    AnyOfBuilder::new()
+                        .item(typed(Type::String))
+                        .item(base64_object())
+                        .description(Some(
+                            "A string, or bytes as {\"$base64\": ...}, of the field's own type.",
+                        )),
+                )
+                .required("field")
+                .required("value"),
+        )
+        .description(Some(
+            "The field to append to (created when absent) and what to append.",
+        ))
+        .into()
+    }
+}
+
+impl ToSchema for AppendBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("AppendBody")
     }
 }

@@ -33,11 +33,56 @@ where
         .map_err(|e| ApiError::internal(format!("the request's task failed: {e}")))?
 }
 
+/// Reads a `limit` from a query string: a whole number, any size (past `usize`, it saturates;
+/// `page_size` caps it anyway). For `#[serde(default, deserialize_with = "limit_param")]`.
+pub(crate) fn limit_param<'de, D>(deserializer: D) -> Result<Option<usize>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    let text = String::deserialize(deserializer)?;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(serde::de::Error::custom(format!(
+            "limit `{text}` is not a whole number"
+        )));
+    }
+    Ok(Some(text.parse::<usize>().unwrap_or(usize::MAX)))
+}
+
 /// The page size for a requested `limit`: default 100, capped at 1000, and at least 1.
 pub(crate) fn page_size(limit: Option<usize>) -> Result<usize, ApiError> {
     match limit {
         None => Ok(DEFAULT_PAGE),
         Some(0) => Err(ApiError::bad_request("limit must be at least 1")),
         Some(n) => Ok(n.min(MAX_PAGE)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(default, deserialize_with = "limit_param")]
+        limit: Option<usize>,
+    }
+
+    fn limit(query: &str) -> Result<Option<usize>, String> {
+        let uri: axum::http::Uri = format!("/v1/records?{query}").parse().unwrap();
+        axum::extract::Query::<Params>::try_from_uri(&uri)
+            .map(|q| q.0.limit)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_limit_of_any_size_is_read_and_capped_and_junk_is_refused() {
+        assert_eq!(limit(""), Ok(None));
+        assert_eq!(limit("limit=7"), Ok(Some(7)));
+        assert_eq!(limit("limit=99999999999999999999999"), Ok(Some(usize::MAX)));
+        assert_eq!(page_size(Some(usize::MAX)).unwrap(), MAX_PAGE);
+        for junk in ["limit=", "limit=-1", "limit=1.5", "limit=x"] {
+            assert!(limit(junk).is_err(), "{junk}");
+        }
     }
 }

@@ -154,6 +154,7 @@ pub(crate) async fn init(State(state): State<AppState>) -> Result<Json<Json_>, A
         (status = 200, description = "Added and caught up", body = ClusterStatus),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 409, description = "Another membership change is under way", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 503, description = "No leader or quorum, or the learner did not catch up in time", body = ErrorBody),
     ))]
 pub(crate) async fn add_learner(
@@ -188,6 +189,7 @@ pub(crate) async fn add_learner(
         (status = 200, description = "Changed", body = ClusterStatus),
         (status = 400, description = "Malformed body, or no voters", body = ErrorBody),
         (status = 409, description = "Another membership change is under way", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 503, description = "No leader or quorum", body = ErrorBody),
     ))]
 pub(crate) async fn change_voters(
@@ -210,7 +212,8 @@ pub(crate) async fn change_voters(
     request_body(content = LeaderBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The node leads", body = ClusterStatus),
-        (status = 400, description = "Malformed body, or not a voter", body = ErrorBody),
+        (status = 400, description = "Malformed body, or the node is not a voter (any id fits the schema; only the group's voters are taken)", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 503, description = "No leader, or the node did not take over in time", body = ErrorBody),
     ))]
 pub(crate) async fn transfer_leader(

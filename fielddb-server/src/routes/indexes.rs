@@ -16,21 +16,9 @@ use super::ErrorBody;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::metrics::state_name;
+use crate::schema::CreateIndexBody;
 use crate::session::SessionHeaders;
 use crate::state::{blocking, AppState};
-
-/// What index to create.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub(crate) struct CreateIndex {
-    /// The field to index.
-    #[schema(min_length = 1, max_length = 256)]
-    pub(crate) field: String,
-    /// No two records may hold the same value (default false).
-    pub(crate) unique: Option<bool>,
-    /// Keep an exact count per value, so an equality count is one read (default false).
-    pub(crate) counted: Option<bool>,
-}
 
 /// An index with its state.
 #[derive(Serialize, ToSchema)]
@@ -124,7 +112,7 @@ fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
 
 /// Creates an index and starts building it in the background.
 #[utoipa::path(post, path = "/v1/indexes", tag = "indexes",
-    request_body(content = CreateIndex, content_type = "application/json"),
+    request_body(content = CreateIndexBody, content_type = "application/json"),
     responses(
         (status = 202, description = "Building; follow the `status` URL (also in `Location`)", body = IndexView),
         (status = 400, description = "Malformed request", body = ErrorBody),

@@ -26,18 +26,23 @@ use crate::state::{blocking, page_size, AppState};
 pub(crate) struct QueryParams {
     /// The indexed field.
     pub(crate) field: String,
-    /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`) or `prefix`.
+    /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`: without it, 400)
+    /// or `prefix`.
     #[param(inline)]
     pub(crate) op: Option<Op>,
     /// A literal: `42`, `4.5`, `true`, `null`, `"quoted"`, `0x00ff` (bytes), else a string.
+    /// A bare word that starts like a number (a digit, or a sign or `.` then a digit) must be a
+    /// valid number, and one starting with `0x` valid hex; else 400 (quote it for a string).
     pub(crate) value: String,
     /// The upper bound of `between` (inclusive).
     pub(crate) value2: Option<String>,
-    /// Page size: default 100, capped at 1000.
+    /// Page size: default 100; a larger one, of any size, is capped at 1000.
     #[param(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::state::limit_param")]
     pub(crate) limit: Option<usize>,
-    /// Resume after this cursor (the `next` of the previous page).
-    #[param(pattern = "^([0-9a-fA-F]{2})*$")]
+    /// Resume after this cursor: the `next` of the previous page of the same query. Any other
+    /// value (hex or not) is refused with 400, since it names no position in the index.
+    #[param(pattern = "^([0-9a-fA-F]{2})+$")]
     pub(crate) after: Option<String>,
     /// Descending order.
     pub(crate) desc: Option<bool>,
@@ -49,10 +54,13 @@ pub(crate) struct QueryParams {
 pub(crate) struct CountParams {
     /// The indexed field.
     pub(crate) field: String,
-    /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`) or `prefix`.
+    /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`: without it, 400)
+    /// or `prefix`.
     #[param(inline)]
     pub(crate) op: Option<Op>,
     /// A literal: `42`, `4.5`, `true`, `null`, `"quoted"`, `0x00ff` (bytes), else a string.
+    /// A bare word that starts like a number (a digit, or a sign or `.` then a digit) must be a
+    /// valid number, and one starting with `0x` valid hex; else 400 (quote it for a string).
     pub(crate) value: String,
     /// The upper bound of `between` (inclusive).
     pub(crate) value2: Option<String>,
@@ -132,7 +140,7 @@ fn with_progress(e: StoreError, state: &AppState) -> ApiError {
     params(QueryParams),
     responses(
         (status = 200, description = "A page of records; `next` is an opaque hex cursor", body = RowsPage),
-        (status = 400, description = "Bad parameters or literal", body = ErrorBody),
+        (status = 400, description = "Bad parameters or literal, or an `after` cursor this query did not return", body = ErrorBody),
         (status = 404, description = "No index on the field", body = ErrorBody),
         (status = 409, description = "The index is not ready (with its progress)", body = ErrorBody),
     ))]

@@ -18,7 +18,7 @@ use super::{ErrorBody, Row, RowsPage};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::limits::MAX_BATCH_OPS;
-use crate::schema::{BatchRequest, RecordBody};
+use crate::schema::{AppendBody, BatchRequest, RecordBody};
 use crate::session::SessionHeaders;
 use crate::state::{blocking, page_size, AppState};
 
@@ -42,8 +42,9 @@ pub(crate) struct ScanParams {
     pub(crate) from: Option<String>,
     /// Stop before this key (exclusive).
     pub(crate) to: Option<String>,
-    /// Page size: default 100, capped at 1000.
+    /// Page size: default 100; a larger one, of any size, is capped at 1000.
     #[param(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::state::limit_param")]
     pub(crate) limit: Option<usize>,
     /// Resume after this key (the `next` of the previous page).
     pub(crate) after: Option<String>,
@@ -82,17 +83,6 @@ pub(crate) async fn put_record(
     let store = state.store.clone();
     store.put(session, key.as_bytes().to_vec(), record).await?;
     Ok(Json(PutReply { key }))
-}
-
-/// What to append: `{"field": NAME, "value": VALUE}`.
-#[derive(ToSchema)]
-#[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
-pub(crate) struct AppendBody {
-    /// The field to append to (created when absent).
-    field: String,
-    /// A string, or bytes as `{"$base64": ...}`, of the field's own type.
-    #[schema(value_type = Object)]
-    value: Json_,
 }
 
 /// Parses an append body, refusing unknown members.
@@ -239,7 +229,7 @@ fn parse_batch(body: &Json_) -> Result<(Batch, usize), ApiError> {
         (status = 200, description = "Every operation applied", body = BatchReply),
         (status = 400, description = "Malformed batch; nothing applied", body = ErrorBody),
         (status = 409, description = "Unique violation; nothing applied", body = ErrorBody),
-        (status = 413, description = "Body over 4 MiB", body = ErrorBody),
+        (status = 413, description = "Body over 4 MiB: refused before it is parsed, so a batch of more operations than maxItems that is also over 4 MiB gets 413 rather than 400", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
     ))]
 pub(crate) async fn batch(
