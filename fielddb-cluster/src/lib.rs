@@ -7,6 +7,7 @@
 //! | `log_store`     | the Raft log and vote, in a RocksDB of their own                  |
 //! | `state_machine` | the FieldDB replica, client sessions, snapshots as checkpoints    |
 //! | `network`       | the peers' RPCs over HTTP                                         |
+//! | `peer_http`     | the scheme and TLS of a node's requests to its peers              |
 //! | `snapshot_stream` | a snapshot's byte stream: its format, packed and unpacked in chunks |
 //! | `proposer`      | client writes handed to Raft in groups (one append for many)      |
 //! | `read_gate`     | one read-index round shared by the linearizable reads waiting     |
@@ -15,6 +16,7 @@
 pub mod log_store;
 pub mod network;
 pub mod node;
+pub mod peer_http;
 mod proposer;
 mod read_gate;
 pub mod snapshot_stream;
@@ -23,6 +25,7 @@ pub mod types;
 pub mod wire;
 
 pub use node::{ClusterNode, MembershipError, NodeConfig, Status, Unavailable};
+pub use peer_http::PeerHttp;
 pub use types::{ClientRequest, Failure, NodeId, Response};
 
 /// The peers' RPC requests, as the server's `/raft/...` routes receive them.

@@ -31,6 +31,7 @@ use openraft::{BasicNode, OptionalSend};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::peer_http::PeerHttp;
 use crate::snapshot_stream::{self, ChunkWriter};
 use crate::state_machine::{GroupSnapshot, SnapshotDir};
 use crate::types::{NodeId, TypeConfig};
@@ -48,22 +49,26 @@ pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Clone)]
 pub struct Network {
     http: reqwest::Client,
+    peer_http: PeerHttp,
     token: Option<String>,
     peers: std::collections::BTreeMap<NodeId, String>,
 }
 
 impl Network {
-    /// A network whose requests carry `token` (the cluster's bearer token) when given.
+    /// A network whose requests go over `peer_http` and carry `token` (the cluster's bearer
+    /// token) when given.
     pub fn new(
+        peer_http: PeerHttp,
         token: Option<String>,
         peers: std::collections::BTreeMap<NodeId, String>,
     ) -> Result<Network, String> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .connect_timeout(Duration::from_millis(500))
-            .build()
-            .map_err(|e| format!("cannot build the peers' HTTP client: {e}"))?;
-        Ok(Network { http, token, peers })
+        let http = peer_http.client(None)?;
+        Ok(Network {
+            http,
+            peer_http,
+            token,
+            peers,
+        })
     }
 }
 
@@ -75,6 +80,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
             target,
             addr: self.peers.get(&target).unwrap_or(&node.addr).clone(),
             http: self.http.clone(),
+            peer_http: self.peer_http.clone(),
             token: self.token.clone(),
         }
     }
@@ -85,6 +91,7 @@ pub struct PeerClient {
     target: NodeId,
     addr: String,
     http: reqwest::Client,
+    peer_http: PeerHttp,
     token: Option<String>,
 }
 
@@ -96,7 +103,7 @@ impl PeerClient {
         content_type: &str,
         timeout: Duration,
     ) -> Result<Resp, RPCError<TypeConfig>> {
-        let url = format!("http://{}/raft/{path}", self.addr);
+        let url = self.peer_http.url(&self.addr, &format!("/raft/{path}"));
         let mut request = self
             .http
             .post(&url)

@@ -29,6 +29,7 @@ use tokio::sync::Mutex;
 
 use crate::log_store::LogStore;
 use crate::network::Network;
+use crate::peer_http::PeerHttp;
 use crate::proposer::Proposer;
 use crate::read_gate::{ReadGate, Refusal};
 use crate::snapshot_stream::{self, ChunkReader};
@@ -63,6 +64,8 @@ pub struct NodeConfig {
     pub request_timeout: Duration,
     /// How long an idle client session is kept, in the leader's milliseconds.
     pub session_ttl_ms: u64,
+    /// How this node's requests reach its peers (plain HTTP, or HTTPS with the cluster's CA).
+    pub peer_http: PeerHttp,
 }
 
 impl NodeConfig {
@@ -77,6 +80,7 @@ impl NodeConfig {
             snapshot_every: 20_000,
             request_timeout: Duration::from_secs(5),
             session_ttl_ms: DEFAULT_SESSION_TTL_MS,
+            peer_http: PeerHttp::plain(),
         }
     }
 }
@@ -189,7 +193,11 @@ impl ClusterNode {
                 .validate()
                 .map_err(|e| format!("bad Raft configuration: {e}"))?,
         );
-        let network = Network::new(config.token.clone(), config.peers.clone())?;
+        let network = Network::new(
+            config.peer_http.clone(),
+            config.token.clone(),
+            config.peers.clone(),
+        )?;
         let raft = Raft::new(config.id, raft_config, network, log, machine)
             .await
             .map_err(|e| format!("cannot start Raft: {e}"))?;
@@ -220,6 +228,11 @@ impl ClusterNode {
     /// The request timeout.
     pub fn request_timeout(&self) -> Duration {
         self.config.request_timeout
+    }
+
+    /// How this node reaches its peers (the server forwards client requests the same way).
+    pub fn peer_http(&self) -> &PeerHttp {
+        &self.config.peer_http
     }
 
     /// The leader this node knows of, with its address.

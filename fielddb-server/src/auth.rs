@@ -1,7 +1,9 @@
 //! Bearer-token authentication. With `--auth-token-file`, every route except `/health` needs
 //! `Authorization: Bearer <token>`; the comparison is constant-time. Without a token file every
 //! request passes (the server then listens on loopback unless `--insecure`). Owns `Token` and
-//! the `require_token` middleware, whose state is just the optional token.
+//! the `require_token` middleware, whose state is just the optional token; and the
+//! `require_member` middleware: with mutual TLS between members (`--peer-ca`), the `/raft/...`
+//! routes answer only a connection whose handshake verified a member's certificate (`tls.rs`).
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::tls::TlsPeer;
 
 /// The secret token clients must present.
 #[derive(Clone)]
@@ -83,4 +86,26 @@ pub(crate) async fn require_token(
             response
         }
     }
+}
+
+/// Middleware: when `members_verified`, 403 for a `/raft/...` request that did not come over a
+/// member's connection (a certificate signed by `--peer-ca`, verified at the handshake).
+pub(crate) async fn require_member(
+    State(members_verified): State<bool>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !members_verified
+        || !req.uri().path().starts_with("/raft/")
+        || req.extensions().get::<TlsPeer>() == Some(&TlsPeer::Member)
+    {
+        return next.run(req).await;
+    }
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not_a_member",
+        "Raft traffic is taken only from cluster members: connect with a certificate signed by \
+         the cluster's --peer-ca, offering the ALPN protocol fielddb-peer/1",
+    )
+    .into_response()
 }

@@ -62,10 +62,9 @@ pub(crate) struct Routing {
 impl Routing {
     /// The routing of `node`'s requests.
     pub(crate) fn new(node: Arc<ClusterNode>) -> Result<Routing, String> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(node.request_timeout())
-            .build()
+        let http = node
+            .peer_http()
+            .client(Some(node.request_timeout()))
             .map_err(|e| format!("cannot build the forwarding client: {e}"))?;
         Ok(Routing { node, http })
     }
@@ -134,7 +133,7 @@ async fn elsewhere(routing: &Routing, request: Request, why: Unavailable) -> Res
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let url = format!("http://{addr}{path_and_query}");
+    let url = routing.node.peer_http().url(&addr, &path_and_query);
     if query_flag(&request, "redirect", "1") {
         let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
         if let Ok(location) = HeaderValue::from_str(&url) {

@@ -6,7 +6,9 @@
 //! - A client has `header_read_timeout` to send a request's headers (also the next request's,
 //!   on a kept-alive connection, so an idle connection is closed after it); then the connection
 //!   is closed (no status can be sent mid-headers).
-//! - With TLS, the handshake must finish within `header_read_timeout` too.
+//! - With TLS, the handshake must finish within `header_read_timeout` too; a failed one is
+//!   counted and logged at info with the peer's address. Each request of a TLS connection
+//!   carries the `TlsPeer` its handshake established (client or verified member).
 //! - On shutdown the listener closes, and in-flight requests finish (hyper's graceful shutdown).
 //! - A closed connection lingers: its socket goes on reading and discarding what the client still
 //!   sends, for at most [`LINGER`] and [`LINGER_BYTES`], after our side has finished writing. A
@@ -31,7 +33,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::metrics::Metrics;
-use crate::tls::TlsConfig;
+use crate::tls::{TlsConfig, TlsPeer};
 
 /// What one connection is allowed.
 #[derive(Clone, Copy, Debug)]
@@ -97,40 +99,31 @@ pub(crate) async fn serve_connections<F>(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        // Every request learns its peer's address (for the guard's log lines).
-        let service = TowerToHyperService::new(
-            tower::ServiceBuilder::new()
-                .map_request(
-                    move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                        request
-                            .extensions_mut()
-                            .insert(axum::extract::ConnectInfo(peer));
-                        request
-                    },
-                )
-                .service(app.clone()),
-        );
         let stream = Lingering {
             stream: Some(stream),
         };
-        let (http, watcher, tls) = (http.clone(), graceful.watcher(), tls.clone());
+        let (http, watcher, tls, app) =
+            (http.clone(), graceful.watcher(), tls.clone(), app.clone());
         let metrics = Arc::clone(&metrics);
         metrics.connection_opened();
         tokio::spawn(async move {
             let served = match tls {
                 None => {
-                    let connection = http.serve_connection(TokioIo::new(stream), service);
+                    let connection =
+                        http.serve_connection(TokioIo::new(stream), service(app, peer, None));
                     watcher.watch(connection).await
                 }
                 Some(tls) => {
-                    let handshake = tls.acceptor().accept(stream);
+                    let handshake = tls.accept(stream);
                     match tokio::time::timeout(limits.header_read_timeout, handshake).await {
-                        Ok(Ok(stream)) => {
+                        Ok(Ok((stream, tls_peer))) => {
+                            let service = service(app, peer, Some(tls_peer));
                             let connection = http.serve_connection(TokioIo::new(stream), service);
                             watcher.watch(connection).await
                         }
                         Ok(Err(e)) => {
-                            tracing::debug!(target: "fielddb_server", %peer, "TLS handshake failed: {e}");
+                            metrics.handshake_failed();
+                            tracing::info!(target: "fielddb_server", %peer, "TLS handshake failed: {e}");
                             Ok(())
                         }
                         Err(_) => {
@@ -150,6 +143,36 @@ pub(crate) async fn serve_connections<F>(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The app as one connection's service: every request learns its peer's address (for the
+/// guard's log lines) and, over TLS, who the handshake said the peer is (for `/raft` routes).
+fn service(
+    app: Router,
+    peer: SocketAddr,
+    tls_peer: Option<TlsPeer>,
+) -> TowerToHyperService<
+    impl tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+            Future = impl Send,
+        > + Clone,
+> {
+    TowerToHyperService::new(
+        tower::ServiceBuilder::new()
+            .map_request(
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    let extensions = request.extensions_mut();
+                    extensions.insert(axum::extract::ConnectInfo(peer));
+                    if let Some(tls_peer) = tls_peer {
+                        extensions.insert(tls_peer);
+                    }
+                    request
+                },
+            )
+            .service(app),
+    )
 }
 
 /// How long a closed connection goes on reading what its client still sends.

@@ -51,7 +51,8 @@ struct Args {
     /// Every member of the cluster, as ID=HOST:PORT,... (its --listen addresses).
     #[arg(long, value_parser = parse_peers)]
     peers: Option<BTreeMap<u64, String>>,
-    /// How long a request may wait for the cluster before it is answered 503 (e.g. 5s, 500ms).
+    /// How long a request may take once its body has arrived: then 408 (e.g. 5s, 500ms). In a
+    /// cluster, how long it may wait for the group before it is answered 503.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     request_timeout: Duration,
     /// Take a snapshot of the replica every this many applied log entries.
@@ -82,6 +83,11 @@ struct Args {
     /// The PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// The PEM CA certificate that signed every cluster member's --tls-cert: peers then talk
+    /// HTTPS, verify each other's certificates (mutual TLS), and take Raft traffic only from
+    /// connections presenting a certificate it signed.
+    #[arg(long, requires = "tls_cert", requires = "node_id")]
+    peer_ca: Option<PathBuf>,
     /// Threads of the blocking pool where RocksDB calls run.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
     blocking_threads: u16,
@@ -160,16 +166,21 @@ fn run(args: Args) -> Result<(), String> {
         .map(Token::from_file)
         .transpose()?;
     config.insecure = args.insecure;
-    if args.tls_cert.is_some() && args.node_id.is_some() {
+    if args.tls_cert.is_some() && args.node_id.is_some() && args.peer_ca.is_none() {
         return Err(
-            "--tls-cert with --node-id: the peers of a cluster do not speak TLS to each other yet \
-             (issue 18); keep a cluster on a private network"
+            "--tls-cert with --node-id needs --peer-ca: the CA that signed the members' \
+             certificates, which the nodes verify each other against"
                 .into(),
         );
     }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
-        config.tls = Some(TlsConfig::from_pem_files(cert, key)?);
+        let mut tls = TlsConfig::from_pem_files(cert, key)?;
+        if let Some(ca) = &args.peer_ca {
+            tls = tls.with_peer_ca(ca)?;
+        }
+        config.tls = Some(tls);
     }
+    config.request_timeout = args.request_timeout;
     config.connections = ConnectionLimits {
         max_connections: args.max_connections as usize,
         header_read_timeout: args.header_timeout,
@@ -189,6 +200,9 @@ fn run(args: Args) -> Result<(), String> {
             node.request_timeout = args.request_timeout;
             node.snapshot_every = args.snapshot_every;
             node.session_ttl_ms = args.session_ttl.as_millis() as u64;
+            if let Some(peer_http) = config.tls.as_ref().and_then(TlsConfig::peer_http) {
+                node.peer_http = peer_http;
+            }
             Some(node)
         }
         _ => return Err("--node-id and --peers go together".into()),

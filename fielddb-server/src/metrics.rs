@@ -37,6 +37,8 @@ pub(crate) struct Metrics {
     bodies_timed_out: AtomicU64,
     bodies_refused: AtomicU64,
     requests_shed: AtomicU64,
+    handshakes_failed: AtomicU64,
+    requests_timed_out: AtomicU64,
 }
 
 impl Metrics {
@@ -60,6 +62,12 @@ impl Metrics {
     }
     pub(crate) fn request_shed(&self) {
         self.requests_shed.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn handshake_failed(&self) {
+        self.handshakes_failed.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn request_timed_out(&self) {
+        self.requests_timed_out.fetch_add(1, Ordering::Relaxed);
     }
 
     fn render_connections(&self, out: &mut String) {
@@ -109,6 +117,21 @@ impl Metrics {
             "Requests answered 503 at once: over --max-in-flight.",
             "counter",
             &self.requests_shed,
+        );
+        metric(
+            out,
+            "fielddb_tls_handshakes_failed_total",
+            "TLS handshakes refused or broken (a peer without a certificate signed by --peer-ca, \
+             a client that does not trust the server).",
+            "counter",
+            &self.handshakes_failed,
+        );
+        metric(
+            out,
+            "fielddb_requests_timed_out_total",
+            "Requests answered 408: not finished within --request-timeout.",
+            "counter",
+            &self.requests_timed_out,
         );
     }
 

@@ -1,4 +1,5 @@
-//! The `guard` middleware: what a `/v1` request's body is allowed before a handler reads it.
+//! The `guard` middleware: what a `/v1` request is allowed — its body's size and time, and its
+//! total time.
 //!
 //! - A body whose `Content-Length` is over `limits::MAX_BODY_BYTES` is refused with 413 before
 //!   a byte of it is read; so is a chunked body the moment it passes the limit (the extractor's
@@ -7,6 +8,13 @@
 //! - The whole body must arrive within the body deadline: the configured time plus one second
 //!   per MiB announced. A body still arriving then is cut, the request answered 408, and the
 //!   connection closed; the peer's address is logged at warn.
+//! - Once its body has arrived, a request has the request timeout to be answered (a request
+//!   whose handler never reads its body: from the body deadline on). A request still running
+//!   then is answered 408 and logged at warn
+//!   with the peer's address. Its store call may still finish on the blocking pool (RocksDB
+//!   calls cannot be cancelled): a write that timed out may have been applied, and the answer
+//!   says so. `/v1/verify` (bounded by the database's size) and `/v1/cluster/...` (membership
+//!   changes wait for a learner to catch up, up to the snapshot timeout) are not timed.
 //!
 //! The peers' `/raft/...` routes have limits of their own (a snapshot streams for minutes).
 
@@ -21,10 +29,11 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
+use tokio::sync::Notify;
 
 use crate::error::ApiError;
 use crate::limits::MAX_BODY_BYTES;
@@ -35,6 +44,8 @@ use crate::metrics::Metrics;
 pub(crate) struct Guard {
     /// The body deadline for a body of unknown or small size.
     pub(crate) body_timeout: Duration,
+    /// The time a request has once its body has arrived.
+    pub(crate) request_timeout: Duration,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -78,23 +89,67 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         || request.headers().contains_key(TRANSFER_ENCODING),
         |n| n > 0,
     );
-    if !has_body {
-        return next.run(request).await;
-    }
+    let path = request.uri().path();
+    let timed = !(path == "/v1/verify" || path.starts_with("/v1/cluster/"));
+    let write = request.method() != Method::GET && request.method() != Method::HEAD;
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     let deadline = body_deadline(guard.body_timeout, announced);
     let expired = Arc::new(AtomicBool::new(false));
-    let request = request.map(|body| {
-        Body::new(DeadlineBody {
-            inner: body,
-            sleep: Box::pin(tokio::time::sleep(deadline)),
-            expired: Arc::clone(&expired),
+    let arrived = Arc::new(Notify::new());
+    let request = if has_body {
+        request.map(|body| {
+            Body::new(DeadlineBody {
+                inner: body,
+                sleep: Box::pin(tokio::time::sleep(deadline)),
+                expired: Arc::clone(&expired),
+                arrived: Some(Arc::clone(&arrived)),
+            })
         })
-    });
-    let response = next.run(request).await;
+    } else {
+        arrived.notify_one();
+        request
+    };
+    let started = tokio::time::Instant::now();
+    let request_timeout = guard.request_timeout;
+    let timer = async move {
+        tokio::select! {
+            () = arrived.notified() => {}
+            () = tokio::time::sleep(deadline) => {}
+        }
+        tokio::time::sleep(request_timeout).await;
+    };
+    let response = if timed {
+        let handler = next.run(request);
+        tokio::pin!(handler);
+        tokio::select! {
+            response = &mut handler => response,
+            () = timer => {
+                let total = started.elapsed();
+                guard.metrics.request_timed_out();
+                tracing::warn!(target: "fielddb_server", peer = %DisplayPeer(peer), "answered 408: the request took {total:?}, over the request timeout");
+                let outcome = if write {
+                    "; the write may still have been applied: read it back before retrying it"
+                } else {
+                    ""
+                };
+                return ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    format!(
+                        "the request was not answered within {} ms of its arrival \
+                         (--request-timeout){outcome}",
+                        request_timeout.as_millis()
+                    ),
+                )
+                .into_response();
+            }
+        }
+    } else {
+        next.run(request).await
+    };
     if expired.load(Ordering::Acquire) {
         guard.metrics.body_timed_out();
         tracing::warn!(target: "fielddb_server", peer = %DisplayPeer(peer), "cut a request whose body did not arrive within {deadline:?}");
@@ -131,6 +186,16 @@ struct DeadlineBody {
     inner: Body,
     sleep: Pin<Box<tokio::time::Sleep>>,
     expired: Arc<AtomicBool>,
+    /// Told once the whole body has arrived (then `None`).
+    arrived: Option<Arc<Notify>>,
+}
+
+impl DeadlineBody {
+    fn arrived(&mut self) {
+        if let Some(arrived) = self.arrived.take() {
+            arrived.notify_one();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -153,6 +218,9 @@ impl http_body::Body for DeadlineBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            if frame.is_none() || self.inner.is_end_stream() {
+                self.arrived();
+            }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         if self.sleep.as_mut().poll(cx).is_ready() {

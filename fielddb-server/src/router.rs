@@ -1,6 +1,7 @@
 //! The router: every route with its handler, the fallback (404 `no_such_route`) and the layers
 //! around them, outermost first: request logging, metrics, load shedding (the in-flight limit),
-//! auth, the request guard (early 413, body deadline), body limit, cluster routing.
+//! members-only Raft routes, auth, the request guard (early 413, body deadline, total time),
+//! body limit, cluster routing.
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -38,7 +39,12 @@ fn log_failure(
 }
 
 /// The router with every route.
-pub(crate) fn router(state: AppState, guard: Guard, shedder: Shedder) -> Router {
+pub(crate) fn router(
+    state: AppState,
+    guard: Guard,
+    shedder: Shedder,
+    members_verified: bool,
+) -> Router {
     Router::new()
         .route(
             "/v1/records/{key}",
@@ -92,6 +98,10 @@ pub(crate) fn router(state: AppState, guard: Guard, shedder: Shedder) -> Router 
         .layer(middleware::from_fn_with_state(
             state.token.clone(),
             auth::require_token,
+        ))
+        .layer(middleware::from_fn_with_state(
+            members_verified,
+            auth::require_member,
         ))
         .layer(middleware::from_fn_with_state(shedder, shedding::shed))
         .layer(middleware::from_fn_with_state(

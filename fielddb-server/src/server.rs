@@ -45,6 +45,10 @@ pub struct ServerConfig {
     pub body_timeout: Duration,
     /// `/v1` requests served at once; one more is answered 503 at once.
     pub max_in_flight: usize,
+    /// The time a `/v1` request has once its body has arrived; then 408. `/v1/verify` and the
+    /// cluster's membership routes have bounds of their own. In a cluster the node's own waits
+    /// answer 503 after the same time; this deadline is a second later, as a backstop.
+    pub request_timeout: Duration,
     /// HTTPS with this certificate and key; `None` serves plain HTTP.
     pub tls: Option<TlsConfig>,
 }
@@ -60,6 +64,7 @@ impl ServerConfig {
             connections: ConnectionLimits::default(),
             body_timeout: Duration::from_secs(30),
             max_in_flight: 512,
+            request_timeout: Duration::from_secs(5),
             tls: None,
         }
     }
@@ -124,6 +129,13 @@ impl Server {
         let metrics = Arc::new(Metrics::default());
         let guard = Guard {
             body_timeout: config.body_timeout,
+            // In a cluster the node answers 503 (with the leader it knows) at the request
+            // timeout; the total deadline is the backstop behind it.
+            request_timeout: if config.cluster.is_some() {
+                config.request_timeout + Duration::from_secs(1)
+            } else {
+                config.request_timeout
+            },
             metrics: Arc::clone(&metrics),
         };
         let state = AppState {
@@ -143,6 +155,7 @@ impl Server {
                 state,
                 guard,
                 Shedder::new(config.max_in_flight, Arc::clone(&metrics)),
+                config.tls.as_ref().is_some_and(TlsConfig::verifies_members),
             ),
             connections: config.connections,
             tls: config.tls,

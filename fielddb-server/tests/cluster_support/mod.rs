@@ -38,12 +38,24 @@ pub struct Cluster {
     children: BTreeMap<u64, Child>,
     extra: Vec<String>,
     pub client: Client,
+    /// `http`, or `https` for a cluster started with TLS.
+    scheme: &'static str,
 }
 
 impl Cluster {
     /// Starts `n` nodes (ids 1..=n) with `extra` arguments, initializes the group through
     /// node 1 and waits for a leader.
     pub fn start(n: u64, extra: &[&str]) -> Cluster {
+        let client = Client::builder()
+            .timeout(Duration::from_secs(10))
+            .no_proxy()
+            .build()
+            .expect("an HTTP client");
+        Cluster::start_with(n, extra, client, "http")
+    }
+
+    /// As `start`, with the test's own client and URL scheme (`https` for a TLS cluster).
+    pub fn start_with(n: u64, extra: &[&str], client: Client, scheme: &'static str) -> Cluster {
         let temp = tempfile::tempdir().expect("a temporary directory");
         let root = temp.path().to_path_buf();
         let mut cluster = Cluster {
@@ -53,11 +65,8 @@ impl Cluster {
             proxies: BTreeMap::new(),
             children: BTreeMap::new(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
-            client: Client::builder()
-                .timeout(Duration::from_secs(10))
-                .no_proxy()
-                .build()
-                .expect("an HTTP client"),
+            client,
+            scheme,
         };
         for id in 1..=n {
             cluster.listen.insert(id, free_port());
@@ -188,7 +197,7 @@ impl Cluster {
     }
 
     pub fn url(&self, id: u64, path: &str) -> String {
-        format!("http://{}{path}", self.listen[&id])
+        format!("{}://{}{path}", self.scheme, self.listen[&id])
     }
 
     pub fn get(&self, id: u64, path: &str) -> (u16, Value) {
