@@ -18,7 +18,16 @@ fn the_leadership_moves_to_the_named_voter_and_writes_go_on() {
     let asked = (1..=3).find(|&n| n != leader && n != to).unwrap();
     let (status, body) = cluster.post(asked, "/v1/cluster/leader", &json!({ "node_id": to }));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(cluster.status(to).unwrap()["role"], "leader");
+    // The old leader answers once a quorum has taken the new leader's vote; the new leader's
+    // own status may show it a moment later (its metrics are published after its election).
+    let asked_at = std::time::Instant::now();
+    while cluster.status(to).unwrap()["role"] != "leader" {
+        assert!(
+            asked_at.elapsed() < Duration::from_secs(2),
+            "node {to} does not say it leads"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(cluster.put(to, "after", &json!({"n": 2})).0, 200);
     let (status, body) = cluster.get(leader, "/v1/records/after");
     assert_eq!(status, 200, "{body}");
