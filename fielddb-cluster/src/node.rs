@@ -27,7 +27,7 @@ use openraft::{BasicNode, Config, ServerState, Snapshot, SnapshotPolicy};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
-use crate::log_store::LogStore;
+use crate::log_store::LogDb;
 use crate::network::Network;
 use crate::peer_http::PeerHttp;
 use crate::proposer::Proposer;
@@ -170,8 +170,10 @@ impl ClusterNode {
     pub async fn start(config: NodeConfig) -> Result<Arc<ClusterNode>, String> {
         std::fs::create_dir_all(&config.dir)
             .map_err(|e| format!("cannot create {}: {e}", config.dir.display()))?;
-        let log = LogStore::open(&config.dir.join("raft"))
-            .map_err(|e| format!("cannot open the Raft log: {e}"))?;
+        // One group today (group 0); a sharded node will hold one per shard in the same store.
+        let log = LogDb::open(&config.dir.join("raft"))
+            .map_err(|e| format!("cannot open the Raft log: {e}"))?
+            .group(0);
         let machine = StateMachine::open_with(&config.dir.join("replica"), config.session_ttl_ms)
             .map_err(|e| format!("cannot open the replica: {e}"))?;
         let db = machine.shared();
