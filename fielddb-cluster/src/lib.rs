@@ -7,6 +7,7 @@
 //! | `log_store`     | the Raft log and vote, in a RocksDB of their own                  |
 //! | `state_machine` | the FieldDB replica, client sessions, snapshots as checkpoints    |
 //! | `network`       | the peers' RPCs over HTTP                                         |
+//! | `placement`     | the shard of a key (XXH3 mod S) and the nodes of each shard        |
 //! | `peer_http`     | the scheme and TLS of a node's requests to its peers              |
 //! | `snapshot_stream` | a snapshot's byte stream: its format, packed and unpacked in chunks |
 //! | `proposer`      | client writes handed to Raft in groups (one append for many)      |
@@ -17,6 +18,7 @@ pub mod log_store;
 pub mod network;
 pub mod node;
 pub mod peer_http;
+pub mod placement;
 mod proposer;
 mod read_gate;
 pub mod snapshot_stream;
