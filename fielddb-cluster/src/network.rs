@@ -12,7 +12,9 @@
 //! error side is the peer's refusal as text.
 //!
 //! Every request names the node it is for (`Fielddb-Raft-Target`), which refuses it when that
-//! is not its id. A snapshot's body is its vote and metadata, then the checkpoint's files,
+//! is not its id, and the Raft group (`Fielddb-Raft-Group`), which the node refuses when it
+//! holds no such group. One `Network` serves one group; `for_group` makes another group's over
+//! the same HTTP client and connection pool. A snapshot's body is its vote and metadata, then the checkpoint's files,
 //! streamed (`snapshot_stream`). A peer that cannot be reached is `Unreachable` (openraft backs off);
 //! any other failure is a `NetworkError` (retried).
 
@@ -31,6 +33,7 @@ use openraft::{BasicNode, OptionalSend};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::log_store::GroupId;
 use crate::peer_http::PeerHttp;
 use crate::snapshot_stream::{self, ChunkWriter};
 use crate::state_machine::{GroupSnapshot, SnapshotDir};
@@ -39,6 +42,8 @@ use crate::wire;
 
 /// The header naming the node a Raft RPC is for.
 pub const TARGET_HEADER: &str = "Fielddb-Raft-Target";
+/// The header naming the Raft group (shard) a Raft RPC is for.
+pub const GROUP_HEADER: &str = "Fielddb-Raft-Group";
 
 /// How long a snapshot may take to send and install.
 pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -49,6 +54,7 @@ pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Clone)]
 pub struct Network {
     http: reqwest::Client,
+    group: GroupId,
     peer_http: PeerHttp,
     token: Option<String>,
     peers: std::collections::BTreeMap<NodeId, String>,
@@ -65,10 +71,19 @@ impl Network {
         let http = peer_http.client(None)?;
         Ok(Network {
             http,
+            group: 0,
             peer_http,
             token,
             peers,
         })
+    }
+
+    /// The network of group `group`, sharing this one's client and connections.
+    pub fn for_group(&self, group: GroupId) -> Network {
+        Network {
+            group,
+            ..self.clone()
+        }
     }
 }
 
@@ -78,6 +93,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> Self::Network {
         PeerClient {
             target,
+            group: self.group,
             addr: self.peers.get(&target).unwrap_or(&node.addr).clone(),
             http: self.http.clone(),
             peer_http: self.peer_http.clone(),
@@ -89,6 +105,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
 /// The RPC client of one peer.
 pub struct PeerClient {
     target: NodeId,
+    group: GroupId,
     addr: String,
     http: reqwest::Client,
     peer_http: PeerHttp,
@@ -108,6 +125,7 @@ impl PeerClient {
             .http
             .post(&url)
             .header(TARGET_HEADER, self.target.to_string())
+            .header(GROUP_HEADER, self.group.to_string())
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body)
             .timeout(timeout);

@@ -27,7 +27,7 @@ use openraft::{BasicNode, Config, ServerState, Snapshot, SnapshotPolicy};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
-use crate::log_store::LogDb;
+use crate::log_store::{GroupId, LogDb};
 use crate::network::Network;
 use crate::peer_http::PeerHttp;
 use crate::proposer::Proposer;
@@ -220,6 +220,11 @@ impl ClusterNode {
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.config.id
+    }
+
+    /// Whether this node is a member of Raft group `group` (today only group 0 exists).
+    pub fn holds_group(&self, group: GroupId) -> bool {
+        group == 0
     }
 
     /// The local replica (for reads after a barrier, or stale reads).

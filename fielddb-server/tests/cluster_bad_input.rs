@@ -1,5 +1,6 @@
 //! Bad input sent to a cluster gets the 400 a single node gives, and never enters the log: a
-//! record with an empty or repeated field name, in a put, a batch or an append.
+//! record with an empty or repeated field name, in a put, a batch or an append. A Raft RPC
+//! for a group the node does not hold, or naming none, is refused.
 
 mod cluster_support;
 
@@ -51,4 +52,30 @@ fn a_record_a_single_node_refuses_is_refused_with_400_and_never_logged() {
     }
     assert_eq!(last_index(&cluster), before, "a refused write was logged");
     assert_eq!(cluster.put(leader, "k", &json!({"a": 1})).0, 200);
+}
+
+#[test]
+fn a_raft_rpc_for_a_group_the_node_does_not_hold_is_refused() {
+    let cluster = Cluster::start(1, &[]);
+    let leader = cluster.wait_leader(Duration::from_secs(15));
+    let vote = |group: Option<&str>| {
+        let mut request = cluster
+            .client
+            .post(cluster.url(leader, "/raft/vote"))
+            .header("Fielddb-Raft-Target", leader.to_string())
+            .body("not a vote");
+        if let Some(group) = group {
+            request = request.header("Fielddb-Raft-Group", group);
+        }
+        cluster_support::json(request.send())
+    };
+    let (status, body) = vote(Some("7"));
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "no_such_group", "{body}");
+    let (status, body) = vote(None);
+    assert_eq!(status, 400, "{body}");
+    // Group 0 is held: the request reaches the RPC, which refuses the body.
+    let (status, body) = vote(Some("0"));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("malformed RPC"), "{body}");
 }

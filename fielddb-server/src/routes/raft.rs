@@ -1,14 +1,15 @@
 //! The peers' Raft RPCs, `POST /raft/append`, `/raft/vote`, `/raft/transfer` and
 //! `/raft/snapshot` (only in a
 //! cluster; 404 otherwise). Each names its target node (`Fielddb-Raft-Target`) and is refused
-//! when that is not this node. Bodies and answers are in `fielddb_cluster::wire`'s binary
+//! when that is not this node, and its Raft group (`Fielddb-Raft-Group`), 404 when this node
+//! holds no such group. Bodies and answers are in `fielddb_cluster::wire`'s binary
 //! encoding; an answer is `Ok(...)` or `Err("why")`. A body that does not decode is 400.
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use fielddb_cluster::network::TARGET_HEADER;
+use fielddb_cluster::network::{GROUP_HEADER, TARGET_HEADER};
 use fielddb_cluster::rpc::{AppendRequest, TransferLeaderRequest, VoteRequest};
 use fielddb_cluster::wire;
 use futures::StreamExt;
@@ -40,6 +41,18 @@ fn node(
             "this is node {}, not the RPC's target {target:?}",
             node.id()
         )));
+    }
+    let group = headers
+        .get(GROUP_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u32>().ok())
+        .ok_or_else(|| ApiError::bad_request(format!("the RPC names no group ({GROUP_HEADER})")))?;
+    if !node.holds_group(group) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_group",
+            format!("node {} holds no Raft group {group}", node.id()),
+        ));
     }
     Ok(node)
 }
