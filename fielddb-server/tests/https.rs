@@ -3,25 +3,12 @@
 //! A non-loopback address without TLS is refused at start.
 
 mod common;
+mod test_pki;
 
 use std::time::Duration;
 
 use common::Server;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-
-/// A test CA and a certificate it signed for 127.0.0.1 and localhost, as PEM:
-/// (CA certificate, server certificate, server key).
-fn test_pki() -> (String, String, String) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let params =
-        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
-}
+use test_pki::test_pki;
 
 #[test]
 fn a_client_trusting_the_ca_round_trips_over_https_and_others_get_nothing() {

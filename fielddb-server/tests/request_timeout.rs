@@ -5,7 +5,15 @@
 mod common;
 
 use common::{client, code, get, json, Server};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// A batch putting a record of `text` at each key `prefix{i:04}` of `range`.
+fn batch(prefix: &str, range: std::ops::Range<usize>, text: &str) -> Value {
+    let ops: Vec<Value> = range
+        .map(|i| json!({"put": format!("{prefix}{i:04}"), "record": {"text": text}}))
+        .collect();
+    json!({ "ops": ops })
+}
 
 #[test]
 fn a_request_running_past_the_request_timeout_is_answered_408_and_the_server_goes_on() {
@@ -16,12 +24,9 @@ fn a_request_running_past_the_request_timeout_is_answered_408_and_the_server_goe
     let mut server = Server::start_in(&dir, &[]);
     let filler = "x".repeat(4096);
     for chunk in 0..10 {
-        let ops: Vec<_> = (0..100)
-            .map(|i| json!({"put": format!("k{:04}", chunk * 100 + i), "record": {"text": filler}}))
-            .collect();
         let answer = c
             .post(server.url("/v1/batch"))
-            .json(&json!({ "ops": ops }))
+            .json(&batch("k", chunk * 100..chunk * 100 + 100, &filler))
             .send()
             .unwrap();
         let (status, body) = json(answer);
@@ -37,12 +42,9 @@ fn a_request_running_past_the_request_timeout_is_answered_408_and_the_server_goe
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("--request-timeout"), "{message}");
     // A write's answer says its outcome is unknown.
-    let ops: Vec<_> = (0..500)
-        .map(|i| json!({"put": format!("w{i:04}"), "record": {"text": filler}}))
-        .collect();
     let answer = c
         .post(server.url("/v1/batch"))
-        .json(&json!({ "ops": ops }))
+        .json(&batch("w", 0..500, &filler))
         .send()
         .unwrap();
     let (status, body) = json(answer);
