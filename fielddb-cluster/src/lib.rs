@@ -12,8 +12,12 @@
 //! | `snapshot_stream` | a snapshot's byte stream: its format, packed and unpacked in chunks |
 //! | `proposer`      | client writes handed to Raft in groups (one append for many)      |
 //! | `read_gate`     | one read-index round shared by the linearizable reads waiting     |
-//! | `node`          | one member: writes, read barriers, status, membership, RPC handlers|
+//! | `config`        | how a node is set up (`NodeConfig`)                               |
+//! | `group`         | one Raft group: writes, read barriers, status, membership, RPCs   |
+//! | `node`          | one member: its groups, their shared log store and network        |
 
+mod config;
+pub mod group;
 pub mod log_store;
 pub mod network;
 pub mod node;
@@ -26,7 +30,9 @@ pub mod state_machine;
 pub mod types;
 pub mod wire;
 
-pub use node::{ClusterNode, MembershipError, NodeConfig, Status, Unavailable};
+pub use config::NodeConfig;
+pub use group::{MembershipError, RaftGroup, Status, Unavailable};
+pub use node::ClusterNode;
 pub use peer_http::PeerHttp;
 pub use types::{ClientRequest, Failure, NodeId, Response};
 

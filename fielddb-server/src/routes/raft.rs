@@ -21,10 +21,11 @@ use crate::state::AppState;
 
 type Answer = Result<Response, ApiError>;
 
-fn node(
+/// The group an RPC is for, once its target is this node and the group one it holds.
+fn group(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<std::sync::Arc<fielddb_cluster::ClusterNode>, ApiError> {
+) -> Result<std::sync::Arc<fielddb_cluster::RaftGroup>, ApiError> {
     let Some(node) = state.cluster.clone() else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -47,14 +48,13 @@ fn node(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u32>().ok())
         .ok_or_else(|| ApiError::bad_request(format!("the RPC names no group ({GROUP_HEADER})")))?;
-    if !node.holds_group(group) {
-        return Err(ApiError::new(
+    node.group(group).cloned().ok_or_else(|| {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             "no_such_group",
             format!("node {} holds no Raft group {group}", node.id()),
-        ));
-    }
-    Ok(node)
+        )
+    })
 }
 
 fn answer<T: Serialize>(result: Result<T, String>) -> Answer {
@@ -72,15 +72,15 @@ pub(crate) async fn append(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let node = node(&state, &headers)?;
+    let group = group(&state, &headers)?;
     let request: AppendRequest = parse(&body)?;
-    answer(node.handle_append(request).await)
+    answer(group.handle_append(request).await)
 }
 
 pub(crate) async fn vote(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Answer {
-    let node = node(&state, &headers)?;
+    let group = group(&state, &headers)?;
     let request: VoteRequest = parse(&body)?;
-    answer(node.handle_vote(request).await)
+    answer(group.handle_vote(request).await)
 }
 
 pub(crate) async fn transfer(
@@ -88,9 +88,9 @@ pub(crate) async fn transfer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let node = node(&state, &headers)?;
+    let group = group(&state, &headers)?;
     let request: TransferLeaderRequest = parse(&body)?;
-    answer(node.handle_transfer_leader(request).await)
+    answer(group.handle_transfer_leader(request).await)
 }
 
 pub(crate) async fn snapshot(
@@ -98,11 +98,11 @@ pub(crate) async fn snapshot(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let node = node(&state, &headers)?;
-    // The body's chunks go to the node's unpacker as they arrive; a broken body ends the
+    let group = group(&state, &headers)?;
+    // The body's chunks go to the group's unpacker as they arrive; a broken body ends the
     // stream with its error, so the unpacker refuses the snapshot.
     let (chunks, arriving) = tokio::sync::mpsc::channel(4);
-    let install = node.handle_snapshot(arriving);
+    let install = group.handle_snapshot(arriving);
     let feed = async move {
         let mut body = body.into_data_stream();
         let mut received = 0usize;
