@@ -90,6 +90,47 @@ fn a_body_announced_over_the_limit_is_refused_before_it_is_sent() {
 }
 
 #[test]
+fn a_chunked_body_is_refused_once_it_passes_the_limit_without_waiting_for_its_end() {
+    let (server, _temp) = started(&[]);
+    let mut stream = TcpStream::connect(addr(&server)).unwrap();
+    write!(
+        stream,
+        "PUT /v1/records/chunked HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    )
+    .unwrap();
+    // Five chunks of 1 MiB (one more than the 4 MiB limit), and never the closing chunk: the
+    // server must answer once the limit is passed, not wait for the body to end.
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..5 {
+        if write!(stream, "{:x}\r\n", chunk.len()).is_err()
+            || stream.write_all(&chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break; // the server has answered and closed
+        }
+    }
+    let answer = read_answer(&mut stream, Duration::from_secs(10));
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    let status = reqwest::blocking::get(server.url("/v1/records/chunked"))
+        .unwrap()
+        .status();
+    assert_eq!(status, 404, "a refused body stored nothing");
+    let metrics = reqwest::blocking::get(server.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("fielddb_bodies_refused_total 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
 fn five_hundred_trickling_bodies_are_cut_at_their_deadline_while_a_normal_client_is_served() {
     let (server, _temp) = started(&["--body-timeout", "12s"]);
     let mut slow: Vec<TcpStream> = (0..500).map(|_| stalled_put(&server, 100, "{")).collect();
