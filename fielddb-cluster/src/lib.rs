@@ -8,6 +8,7 @@
 //! | `state_machine` | the FieldDB replica, client sessions, snapshots as checkpoints    |
 //! | `network`       | the peers' RPCs over HTTP                                         |
 //! | `placement`     | the shard of a key (XXH3 mod S) and the nodes of each shard        |
+//! | `shard_map`     | the shards, their replicas and leader hints, as group 0's records  |
 //! | `peer_http`     | the scheme and TLS of a node's requests to its peers              |
 //! | `snapshot_stream` | a snapshot's byte stream: its format, packed and unpacked in chunks |
 //! | `proposer`      | client writes handed to Raft in groups (one append for many)      |
@@ -25,6 +26,7 @@ pub mod peer_http;
 pub mod placement;
 mod proposer;
 mod read_gate;
+pub mod shard_map;
 pub mod snapshot_stream;
 pub mod state_machine;
 pub mod types;
