@@ -26,7 +26,9 @@ use crate::types::{ClientRequest, NodeId, Response};
 /// One member of a FieldDB cluster.
 pub struct ClusterNode {
     config: Arc<NodeConfig>,
-    /// The groups this node holds, by id (group 0 today).
+    /// Group 0, which every node holds.
+    first: Arc<RaftGroup>,
+    /// The groups this node holds, by id, group 0 among them (only group 0 today).
     groups: BTreeMap<GroupId, Arc<RaftGroup>>,
 }
 
@@ -60,9 +62,11 @@ impl ClusterNode {
             config.dir.join("replica"),
         )
         .await?;
+        let first = Arc::new(first);
         Ok(Arc::new(ClusterNode {
             config,
-            groups: BTreeMap::from([(0, Arc::new(first))]),
+            groups: BTreeMap::from([(0, Arc::clone(&first))]),
+            first,
         }))
     }
 
@@ -88,7 +92,7 @@ impl ClusterNode {
 
     /// Group 0, whose operations the methods below are.
     fn first(&self) -> &RaftGroup {
-        &self.groups[&0]
+        &self.first
     }
 
     /// The local replica (for reads after a barrier, or stale reads).
