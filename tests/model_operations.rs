@@ -1,5 +1,5 @@
-//! Random sequences of puts, deletes, batches, index creates and drops, waits and reopens,
-//! applied to FieldDb and to a plain in-memory model and compared after every step: records,
+//! Random sequences of puts, deletes, batches, field updates and upserts, appends, index creates
+//! and drops, waits and reopens, applied to FieldDb and to a plain in-memory model and compared after every step: records,
 //! index states, and every query form (paged, both directions) on every ready index.
 
 mod support;
@@ -7,7 +7,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
-use fielddb::{Batch, Error, FieldDb, IndexState, Options, Query, Record, Value};
+use fielddb::{Batch, Error, FieldDb, IndexState, Options, Query, Record, Update, Value};
 use proptest::prelude::*;
 use support::{all_pages, field_values, model_answer};
 
@@ -27,6 +27,10 @@ enum Op {
     Wait,
     Reopen,
     Query(usize, Query, usize, bool),
+    /// Sets (`Some`) or removes (`None`) fields in order; an upsert when the flag is set.
+    Update(u8, Vec<(usize, Option<Value>)>, bool),
+    /// Appends a string to a field.
+    Append(u8, usize, String),
 }
 
 fn arb_value() -> impl Strategy<Value = Value> {
@@ -71,6 +75,9 @@ fn arb_op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Wait),
         1 => Just(Op::Reopen),
         3 => (0usize..2, arb_query(), 1usize..5, any::<bool>()).prop_map(|(f, q, p, r)| Op::Query(f, q, p, r)),
+        3 => (0u8..12, proptest::collection::vec((0usize..2, proptest::option::of(arb_value())), 0..4), any::<bool>())
+            .prop_map(|(k, changes, upsert)| Op::Update(k, changes, upsert)),
+        2 => (0u8..12, 0usize..2, "[ab]{0,2}").prop_map(|(k, f, tail)| Op::Append(k, f, tail)),
     ]
 }
 
@@ -142,6 +149,52 @@ proptest! {
                         prop_assert!(result.is_ok());
                     } else {
                         prop_assert!(matches!(result, Err(Error::NoSuchIndex { .. })), "{:?}", result);
+                    }
+                }
+                Op::Update(k, changes, upsert) => {
+                    let mut update = Update::new();
+                    for (f, value) in changes {
+                        update = match value {
+                            Some(v) => update.set(FIELDS[*f], v.clone()),
+                            None => update.unset(FIELDS[*f]),
+                        };
+                    }
+                    let result = if *upsert {
+                        db.upsert(key(*k), &update)
+                    } else {
+                        db.update(key(*k), &update)
+                    };
+                    // The model: the changes in order on the old record (or on an empty one for
+                    // an upsert); no record and no upsert is NotFound.
+                    match model.get(&key(*k)).cloned().or_else(|| upsert.then(Record::new)) {
+                        Some(mut expected) => {
+                            for (f, value) in changes {
+                                match value {
+                                    Some(v) => { expected.insert(FIELDS[*f], v.clone()); }
+                                    None => { expected.remove(FIELDS[*f]); }
+                                }
+                            }
+                            prop_assert_eq!(result.unwrap(), expected.clone());
+                            model.insert(key(*k), expected);
+                        }
+                        None => prop_assert!(matches!(result, Err(Error::NotFound(_))), "{:?}", result),
+                    }
+                }
+                Op::Append(k, f, tail) => {
+                    let result = db.append(key(*k), FIELDS[*f], tail.as_str());
+                    let mut expected = model.get(&key(*k)).cloned().unwrap_or_default();
+                    let appended = match expected.get(FIELDS[*f]).cloned() {
+                        None => Some(Value::Str(tail.clone())),
+                        Some(Value::Str(old)) => Some(Value::Str(old + tail)),
+                        Some(_) => None,
+                    };
+                    match appended {
+                        Some(value) => {
+                            expected.insert(FIELDS[*f], value);
+                            prop_assert_eq!(result.unwrap(), expected.clone());
+                            model.insert(key(*k), expected);
+                        }
+                        None => prop_assert!(matches!(result, Err(Error::InvalidArgument(_))), "{:?}", result),
                     }
                 }
                 Op::Wait => db.wait_for_tasks(),

@@ -105,6 +105,8 @@ pub enum Failure {
         /// The message.
         message: String,
     },
+    /// `fielddb::Error::NotFound` (last, so the variants before keep their encoding).
+    NotFound(Vec<u8>),
 }
 
 impl Failure {
@@ -118,6 +120,7 @@ impl Failure {
                 indexes: indexes.clone(),
             },
             E::IndexExists(field) => Failure::IndexExists(field.clone()),
+            E::NotFound(key) => Failure::NotFound(key.clone()),
             E::UniqueViolation {
                 field,
                 value,
@@ -163,6 +166,28 @@ impl Failure {
                 }
             }
             Failure::Other { message, .. } => E::Corruption(message),
+            Failure::NotFound(key) => E::NotFound(key),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_gives_back_the_error_a_single_node_would_have_returned() {
+        let errors = [
+            fielddb::Error::InvalidArgument("bad".into()),
+            fielddb::Error::NotFound(b"ada".to_vec()),
+            fielddb::Error::IndexExists("city".into()),
+        ];
+        for error in errors {
+            let back = Failure::from_error(&error).into_error();
+            assert_eq!(
+                (back.code(), back.to_string()),
+                (error.code(), error.to_string())
+            );
         }
     }
 }

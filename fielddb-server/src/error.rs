@@ -74,6 +74,8 @@ impl From<fielddb::Error> for ApiError {
         let message = e.to_string();
         match e {
             E::InvalidArgument(_) => ApiError::new(StatusCode::BAD_REQUEST, code, message),
+            E::NotFound(key) => ApiError::new(StatusCode::NOT_FOUND, code, message)
+                .with("key", fielddb_json::key_to_json(&key)),
             E::NoSuchIndex { field, .. } => {
                 ApiError::new(StatusCode::NOT_FOUND, code, message).with("field", json!(field))
             }
@@ -153,6 +155,7 @@ mod tests {
     fn a_library_error_keeps_its_code_and_gets_its_status() {
         let cases = [
             (fielddb::Error::InvalidArgument("x".into()), 400),
+            (fielddb::Error::NotFound(b"k".to_vec()), 404),
             (fielddb::Error::IndexExists("f".into()), 409),
             (fielddb::Error::Corruption("x".into()), 500),
             (fielddb::Error::Closed, 503),

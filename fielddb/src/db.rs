@@ -24,6 +24,7 @@ use crate::replica::{self, Answer, ContentHash, LoggedCommand, ReplicaData};
 use crate::scan::{self, ScanOptions};
 use crate::storage::{Storage, StorageStats};
 use crate::tasks::Task;
+use crate::update::Update;
 use crate::value::Value;
 use crate::write;
 
@@ -129,6 +130,35 @@ impl FieldDb {
         let key = key.as_ref();
         validate_key(key)?;
         write::append(self.inner(), key, field, value.into())
+    }
+
+    /// Sets and removes fields of the record at `key`, under the key's lock, maintaining every
+    /// index, and returns the record after it. Without a record at `key` it is
+    /// `Error::NotFound` and nothing changes; the changed record is checked as a `put` is.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = fielddb::FieldDb::open(dir.path()).unwrap();
+    /// use fielddb::{Record, Update};
+    /// db.put("ada", Record::new().set("name", "Ada").set("note", "x"))?;
+    /// let record = db.update("ada", &Update::new().set("born", 1815).unset("note"))?;
+    /// assert_eq!(record, Record::new().set("name", "Ada").set("born", 1815));
+    /// assert!(db.update("nobody", &Update::new().set("a", 1)).is_err());
+    /// # Ok::<(), fielddb::Error>(())
+    /// ```
+    pub fn update(&self, key: impl AsRef<[u8]>, update: &Update) -> Result<Record> {
+        self.refuse_if_replica()?;
+        let key = key.as_ref();
+        validate_key(key)?;
+        write::update(self.inner(), key, update, false)
+    }
+
+    /// As [`FieldDb::update`], but without a record at `key` it creates one from the changes.
+    pub fn upsert(&self, key: impl AsRef<[u8]>, update: &Update) -> Result<Record> {
+        self.refuse_if_replica()?;
+        let key = key.as_ref();
+        validate_key(key)?;
+        write::update(self.inner(), key, update, true)
     }
 
     /// The record at `key`, if any.

@@ -22,6 +22,9 @@ pub enum Error {
     /// The caller passed something FieldDB cannot accept; nothing was changed.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The operation needs a record at the key, and there is none; nothing was changed.
+    #[error("no record at key {}", display_key(.0))]
+    NotFound(Vec<u8>),
     /// The database on disk was written in a format this build does not read.
     #[error("unsupported format version {found}: this build of FieldDB reads version {supported}")]
     UnsupportedFormat {
@@ -88,6 +91,7 @@ impl Error {
     /// | `io`                 | `Io`                |
     /// | `corruption`         | `Corruption`        |
     /// | `invalid_argument`   | `InvalidArgument`   |
+    /// | `not_found`          | `NotFound`          |
     /// | `unsupported_format` | `UnsupportedFormat` |
     /// | `no_such_index`      | `NoSuchIndex`       |
     /// | `index_exists`       | `IndexExists`       |
@@ -101,6 +105,7 @@ impl Error {
             Error::Io(_) => "io",
             Error::Corruption(_) => "corruption",
             Error::InvalidArgument(_) => "invalid_argument",
+            Error::NotFound(_) => "not_found",
             Error::UnsupportedFormat { .. } => "unsupported_format",
             Error::NoSuchIndex { .. } => "no_such_index",
             Error::IndexExists(_) => "index_exists",
@@ -120,6 +125,7 @@ impl Error {
     pub fn is_deterministic(&self) -> bool {
         match self {
             Error::InvalidArgument(_)
+            | Error::NotFound(_)
             | Error::NoSuchIndex { .. }
             | Error::IndexExists(_)
             | Error::UniqueViolation { .. } => true,

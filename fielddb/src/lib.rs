@@ -41,6 +41,7 @@ mod replica;
 mod scan;
 mod storage;
 mod tasks;
+mod update;
 mod value;
 mod write;
 
@@ -57,6 +58,7 @@ pub use record::{Record, MAX_FIELDS, MAX_FIELD_NAME_LEN, MAX_KEY_LEN, MAX_RECORD
 pub use replica::{Answer, ContentHash, LoggedCommand, ReplicaData};
 pub use scan::ScanOptions;
 pub use storage::StorageStats;
+pub use update::{FieldChange, Update};
 pub use value::Value;
 
 /// A record in FieldDB's byte format (the one `kv` stores), for carrying it elsewhere.

@@ -30,6 +30,7 @@ use crate::locks::HeldStripes;
 use crate::read::read_record;
 use crate::record::Record;
 use crate::storage::{Cf, KeyRange, WriteSet};
+use crate::update::Update;
 use crate::value::Value;
 
 /// Applies `ops` atomically. When `report_existed` is set, returns for each op whether its key
@@ -50,6 +51,15 @@ pub(crate) fn apply(
 pub(crate) fn append(inner: &DbInner, key: &[u8], field: &str, value: Value) -> Result<Record> {
     let mut plan = WritePlan::new(inner)?;
     let record = plan.stage_append(key, field, value, true)?;
+    plan.commit()?;
+    Ok(record)
+}
+
+/// Applies `update` to the record at `key` (creating it when `create`), atomically with its
+/// index changes; returns the new record.
+pub(crate) fn update(inner: &DbInner, key: &[u8], update: &Update, create: bool) -> Result<Record> {
+    let mut plan = WritePlan::new(inner)?;
+    let record = plan.stage_update(key, update, create, true)?;
     plan.commit()?;
     Ok(record)
 }
@@ -288,6 +298,34 @@ impl<'a> WritePlan<'a> {
         };
         let mut record = current.unwrap_or_default();
         record.append_to(field, value)?;
+        let op = prepare_put(key.to_vec(), record.clone())?;
+        self.stage_group(std::slice::from_ref(&op), false, last)?;
+        Ok(record)
+    }
+
+    /// Stages `update` of the record at `key` (validated by the caller) as a group of its own,
+    /// reading the record as the plan has left it, and returns the new record. Without a record
+    /// there, `create` starts from an empty one; else the answer is `NotFound`. The key's stripe
+    /// is held from the read to the commit, as for an append.
+    pub(crate) fn stage_update(
+        &mut self,
+        key: &[u8],
+        update: &Update,
+        create: bool,
+        last: bool,
+    ) -> Result<Record> {
+        self.check_open()?;
+        self.key_stripes.lock_more([key]);
+        let current = match self.latest.get(key) {
+            Some(state) => state.clone(),
+            None => read_record(&self.inner.storage, key)?,
+        };
+        let mut record = match current {
+            Some(record) => record,
+            None if create => Record::new(),
+            None => return Err(Error::NotFound(key.to_vec())),
+        };
+        update.apply_to(&mut record);
         let op = prepare_put(key.to_vec(), record.clone())?;
         self.stage_group(std::slice::from_ref(&op), false, last)?;
         Ok(record)
