@@ -341,13 +341,17 @@ impl StateMachine {
 }
 
 /// True for a batch cheap enough to apply on the async runtime: at most
-/// [`LIGHT_BATCH_ENTRIES`] entries, each a put, delete, append or small batch of those.
+/// [`LIGHT_BATCH_ENTRIES`] entries, each a put, delete, append, update or small batch of those.
 fn is_light(logged: &[LoggedCommand]) -> bool {
     logged.len() <= LIGHT_BATCH_ENTRIES
         && logged.iter().all(|entry| match &entry.command {
-            None | Some(Command::Put { .. } | Command::Delete { .. } | Command::Append { .. }) => {
-                true
-            }
+            None
+            | Some(
+                Command::Put { .. }
+                | Command::Delete { .. }
+                | Command::Append { .. }
+                | Command::Update { .. },
+            ) => true,
             Some(Command::Batch(items)) => items.len() <= LIGHT_BATCH_ENTRIES,
             Some(_) => false,
         })

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use fielddb::{
     Batch, Command, IndexInfo, IndexSpec, Query, QueryOptions, Record, ScanOptions, StorageStats,
-    Value, VerifyReport,
+    Update, Value, VerifyReport,
 };
 use fielddb_cluster::{ClientRequest, ClusterNode, Response, Unavailable};
 
@@ -103,6 +103,28 @@ impl Store for ClusterStore {
                 Response::Record(bytes) => Ok(fielddb::decode_record(&bytes)?),
                 _ => Err(StoreError::Db(fielddb::Error::Corruption(
                     "an append answered without its record".into(),
+                ))),
+            }
+        })
+    }
+
+    fn update(
+        self: Arc<Self>,
+        session: ClientSession,
+        key: Vec<u8>,
+        update: Update,
+        create: bool,
+    ) -> WriteFuture<Record> {
+        Box::pin(async move {
+            let command = Command::Update {
+                key,
+                update,
+                create,
+            };
+            match self.write(session, command).await? {
+                Response::Record(bytes) => Ok(fielddb::decode_record(&bytes)?),
+                _ => Err(StoreError::Db(fielddb::Error::Corruption(
+                    "an update answered without its record".into(),
                 ))),
             }
         })

@@ -17,7 +17,7 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
         description = "FieldDB over HTTP/JSON. Records are JSON objects of fields (ints as integers, floats as numbers, bytes as {\"$base64\": ...}, ±inf as {\"$float\": \"inf\"}). Errors are {\"error\": {\"code\", \"message\"}}. Bodies up to 4 MiB; pages default to 100 rows, capped at 1000. With --auth-token-file every route but /health needs `Authorization: Bearer <token>` (else 401). In a cluster (--node-id, --peers) every /v1 route works on every node (forwarded to the leader, or 307 with ?redirect=1); reads are linearizable unless ?consistency=stale (then Fielddb-Applied says how far the replica has applied); writes may carry Fielddb-Client and Fielddb-Request for de-duplicated retries; with no leader or quorum the answer is 503 {\"error\": {\"code\": \"unavailable\", \"leader\"}}. The peers' /raft/... routes are internal."
     ),
     paths(
-        records::put_record, records::get_record, records::delete_record, records::append_to_record,
+        records::put_record, records::get_record, records::patch_record, records::delete_record, records::append_to_record,
         records::batch,
         records::scan_records,
         indexes::create_index, indexes::list_indexes, indexes::get_index, indexes::drop_index,

@@ -50,6 +50,7 @@ pub(crate) fn router(
             "/v1/records/{key}",
             put(records::put_record)
                 .get(records::get_record)
+                .patch(records::patch_record)
                 .delete(records::delete_record),
         )
         .route("/v1/records/{key}/append", post(records::append_to_record))

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use fielddb::{
     Batch, FieldDb, IndexInfo, IndexSpec, Page, Query, QueryOptions, Record, ScanOptions,
-    StorageStats, Value, VerifyReport,
+    StorageStats, Update, Value, VerifyReport,
 };
 
 pub use crate::error::StoreError;
@@ -48,6 +48,15 @@ pub trait Store: Send + Sync + 'static {
         key: Vec<u8>,
         field: String,
         value: Value,
+    ) -> WriteFuture<Record>;
+    /// Sets and removes fields of the record at `key` (creating it when `create`); returns the
+    /// record as written.
+    fn update(
+        self: Arc<Self>,
+        session: ClientSession,
+        key: Vec<u8>,
+        update: Update,
+        create: bool,
     ) -> WriteFuture<Record>;
     /// Applies every operation of `batch` atomically.
     fn batch(self: Arc<Self>, session: ClientSession, batch: Batch) -> WriteFuture<()>;
@@ -101,6 +110,21 @@ impl Store for FieldDb {
         value: Value,
     ) -> WriteFuture<Record> {
         on_blocking_pool(move || FieldDb::append(&self, &key, &field, value))
+    }
+    fn update(
+        self: Arc<Self>,
+        _: ClientSession,
+        key: Vec<u8>,
+        update: Update,
+        create: bool,
+    ) -> WriteFuture<Record> {
+        on_blocking_pool(move || {
+            if create {
+                FieldDb::upsert(&self, &key, &update)
+            } else {
+                FieldDb::update(&self, &key, &update)
+            }
+        })
     }
     fn batch(self: Arc<Self>, _: ClientSession, batch: Batch) -> WriteFuture<()> {
         on_blocking_pool(move || self.write_batch(batch))

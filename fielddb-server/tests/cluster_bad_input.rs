@@ -1,6 +1,7 @@
 //! Bad input sent to a cluster gets the 400 a single node gives, and never enters the log: a
 //! record with an empty or repeated field name, in a put, a batch or an append. A Raft RPC
-//! for a group the node does not hold, or naming none, is refused.
+//! for a group the node does not hold, or naming none, is refused. A patch of a missing record
+//! is 404 on a cluster as on one node, and one that applies reaches every replica.
 
 mod cluster_support;
 
@@ -78,4 +79,46 @@ fn a_raft_rpc_for_a_group_the_node_does_not_hold_is_refused() {
     let (status, body) = vote(Some("0"));
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("malformed RPC"), "{body}");
+}
+
+#[test]
+fn a_patch_through_a_follower_is_applied_once_on_every_replica() {
+    let cluster = Cluster::start(3, &[]);
+    let leader = cluster.wait_leader(Duration::from_secs(15));
+    let follower = (1..=3).find(|&n| n != leader).unwrap();
+    assert_eq!(
+        cluster
+            .put(leader, "ada", &json!({"name": "Ada", "note": "x"}))
+            .0,
+        200
+    );
+    let answer = cluster
+        .client
+        .patch(cluster.url(follower, "/v1/records/ada"))
+        .json(&json!({"note": null, "born": 1815}))
+        .send();
+    let (status, body) = cluster_support::json(answer);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["record"],
+        json!({"name": "Ada", "born": 1815}),
+        "{body}"
+    );
+    let answer = cluster
+        .client
+        .patch(cluster.url(follower, "/v1/records/nobody"))
+        .json(&json!({"a": 1}))
+        .send();
+    let (status, body) = cluster_support::json(answer);
+    assert_eq!(status, 404, "{body}");
+    let converged = cluster.wait_converged(Duration::from_secs(20));
+    assert_eq!(converged["records"], json!(1), "{converged}");
+    for id in 1..=3 {
+        let (_, got) = cluster.get(id, "/v1/records/ada?consistency=stale");
+        assert_eq!(
+            got["record"],
+            json!({"name": "Ada", "born": 1815}),
+            "node {id}"
+        );
+    }
 }

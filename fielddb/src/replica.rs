@@ -181,6 +181,15 @@ fn stage_record_command(plan: &mut WritePlan<'_>, command: &Command) -> Result<A
             let record = plan.stage_append(key, field, value.clone(), false)?;
             Ok(Answer::Record(record))
         }
+        Command::Update {
+            key,
+            update,
+            create,
+        } => {
+            validate_key(key)?;
+            let record = plan.stage_update(key, update, *create, false)?;
+            Ok(Answer::Record(record))
+        }
         Command::CreateIndex { .. } | Command::DropIndex { .. } | Command::BuildStep { .. } => {
             Err(Error::InvalidArgument("not a record command".into()))
         }
@@ -270,7 +279,8 @@ fn apply_catalog_command(
         Command::Put { .. }
         | Command::Delete { .. }
         | Command::Batch(_)
-        | Command::Append { .. } => Err(Error::InvalidArgument("not a catalog command".into())),
+        | Command::Append { .. }
+        | Command::Update { .. } => Err(Error::InvalidArgument("not a catalog command".into())),
     };
     match outcome {
         Ok(answer) => {

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fielddb::{Batch, Page, Record, ScanOptions};
+use fielddb::{Batch, Page, Record, ScanOptions, Update};
 use fielddb_json::{
     json_to_key, json_to_record, json_to_value, key_to_json, key_to_text, record_to_json,
 };
@@ -130,6 +130,75 @@ pub(crate) async fn append_to_record(
     let store = state.store.clone();
     let record = store
         .append(session, key.as_bytes().to_vec(), field, value)
+        .await?;
+    Ok(Json(row(key.as_bytes(), &record)))
+}
+
+/// Whether a PATCH may create the record.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PatchParams {
+    /// Create the record when there is none (an upsert); without it that is 404.
+    pub(crate) upsert: Option<bool>,
+}
+
+/// Reads a JSON merge patch (RFC 7386) of a record: each member sets that field, `null` removes
+/// it, and FieldDB's null value is written `{"$null": true}`.
+fn parse_patch(body: &Json_) -> Result<Update, ApiError> {
+    let members = body.as_object().ok_or_else(|| {
+        ApiError::bad_request("a patch is a JSON object of fields (null removes a field)")
+    })?;
+    let mut update = Update::new();
+    for (field, value) in members {
+        update = match value {
+            Json_::Null => update.unset(field.as_str()),
+            Json_::Object(tagged)
+                if tagged.len() == 1 && tagged.get("$null") == Some(&Json_::Bool(true)) =>
+            {
+                update.set(field.as_str(), fielddb::Value::Null)
+            }
+            other => update.set(
+                field.as_str(),
+                json_to_value(field, other).map_err(ApiError::bad_request)?,
+            ),
+        };
+    }
+    Ok(update)
+}
+
+/// Sets and removes fields of the record at a key with a JSON merge patch (RFC 7386): a member
+/// sets its field, `null` removes it, `{"$null": true}` sets FieldDB's null value. Other fields
+/// keep their values and places; a new field goes at the end. Answers the record after it.
+#[utoipa::path(patch, path = "/v1/records/{key}", tag = "records",
+    params(("key" = String, Path, description = "The record's key"), PatchParams),
+    request_body(content = RecordBody, content_type = "application/json",
+        description = "A merge patch: members to set; null removes a field; {\"$null\": true} sets a null value"),
+    responses(
+        (status = 200, description = "The record after the patch", body = Row),
+        (status = 400, description = "Malformed patch, or a record it would make invalid", body = ErrorBody),
+        (status = 404, description = "No record at that key (and no upsert=true)", body = ErrorBody),
+        (status = 409, description = "A unique index already holds a new value at another key", body = ErrorBody),
+        (status = 413, description = "Body over 4 MiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+    ))]
+pub(crate) async fn patch_record(
+    State(state): State<AppState>,
+    SessionHeaders(session): SessionHeaders,
+    key: Result<Path<String>, PathRejection>,
+    params: Result<Query<PatchParams>, QueryRejection>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Json_>, ApiError> {
+    let Path(key) = key?;
+    let Query(params) = params?;
+    let update = parse_patch(&body)?;
+    let store = state.store.clone();
+    let record = store
+        .update(
+            session,
+            key.as_bytes().to_vec(),
+            update,
+            params.upsert.unwrap_or(false),
+        )
         .await?;
     Ok(Json(row(key.as_bytes(), &record)))
 }

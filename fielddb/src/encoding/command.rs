@@ -11,6 +11,7 @@
 //! | 5 create index| u8 flags (bit 0 unique, bit 1 counted), field                      |
 //! | 6 drop index  | field                                                              |
 //! | 7 build step  | field, u32 LE most records to index                                |
+//! | 8 update      | key, u8 create (0 or 1), u32 LE n, then n changes: u8 1 and a record holding the one field to set; or u8 2 and the field to remove |
 //!
 //! A key, a field and a record are each a u32 LE length and that many bytes (a record in the
 //! `record` encoding, a field in UTF-8). Decoding checks every length and refuses trailing
@@ -21,6 +22,7 @@ use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 use crate::encoding::record as record_codec;
 use crate::error::{corrupt, Result};
 use crate::record::Record;
+use crate::update::{FieldChange, Update};
 use crate::value::Value;
 
 const VERSION: u8 = 1;
@@ -31,6 +33,9 @@ const APPEND: u8 = 4;
 const CREATE_INDEX: u8 = 5;
 const DROP_INDEX: u8 = 6;
 const BUILD_STEP: u8 = 7;
+const UPDATE: u8 = 8;
+const SET: u8 = 1;
+const UNSET: u8 = 2;
 
 /// One change to a replicated database, as its log carries it.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +84,15 @@ pub enum Command {
         /// The most records this step indexes.
         records: u32,
     },
+    /// Set and remove fields of a record (see `FieldDb::update`); the answer is the record.
+    Update {
+        /// The key.
+        key: Vec<u8>,
+        /// The changes, in order.
+        update: Update,
+        /// Create the record when there is none (`FieldDb::upsert`); else that is `NotFound`.
+        create: bool,
+    },
 }
 
 /// One operation of a [`Command::Batch`].
@@ -99,6 +113,7 @@ impl Command {
                 | Command::Delete { .. }
                 | Command::Batch(_)
                 | Command::Append { .. }
+                | Command::Update { .. }
         )
     }
 
@@ -156,6 +171,33 @@ impl Command {
                 out.push(BUILD_STEP);
                 put_bytes(&mut out, field.as_bytes());
                 let _ = out.write_u32::<LittleEndian>(*records);
+            }
+            Command::Update {
+                key,
+                update,
+                create,
+            } => {
+                out.push(UPDATE);
+                put_bytes(&mut out, key);
+                out.push(u8::from(*create));
+                let _ = out.write_u32::<LittleEndian>(update.changes().len() as u32);
+                for change in update.changes() {
+                    match change {
+                        FieldChange::Set(field, value) => {
+                            out.push(SET);
+                            put_record(
+                                &mut out,
+                                &Record::new().set(field.as_str(), value.clone()),
+                            )?;
+                        }
+                        FieldChange::Unset(field) => {
+                            out.push(UNSET);
+                            // The name is checked as a record's would be.
+                            Record::new().set(field.as_str(), Value::Null).validate()?;
+                            put_bytes(&mut out, field.as_bytes());
+                        }
+                    }
+                }
             }
         }
         Ok(out)
@@ -219,6 +261,37 @@ impl Command {
                 field: input.text()?,
                 records: LittleEndian::read_u32(input.take(4)?),
             },
+            UPDATE => {
+                let key = input.bytes()?.to_vec();
+                let create = match input.take(1)?[0] {
+                    0 => false,
+                    1 => true,
+                    _ => return corrupt!("command: an update's create flag is not 0 or 1"),
+                };
+                let n = LittleEndian::read_u32(input.take(4)?) as usize;
+                // Each change takes at least 5 bytes, so `n` cannot ask for more than the input.
+                let mut changes = Vec::with_capacity(n.min(input.0.len() / 5));
+                for _ in 0..n {
+                    changes.push(match input.take(1)?[0] {
+                        SET => {
+                            let carrier = input.record()?;
+                            let mut fields = carrier.iter();
+                            let (Some((field, value)), None) = (fields.next(), fields.next())
+                            else {
+                                return corrupt!("command: an update's set carries one field");
+                            };
+                            FieldChange::Set(field.to_owned(), value.clone())
+                        }
+                        UNSET => FieldChange::Unset(input.text()?),
+                        _ => return corrupt!("command: unknown update change"),
+                    });
+                }
+                Command::Update {
+                    key,
+                    update: Update::from(changes),
+                    create,
+                }
+            }
             _ => return corrupt!("command: unknown tag"),
         };
         if !input.0.is_empty() {
@@ -304,6 +377,16 @@ mod tests {
             Command::BuildStep {
                 field: "city".into(),
                 records: 1000,
+            },
+            Command::Update {
+                key: b"k".to_vec(),
+                update: Update::new().set("a", 1).unset("b").set("c", Value::Null),
+                create: true,
+            },
+            Command::Update {
+                key: b"k".to_vec(),
+                update: Update::new(),
+                create: false,
             },
         ]
     }
