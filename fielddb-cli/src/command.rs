@@ -10,8 +10,8 @@ use crate::literal::parse_literal;
 
 /// Every command name, for suggestions, completion and help.
 pub const COMMANDS: &[&str] = &[
-    "put", "get", "delete", "append", "scan", "create", "drop", "indexes", "wait", "query",
-    "count", "import", "export", "verify", "stats", "help", "quit", "exit",
+    "put", "get", "delete", "append", "update", "upsert", "scan", "create", "drop", "indexes",
+    "wait", "query", "count", "import", "export", "verify", "stats", "help", "quit", "exit",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,12 @@ pub enum Command {
         key: String,
         field: String,
         value: Value,
+    },
+    /// Sets (`Some`) and removes (`None`) fields, in order; `create` for `upsert`.
+    Update {
+        key: String,
+        changes: Vec<(String, Option<Value>)>,
+        create: bool,
     },
     Scan {
         from: Option<String>,
@@ -345,6 +351,45 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         "delete" => Command::Delete {
             key: p.name("a key after `delete`")?,
         },
+        "update" | "upsert" => {
+            let create = word == "upsert";
+            let key = p.name(&format!("a key after `{word}`"))?;
+            let mut changes = Vec::new();
+            while p.peek().is_some() {
+                let unset = p.peek().and_then(Token::keyword).as_deref() == Some("unset")
+                    && p.tokens
+                        .get(p.pos + 1)
+                        .is_some_and(|t| t.kind != TokenKind::Op("="));
+                if unset {
+                    p.pos += 1;
+                    changes.push((p.name("a field name after `unset`")?, None));
+                    continue;
+                }
+                let name = p.name("FIELD=VALUE or unset FIELD")?;
+                let eq = p.next("`=` after the field name")?;
+                if eq.kind != TokenKind::Op("=") {
+                    return syntax(
+                        eq.column,
+                        format!(
+                            "expected `=` after `{name}` (or `unset {name}`), found {}",
+                            eq.describe()
+                        ),
+                    );
+                }
+                changes.push((name, Some(p.value("a value")?)));
+            }
+            if changes.is_empty() {
+                return syntax(
+                    p.end_column,
+                    "expected FIELD=VALUE or unset FIELD after the key",
+                );
+            }
+            Command::Update {
+                key,
+                changes,
+                create,
+            }
+        }
         "append" => Command::Append {
             key: p.name("a key after `append`")?,
             field: p.name("a field name after the key")?,
@@ -534,6 +579,34 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn update_parses_sets_and_unsets_in_order() {
+        assert_eq!(
+            parse("update ada age=37 unset note unset=1").unwrap(),
+            Command::Update {
+                key: "ada".into(),
+                changes: vec![
+                    ("age".into(), Some(Value::Int(37))),
+                    ("note".into(), None),
+                    ("unset".into(), Some(Value::Int(1))),
+                ],
+                create: false,
+            }
+        );
+        assert!(matches!(
+            parse("upsert k a=1").unwrap(),
+            Command::Update { create: true, .. }
+        ));
+        let err = parse("update ada").unwrap_err();
+        assert!(err.message.contains("unset FIELD"), "{}", err.message);
+        let err = parse("update ada age 37").unwrap_err();
+        assert!(
+            err.message.contains("expected `=` after `age`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -8,6 +8,10 @@ pub const SUMMARY: &[(&str, &str)] = &[
     ("get KEY", "show the record at KEY"),
     ("delete KEY", "delete the record at KEY"),
     (
+        "update KEY FIELD=VALUE ... [unset FIELD ...]",
+        "set and remove fields of the record at KEY (upsert: create it if absent)",
+    ),
+    (
         "append KEY FIELD VALUE",
         "append a string (or bytes) to a field, creating it if absent",
     ),
@@ -46,6 +50,10 @@ pub fn detail(command: &str) -> Option<&'static str> {
             An empty string is written name=\"\".",
         "get" => "get KEY\nShows the record at KEY, or says there is none.",
         "delete" => "delete KEY\nDeletes the record at KEY (and its index entries).",
+        "update" | "upsert" => "update KEY FIELD=VALUE ... [unset FIELD ...]   |   upsert KEY ...\n\
+            Sets and removes fields of the record at KEY, in the order given, keeping the other\n\
+            fields where they are (a new field goes at the end), and shows the record. Every\n\
+            index follows. Without a record at KEY, update fails (not_found); upsert creates it.",
         "append" => "append KEY FIELD VALUE\n\
             Appends a string to a string field, or bytes (0x...) to a bytes field, and shows the\n\
             record. A missing field, or record, is created. Other types are refused.",

@@ -160,6 +160,27 @@ impl Session {
                     format!("no record at key {key:?}"),
                 ),
             },
+            Command::Update {
+                key,
+                changes,
+                create,
+            } => {
+                let mut update = fielddb::Update::new();
+                for (field, value) in &changes {
+                    update = match value {
+                        Some(value) => update.set(field.as_str(), value.clone()),
+                        None => update.unset(field.as_str()),
+                    };
+                }
+                let record = if create {
+                    self.db.upsert(&key, &update)
+                } else {
+                    self.db.update(&key, &update)
+                }
+                .map_err(err)?;
+                self.fields.extend(record.names().map(str::to_string));
+                record_output(&key, &record)
+            }
             Command::Append { key, field, value } => {
                 let record = self.db.append(&key, &field, value).map_err(err)?;
                 self.fields.insert(field);

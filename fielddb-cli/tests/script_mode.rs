@@ -147,3 +147,25 @@ fn append_extends_a_field_and_refuses_another_type() {
         r.stderr
     );
 }
+
+#[test]
+fn update_sets_and_unsets_fields_and_upsert_creates_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let r = run(
+        &db,
+        &[],
+        "put ada name=Ada note=x\ncreate index born\nwait\nupdate ada born=1815 unset note\nupsert alan name=Alan\nquery born = 1815\nget alan\nupdate nobody a=1\n",
+    );
+    assert_eq!(
+        r.status, 1,
+        "the update of a missing record fails: {}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("born   int     1815"), "{}", r.stdout);
+    assert!(!r.stdout.contains("note"), "{}", r.stdout);
+    assert!(r.stdout.contains("name   string  Alan"), "{}", r.stdout);
+    assert!(r.stderr.contains("no record at key"), "{}", r.stderr);
+    let r = run_c(&db, "verify", &[]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+}
