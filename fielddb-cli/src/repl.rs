@@ -89,8 +89,13 @@ fn history_path() -> Option<PathBuf> {
 /// Runs the REPL until `quit` or Ctrl-D. Returns the exit status.
 pub fn run(mut session: Session, db_path: &std::path::Path) -> Result<i32, String> {
     let fields = Rc::new(RefCell::new(Vec::new()));
+    // Readline's convention: Tab completes the candidates' common prefix, a second Tab lists
+    // them (rustyline's default cycles through them instead).
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .build();
     let mut editor: Editor<ShellHelper, DefaultHistory> =
-        Editor::new().map_err(|e| format!("cannot start the line editor: {e}"))?;
+        Editor::with_config(config).map_err(|e| format!("cannot start the line editor: {e}"))?;
     editor.set_helper(Some(ShellHelper {
         fields: Rc::clone(&fields),
     }));

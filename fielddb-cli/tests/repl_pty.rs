@@ -1,5 +1,6 @@
 //! The interactive shell, driven through a pseudo-terminal: commands run, tab completes
-//! commands and field names, Ctrl-C cancels a line, history persists across sessions.
+//! commands and field names (the candidates' common prefix first, the candidates listed on a
+//! second Tab), Ctrl-C cancels a line, history persists across sessions.
 
 use rexpect::session::PtySession;
 
@@ -45,6 +46,16 @@ fn the_repl_completes_remembers_and_cancels() {
     p.flush().unwrap();
     p.send_control('c').unwrap();
     p.exp_string(PROMPT).unwrap();
+    // With several candidates, Tab completes their common prefix and a second Tab lists them.
+    assert!(type_line(&mut p, "put f dep_delay=3 dest=IAH").contains("ok"));
+    p.send("count de\t\t").unwrap();
+    p.flush().unwrap();
+    p.exp_string("dep_delay").unwrap();
+    p.exp_string("dest").unwrap();
+    // The line is drawn again under the list, still `count de`.
+    p.exp_string(&format!("{PROMPT}count de")).unwrap();
+    let out = type_line(&mut p, "st = IAH");
+    assert!(out.contains("no index on field `dest`"), "{out:?}");
     type_line(&mut p, ".timer on");
     let out = type_line(&mut p, "count born < 2000");
     assert!(out.contains("\n1\r\n") && out.contains("time: "), "{out:?}");
