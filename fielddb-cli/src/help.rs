@@ -105,6 +105,6 @@ pub fn summary_text() -> String {
             out.push_str(&format!("  {syntax:width$}  {what}\n"));
         }
     }
-    out.push_str("REPL only: .timer on|off. `help COMMAND` for details.");
+    out.push_str("REPL only: .timer on|off, .mode auto|table|line. `help COMMAND` for details.");
     out
 }

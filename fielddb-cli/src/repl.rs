@@ -1,5 +1,6 @@
 //! The interactive shell: line editing and persistent history (rustyline), tab completion of
-//! commands, keywords and field names, `.timer on|off`, Ctrl-C to cancel a line, Ctrl-D to leave.
+//! commands, keywords and field names, `.timer on|off`, `.mode auto|table|line` (rows fitted to
+//! the terminal's width, or one field per line), Ctrl-C to cancel a line, Ctrl-D to leave.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -16,6 +17,7 @@ use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
 use crate::command::COMMANDS;
+use crate::render::{Display, Layout};
 use crate::runner::{run_line, LineResult};
 use crate::session::{Session, KEYWORDS};
 
@@ -86,6 +88,20 @@ fn history_path() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".fielddb_history")))
 }
 
+/// The terminal's width in columns: `COLUMNS` when set, else the terminal's own; `None` when
+/// neither says.
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .or_else(|| {
+            console::Term::stdout()
+                .size_checked()
+                .map(|(_, cols)| usize::from(cols))
+        })
+        .filter(|&w| w > 0)
+}
+
 /// Runs the REPL until `quit` or Ctrl-D. Returns the exit status.
 pub fn run(mut session: Session, db_path: &std::path::Path) -> Result<i32, String> {
     let fields = Rc::new(RefCell::new(Vec::new()));
@@ -118,6 +134,24 @@ pub fn run(mut session: Session, db_path: &std::path::Path) -> Result<i32, Strin
                     continue;
                 }
                 let _ = editor.add_history_entry(trimmed);
+                if let Some(setting) = trimmed.strip_prefix(".mode") {
+                    let layout = match setting.trim() {
+                        "auto" => Some(Layout::Auto),
+                        "table" => Some(Layout::Table),
+                        "line" => Some(Layout::Line),
+                        _ => None,
+                    };
+                    match layout {
+                        Some(layout) => session.set_display(Display {
+                            layout,
+                            ..session.display()
+                        }),
+                        None => {
+                            eprintln!("error: write `.mode auto`, `.mode table` or `.mode line`")
+                        }
+                    }
+                    continue;
+                }
                 if let Some(setting) = trimmed.strip_prefix(".timer") {
                     match setting.trim() {
                         "on" => timer = true,
@@ -126,6 +160,10 @@ pub fn run(mut session: Session, db_path: &std::path::Path) -> Result<i32, Strin
                     }
                     continue;
                 }
+                session.set_display(Display {
+                    width: terminal_width(),
+                    ..session.display()
+                });
                 let started = Instant::now();
                 let result = run_line(&mut session, trimmed, false, false);
                 if timer {

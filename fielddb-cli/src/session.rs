@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::command::{Command, Paging, PutBody};
 use crate::help;
-use crate::render::{cell, table};
+use crate::render::{self, cell, table, Display};
 use crate::transfer::{self, ImportOptions};
 use fielddb_json::{hex, json_to_record, key_to_json, key_to_text, record_to_json, unhex};
 
@@ -61,6 +61,8 @@ pub struct Session {
     progress: bool,
     /// Field names seen, for completion.
     fields: BTreeSet<String>,
+    /// How rows are shown (the REPL sets the terminal's width and the `.mode`).
+    display: Display,
 }
 
 fn out(json: Json, text: impl Into<String>) -> Outcome {
@@ -108,6 +110,16 @@ fn human_bytes(n: u64) -> String {
 }
 
 impl Session {
+    /// Shows rows as `display` says from now on.
+    pub fn set_display(&mut self, display: Display) {
+        self.display = display;
+    }
+
+    /// How rows are shown now.
+    pub fn display(&self) -> Display {
+        self.display
+    }
+
     pub fn open(path: &Path, progress: bool) -> Result<Session, String> {
         let db = FieldDb::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let mut session = Session {
@@ -115,6 +127,7 @@ impl Session {
             path: path.to_path_buf(),
             progress,
             fields: BTreeSet::new(),
+            display: Display::default(),
         };
         session.learn_fields();
         Ok(session)
@@ -219,7 +232,7 @@ impl Session {
                 }
                 let page = self.db.scan(&options).map_err(err)?;
                 let next = page.next.as_deref().map(key_to_text);
-                rows_output(page, next)
+                rows_output(page, next, self.display)
             }
             Command::Query {
                 field,
@@ -232,7 +245,7 @@ impl Session {
                     .query_by_index(&field, &query, &options)
                     .map_err(err)?;
                 let next = page.next.as_deref().map(hex);
-                rows_output(page, next)
+                rows_output(page, next, self.display)
             }
             Command::Count { field, query } => {
                 let n = self.db.count_by_index(&field, &query).map_err(err)?;
@@ -473,7 +486,7 @@ fn query_options(paging: &Paging) -> Result<QueryOptions, String> {
     Ok(options)
 }
 
-fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>) -> Outcome {
+fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>, display: Display) -> Outcome {
     let rows_json: Vec<Json> = page
         .rows
         .iter()
@@ -504,7 +517,7 @@ fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>) -> Outcome {
     let mut text = if rows.is_empty() {
         String::new()
     } else {
-        format!("{}\n", table(&headers, &rows))
+        format!("{}\n", render::rows(&headers, &rows, display))
     };
     let n = page.rows.len();
     text.push_str(&format!("({n} row{})", if n == 1 { "" } else { "s" }));

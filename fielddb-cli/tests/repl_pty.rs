@@ -1,6 +1,7 @@
 //! The interactive shell, driven through a pseudo-terminal: commands run, tab completes
 //! commands and field names (the candidates' common prefix first, the candidates listed on a
-//! second Tab), Ctrl-C cancels a line, history persists across sessions.
+//! second Tab), wide rows are fitted to the terminal or shown a field per line, Ctrl-C cancels
+//! a line, history persists across sessions.
 
 use rexpect::session::PtySession;
 
@@ -11,6 +12,7 @@ fn start(db: &std::path::Path, history: &std::path::Path) -> PtySession {
     cmd.arg("--db")
         .arg(db)
         .env("FIELDDB_HISTORY", history)
+        .env("COLUMNS", "40")
         .env("TERM", "xterm");
     let mut p = rexpect::session::spawn_command(cmd, Some(10_000)).expect("spawn in a pty");
     p.exp_string(PROMPT).expect("first prompt");
@@ -56,6 +58,24 @@ fn the_repl_completes_remembers_and_cancels() {
     p.exp_string(&format!("{PROMPT}count de")).unwrap();
     let out = type_line(&mut p, "st = IAH");
     assert!(out.contains("no index on field `dest`"), "{out:?}");
+    // A row wider than the terminal (40 columns here) is cut to fit, with `…`; `.mode line`
+    // shows one field per line.
+    let long = "a=aaaaaaaaaaaaaaaaaaaa b=bbbbbbbbbbbbbbbbbbbb";
+    assert!(type_line(&mut p, &format!("put w {long}")).contains("ok"));
+    let out = type_line(&mut p, "scan from w");
+    // (the pty's bytes arrive one char each: `…` is its three UTF-8 bytes)
+    let ellipsis: String = "…".bytes().map(char::from).collect();
+    assert!(
+        out.contains(&ellipsis) && !out.contains(&"b".repeat(20)),
+        "{out:?}"
+    );
+    type_line(&mut p, ".mode line");
+    let out = type_line(&mut p, "scan from w");
+    assert!(
+        out.contains("-[ row 1 ]-") && out.contains("b    bbbbbbbbbbbbbbbbbbbb"),
+        "{out:?}"
+    );
+    type_line(&mut p, ".mode auto");
     type_line(&mut p, ".timer on");
     let out = type_line(&mut p, "count born < 2000");
     assert!(out.contains("\n1\r\n") && out.contains("time: "), "{out:?}");
