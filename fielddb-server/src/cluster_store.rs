@@ -43,6 +43,16 @@ impl ClusterStore {
     }
 }
 
+/// The record a command answers with (`what` names the command if it answered otherwise).
+fn record_answer(response: Response, what: &str) -> Result<Record> {
+    match response {
+        Response::Record(bytes) => Ok(fielddb::decode_record(&bytes)?),
+        _ => Err(StoreError::Db(fielddb::Error::Corruption(format!(
+            "{what} answered without its record"
+        )))),
+    }
+}
+
 /// The 503 for a request the group could not serve.
 pub(crate) fn unavailable_error(unavailable: Unavailable) -> StoreError {
     match unavailable {
@@ -99,12 +109,7 @@ impl Store for ClusterStore {
     ) -> WriteFuture<Record> {
         Box::pin(async move {
             let command = Command::Append { key, field, value };
-            match self.write(session, command).await? {
-                Response::Record(bytes) => Ok(fielddb::decode_record(&bytes)?),
-                _ => Err(StoreError::Db(fielddb::Error::Corruption(
-                    "an append answered without its record".into(),
-                ))),
-            }
+            record_answer(self.write(session, command).await?, "an append")
         })
     }
 
@@ -121,12 +126,7 @@ impl Store for ClusterStore {
                 update,
                 create,
             };
-            match self.write(session, command).await? {
-                Response::Record(bytes) => Ok(fielddb::decode_record(&bytes)?),
-                _ => Err(StoreError::Db(fielddb::Error::Corruption(
-                    "an update answered without its record".into(),
-                ))),
-            }
+            record_answer(self.write(session, command).await?, "an update")
         })
     }
 

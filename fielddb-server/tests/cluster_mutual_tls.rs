@@ -16,7 +16,7 @@ use cluster_support::Cluster;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use serde_json::json;
-use test_pki::test_pki;
+use test_pki::{test_pki, trusting};
 use tokio_rustls::rustls;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -97,14 +97,7 @@ fn members_replicate_over_mutual_tls_and_a_peer_without_a_ca_signed_certificate_
         write(temp.path(), "node.pem", &cert),
         write(temp.path(), "node.key", &key),
     );
-    let client = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let client = trusting(&ca).build().unwrap();
     let cluster = Cluster::start_with(
         3,
         &[
@@ -132,11 +125,7 @@ fn members_replicate_over_mutual_tls_and_a_peer_without_a_ca_signed_certificate_
         assert_eq!(body["record"]["name"], "Ada", "node {id}: {body}");
     }
     // A redirect names the leader's https URL.
-    let no_redirects = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+    let no_redirects = trusting(&ca)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

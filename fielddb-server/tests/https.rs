@@ -8,7 +8,7 @@ mod test_pki;
 use std::time::Duration;
 
 use common::Server;
-use test_pki::test_pki;
+use test_pki::{test_pki, trusting};
 
 #[test]
 fn a_client_trusting_the_ca_round_trips_over_https_and_others_get_nothing() {
@@ -30,14 +30,7 @@ fn a_client_trusting_the_ca_round_trips_over_https_and_others_get_nothing() {
         ],
     );
     let https = server.base.replacen("http://", "https://", 1);
-    let trusting = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let trusting = trusting(&ca).build().unwrap();
     let put = trusting
         .put(format!("{https}/v1/records/ada"))
         .header("Content-Type", "application/json")

@@ -290,14 +290,24 @@ impl<'a> WritePlan<'a> {
         value: Value,
         last: bool,
     ) -> Result<Record> {
+        let mut record = self.locked_current(key)?.unwrap_or_default();
+        record.append_to(field, value)?;
+        self.stage_one_put(key, record, last)
+    }
+
+    /// Locks `key`'s stripe (held until the commit) and reads its record as the plan has left
+    /// it, so a read-modify-write of the key is one atomic step.
+    fn locked_current(&mut self, key: &[u8]) -> Result<Option<Record>> {
         self.check_open()?;
         self.key_stripes.lock_more([key]);
-        let current = match self.latest.get(key) {
-            Some(state) => state.clone(),
-            None => read_record(&self.inner.storage, key)?,
-        };
-        let mut record = current.unwrap_or_default();
-        record.append_to(field, value)?;
+        match self.latest.get(key) {
+            Some(state) => Ok(state.clone()),
+            None => read_record(&self.inner.storage, key),
+        }
+    }
+
+    /// Stages a put of `record` at `key` as a group of its own; returns the record.
+    fn stage_one_put(&mut self, key: &[u8], record: Record, last: bool) -> Result<Record> {
         let op = prepare_put(key.to_vec(), record.clone())?;
         self.stage_group(std::slice::from_ref(&op), false, last)?;
         Ok(record)
@@ -314,21 +324,13 @@ impl<'a> WritePlan<'a> {
         create: bool,
         last: bool,
     ) -> Result<Record> {
-        self.check_open()?;
-        self.key_stripes.lock_more([key]);
-        let current = match self.latest.get(key) {
-            Some(state) => state.clone(),
-            None => read_record(&self.inner.storage, key)?,
-        };
-        let mut record = match current {
+        let mut record = match self.locked_current(key)? {
             Some(record) => record,
             None if create => Record::new(),
             None => return Err(Error::NotFound(key.to_vec())),
         };
         update.apply_to(&mut record);
-        let op = prepare_put(key.to_vec(), record.clone())?;
-        self.stage_group(std::slice::from_ref(&op), false, last)?;
-        Ok(record)
+        self.stage_one_put(key, record, last)
     }
 
     /// The batch, for keys of the caller's own that must commit with the staged operations

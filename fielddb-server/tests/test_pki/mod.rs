@@ -17,3 +17,13 @@ pub fn test_pki() -> (String, String, String) {
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
     (ca.pem(), cert.pem(), key.serialize_pem())
 }
+
+/// A client builder that trusts only `ca_pem` (no built-in roots, no proxy, 10 s per request).
+pub fn trusting(ca_pem: &str) -> reqwest::blocking::ClientBuilder {
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap())
+        .timeout(std::time::Duration::from_secs(10))
+}
