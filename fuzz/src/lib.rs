@@ -11,8 +11,8 @@ extern crate self as fielddb_json;
 pub mod json_literal;
 pub use json_literal::{hex, parse_literal as json_parse_literal, parse_word, unhex};
 
-// FieldDB's own files, unchanged: values, records, errors, queries and `encoding/`, the bottom
-// layer holding every byte format. None of them touches RocksDB.
+// FieldDB's own files, unchanged: values, records, updates, errors, queries and `encoding/`,
+// the bottom layer holding every byte format. None of them touches RocksDB.
 #[path = "../../fielddb/src/encoding/mod.rs"]
 pub mod encoding;
 #[path = "../../fielddb/src/error.rs"]
@@ -21,6 +21,8 @@ pub mod error;
 pub mod query;
 #[path = "../../fielddb/src/record.rs"]
 pub mod record;
+#[path = "../../fielddb/src/update.rs"]
+pub mod update;
 #[path = "../../fielddb/src/value.rs"]
 pub mod value;
 use encoding::{keycode, record as record_codec};
