@@ -8,16 +8,18 @@
 //! --node-threads N]`; `cargo test` runs it for 1 second with 4 clients as a smoke test.
 //! `--node-threads` starts the cluster's nodes with `--threads N` (three nodes on one machine).
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::json;
+use support::{spawn_server, Servers};
+
+mod support;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -26,32 +28,11 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-struct Nodes(Vec<Child>);
-
-impl Drop for Nodes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 fn spawn(args: &[String]) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fielddb-server"))
-        .args(args)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start fielddb-server");
-    let mut line = String::new();
-    let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
-    assert!(line.starts_with("listening on"), "{line:?}");
-    child
+    spawn_server(args).0
 }
 
-fn single(dir: &Path, sync: bool) -> (Nodes, Vec<String>) {
+fn single(dir: &Path, sync: bool) -> (Servers, Vec<String>) {
     let port = free_port();
     let mut args = vec![
         "--db".to_string(),
@@ -62,10 +43,13 @@ fn single(dir: &Path, sync: bool) -> (Nodes, Vec<String>) {
     if sync {
         args.push("--sync-writes".into());
     }
-    (Nodes(vec![spawn(&args)]), vec![format!("127.0.0.1:{port}")])
+    (
+        Servers(vec![spawn(&args)]),
+        vec![format!("127.0.0.1:{port}")],
+    )
 }
 
-fn cluster(dir: &Path, client: &Client, threads: Option<&str>) -> (Nodes, Vec<String>) {
+fn cluster(dir: &Path, client: &Client, threads: Option<&str>) -> (Servers, Vec<String>) {
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let peers = ports
         .iter()
@@ -93,7 +77,7 @@ fn cluster(dir: &Path, client: &Client, threads: Option<&str>) -> (Nodes, Vec<St
             spawn(&args)
         })
         .collect();
-    let nodes = Nodes(children);
+    let nodes = Servers(children);
     let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
     let init = client
         .post(format!("http://{}/v1/cluster/init", addrs[0]))

@@ -7,46 +7,25 @@
 //! `cargo bench --bench steady_load [-- --seconds N --probe-seconds N]` (defaults 60 and 10);
 //! `cargo test` runs it for 1 + 1 seconds as a smoke test.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
+use support::{spawn_server, Servers};
+
+mod support;
 
 const CONNECTIONS: usize = 64;
 
-struct ServerProcess(Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &std::path::Path) -> (ServerProcess, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fielddb-server"))
-        .args([
-            "--db",
-            &dir.display().to_string(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start fielddb-server");
-    let mut line = String::new();
-    let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (ServerProcess(child), addr)
+fn start(dir: &std::path::Path) -> (Servers, String) {
+    let (child, addr) = spawn_server(&[
+        "--db".into(),
+        dir.display().to_string(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+    ]);
+    (Servers(vec![child]), addr)
 }
 
 fn client() -> Client {
