@@ -84,7 +84,7 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
             .into_response(),
         );
     }
-    // A request without a body (no length, not chunked, as a GET) has nothing to time.
+    // A request without a body (no length, not chunked, as a GET) has no body to time.
     let has_body = announced.map_or_else(
         || request.headers().contains_key(TRANSFER_ENCODING),
         |n| n > 0,
@@ -96,23 +96,28 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
+    let started = tokio::time::Instant::now();
+    if !has_body {
+        // Nothing to wait for but the answer.
+        if !timed {
+            return next.run(request).await;
+        }
+        return match tokio::time::timeout(guard.request_timeout, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => request_timed_out(&guard, peer, write, started),
+        };
+    }
     let deadline = body_deadline(guard.body_timeout, announced);
     let expired = Arc::new(AtomicBool::new(false));
     let arrived = Arc::new(Notify::new());
-    let request = if has_body {
-        request.map(|body| {
-            Body::new(DeadlineBody {
-                inner: body,
-                sleep: Box::pin(tokio::time::sleep(deadline)),
-                expired: Arc::clone(&expired),
-                arrived: Some(Arc::clone(&arrived)),
-            })
+    let request = request.map(|body| {
+        Body::new(DeadlineBody {
+            inner: body,
+            sleep: Box::pin(tokio::time::sleep(deadline)),
+            expired: Arc::clone(&expired),
+            arrived: Some(Arc::clone(&arrived)),
         })
-    } else {
-        arrived.notify_one();
-        request
-    };
-    let started = tokio::time::Instant::now();
+    });
     let request_timeout = guard.request_timeout;
     let timer = async move {
         tokio::select! {
@@ -126,26 +131,7 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         tokio::pin!(handler);
         tokio::select! {
             response = &mut handler => response,
-            () = timer => {
-                let total = started.elapsed();
-                guard.metrics.request_timed_out();
-                tracing::warn!(target: "fielddb_server", peer = %DisplayPeer(peer), "answered 408: the request took {total:?}, over the request timeout");
-                let outcome = if write {
-                    "; the write may still have been applied: read it back before retrying it"
-                } else {
-                    ""
-                };
-                return ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request_timeout",
-                    format!(
-                        "the request was not answered within {} ms of its arrival \
-                         (--request-timeout){outcome}",
-                        request_timeout.as_millis()
-                    ),
-                )
-                .into_response();
-            }
+            () = timer => return request_timed_out(&guard, peer, write, started),
         }
     } else {
         next.run(request).await
@@ -167,6 +153,32 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         return close(response);
     }
     response
+}
+
+/// The 408 for a request not answered within the request timeout (counted and logged).
+fn request_timed_out(
+    guard: &Guard,
+    peer: Option<SocketAddr>,
+    write: bool,
+    started: tokio::time::Instant,
+) -> Response {
+    let total = started.elapsed();
+    guard.metrics.request_timed_out();
+    tracing::warn!(target: "fielddb_server", peer = %DisplayPeer(peer), "answered 408: the request took {total:?}, over the request timeout");
+    let outcome = if write {
+        "; the write may still have been applied: read it back before retrying it"
+    } else {
+        ""
+    };
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        format!(
+            "the request was not answered within {} ms of its arrival (--request-timeout){outcome}",
+            guard.request_timeout.as_millis()
+        ),
+    )
+    .into_response()
 }
 
 /// A peer's address for a log line (formatted only when logged).
