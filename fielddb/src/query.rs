@@ -165,6 +165,29 @@ impl QueryOptions {
         self.reverse = reverse;
         self
     }
+    /// The most rows to return, if set.
+    pub fn max_rows(&self) -> Option<usize> {
+        self.limit
+    }
+    /// The cursor to resume after, if set.
+    pub fn cursor(&self) -> Option<&[u8]> {
+        self.start_after.as_deref()
+    }
+    /// Whether the order is descending.
+    pub fn is_reverse(&self) -> bool {
+        self.reverse
+    }
+}
+
+/// The position of the row (`key`, whose indexed field holds `value`) in an index query's
+/// order: the cursor a page ending at that row returns. Positions of rows compare, as bytes,
+/// in the query's (value, key) order, so pages from several databases (the shards of a cluster)
+/// merge by it and one cursor resumes all of them.
+pub fn index_position(value: &Value, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(20 + key.len());
+    keycode::encode_value(value, &mut out);
+    out.extend_from_slice(key);
+    out
 }
 
 /// One page of results.

@@ -59,6 +59,30 @@ impl ScanOptions {
         self.filter = Some((field.into(), query));
         self
     }
+    /// The first key (inclusive), if set.
+    pub fn from_key(&self) -> Option<&[u8]> {
+        self.from.as_deref()
+    }
+    /// The key to stop before (exclusive), if set.
+    pub fn to_key(&self) -> Option<&[u8]> {
+        self.to.as_deref()
+    }
+    /// The key to resume after, if set.
+    pub fn after_key(&self) -> Option<&[u8]> {
+        self.start_after.as_deref()
+    }
+    /// The most records to return, if set.
+    pub fn max_rows(&self) -> Option<usize> {
+        self.limit
+    }
+    /// Whether the order is descending.
+    pub fn is_reverse(&self) -> bool {
+        self.reverse
+    }
+    /// The field condition, if set.
+    pub fn condition(&self) -> Option<(&str, &Query)> {
+        self.filter.as_ref().map(|(f, q)| (f.as_str(), q))
+    }
 }
 
 pub(crate) fn scan(storage: &Storage, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {

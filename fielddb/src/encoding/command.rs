@@ -105,6 +105,21 @@ pub enum BatchCommand {
 }
 
 impl Command {
+    /// The one key a single-record command (put, delete, append, update) writes; `None` for a
+    /// batch or an index command.
+    pub fn key(&self) -> Option<&[u8]> {
+        match self {
+            Command::Put { key, .. }
+            | Command::Delete { key }
+            | Command::Append { key, .. }
+            | Command::Update { key, .. } => Some(key),
+            Command::Batch(_)
+            | Command::CreateIndex { .. }
+            | Command::DropIndex { .. }
+            | Command::BuildStep { .. } => None,
+        }
+    }
+
     /// True for commands that change records (as opposed to the catalog of indexes).
     pub(crate) fn changes_records(&self) -> bool {
         matches!(

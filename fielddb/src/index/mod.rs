@@ -101,6 +101,17 @@ pub struct IndexInfo {
 }
 
 impl IndexInfo {
+    /// An index as a caller describes it: a cluster combining what its shards report.
+    pub fn new(field: impl Into<String>, unique: bool, counted: bool, state: IndexState) -> Self {
+        IndexInfo {
+            field: field.into(),
+            unique,
+            counted,
+            state,
+            failure: None,
+        }
+    }
+
     pub(crate) fn from_def(def: &IndexDef) -> Self {
         IndexInfo {
             field: def.field.clone(),
