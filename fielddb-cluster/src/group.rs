@@ -28,6 +28,7 @@ use crate::log_store::{GroupId, LogStore};
 use crate::network::Network;
 use crate::proposer::Proposer;
 use crate::read_gate::{ReadGate, Refusal};
+use crate::shard_read::{ShardAnswer, ShardRead};
 use crate::snapshot_stream::{self, ChunkReader};
 use crate::state_machine::{SharedDb, SnapshotDir, StateMachine};
 use crate::types::{ClientRequest, Failure, NodeId, Request, Response, TypeConfig};
@@ -43,8 +44,9 @@ const MAX_SNAPSHOT_HEADER: usize = 16 << 20;
 /// How many records one logged build step indexes.
 const BUILD_STEP_RECORDS: u32 = 1000;
 
-/// Why a write or a linearizable read could not be served here.
-#[derive(Debug, Clone, PartialEq)]
+/// Why a write or a linearizable read could not be served here (it travels back to the node a
+/// request was forwarded from).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub enum Unavailable {
     /// This node is not the leader; the leader, if known, with its address.
     NotLeader(Option<(NodeId, String)>),
@@ -140,11 +142,14 @@ impl RaftGroup {
         let machine = StateMachine::open_with(&replica_dir, config.session_ttl_ms)
             .map_err(|e| format!("cannot open the replica of group {id}: {e}"))?;
         let db = machine.shared();
+        // Many groups on one node: their heartbeats are staggered (100 to 135 ms by group), so
+        // the groups' ticks do not all fall on the same instant.
+        let stagger = u64::from(id % 8) * 5;
         let raft_config = Config {
             cluster_name: format!("fielddb-{id}"),
-            heartbeat_interval: 100,
-            election_timeout_min: 400,
-            election_timeout_max: 800,
+            heartbeat_interval: 100 + stagger,
+            election_timeout_min: 400 + 2 * stagger,
+            election_timeout_max: 800 + 2 * stagger,
             install_snapshot_timeout: crate::network::SNAPSHOT_TIMEOUT.as_millis() as u64,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_every.max(1)),
             // Followers further behind than this catch up by snapshot.
@@ -199,6 +204,23 @@ impl RaftGroup {
                 .map(|n| n.addr.clone())
         })?;
         Some((leader, addr))
+    }
+
+    /// The last log index applied to the replica.
+    pub fn last_applied(&self) -> Option<u64> {
+        self.raft
+            .metrics()
+            .borrow_watched()
+            .last_applied
+            .as_ref()
+            .map(|id| id.index)
+    }
+
+    /// The address the group's membership gives for node `id`.
+    pub fn node_addr(&self, id: NodeId) -> Option<String> {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let membership = metrics.membership_config.membership();
+        membership.get_node(&id).map(|n| n.addr.clone())
     }
 
     /// True when this node is the leader now.
@@ -267,6 +289,16 @@ impl RaftGroup {
             Ok(bytes) => bytes,
             Err(e) => return Ok(Response::Failed(Failure::from_error(&e))),
         };
+        self.write_encoded(bytes, session).await
+    }
+
+    /// Proposes a command already encoded (`fielddb::Command::encode`; one a peer forwarded)
+    /// and waits until it is applied here; returns its answer.
+    pub async fn write_encoded(
+        &self,
+        bytes: Vec<u8>,
+        session: Option<ClientRequest>,
+    ) -> Result<Response, Unavailable> {
         let request = Request {
             command: bytes,
             session,
@@ -315,15 +347,32 @@ impl RaftGroup {
         }
     }
 
+    /// Answers `read` from this replica once a read here is linearizable (`read_barrier`).
+    pub async fn read(&self, read: ShardRead) -> Result<ShardAnswer, Unavailable> {
+        self.read_barrier().await?;
+        let db = self.db();
+        tokio::task::spawn_blocking(move || read.run(&db))
+            .await
+            .map_err(|e| Unavailable::Stopped(format!("the read's task failed: {e}")))
+    }
+
     /// Makes the configured peers the voting members. Idempotent: asked again with the same
     /// membership it does nothing; with another one it is a conflict.
     pub async fn init(&self) -> Result<bool, MembershipError> {
+        self.init_with(&self.config.peers).await
+    }
+
+    /// Makes `members` (id to address) the voting members; idempotent as `init`.
+    pub async fn init_with(
+        &self,
+        members: &BTreeMap<NodeId, String>,
+    ) -> Result<bool, MembershipError> {
         let initialized = self
             .raft
             .is_initialized()
             .await
             .map_err(|e| MembershipError::Unavailable(Unavailable::Stopped(e.to_string())))?;
-        let wanted: BTreeSet<NodeId> = self.config.peers.keys().copied().collect();
+        let wanted: BTreeSet<NodeId> = members.keys().copied().collect();
         if initialized {
             let status = self.status();
             let voters: BTreeSet<NodeId> = status.voters.iter().copied().collect();
@@ -334,9 +383,7 @@ impl RaftGroup {
                 "the group is already initialized with voters {voters:?}, not {wanted:?}"
             )));
         }
-        let members: BTreeMap<NodeId, BasicNode> = self
-            .config
-            .peers
+        let members: BTreeMap<NodeId, BasicNode> = members
             .iter()
             .map(|(id, addr)| (*id, BasicNode::new(addr)))
             .collect();

@@ -19,8 +19,6 @@ use crate::log_store::GroupId;
 use crate::placement::{self, ShardId};
 use crate::types::NodeId;
 
-const SHARDS_KEY: &[u8] = b"shards";
-
 /// The nodes of one shard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardReplicas {
@@ -43,6 +41,16 @@ pub struct ShardMap {
 
 fn shard_key(shard: ShardId) -> Vec<u8> {
     format!("shard/{shard:05}").into_bytes()
+}
+
+fn shard_record(shard: &ShardReplicas) -> Record {
+    let hint = shard
+        .leader_hint
+        .map_or(Value::Null, |id| Value::Int(id as i64));
+    Record::new()
+        .set("voters", ids_text(&shard.voters))
+        .set("learners", ids_text(&shard.learners))
+        .set("leader_hint", hint)
 }
 
 fn ids_text(ids: &BTreeSet<NodeId>) -> String {
@@ -74,6 +82,20 @@ fn text<'a>(record: &'a Record, field: &str) -> Option<&'a str> {
 }
 
 impl ShardMap {
+    /// The key of the map's head record in group 0.
+    pub const HEAD_KEY: &'static [u8] = b"shards";
+
+    /// The (S, R) of a head record, if well formed.
+    pub fn head_of(head: &Record) -> Option<(u32, u32)> {
+        let count = int(head, "count")
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| (1..=placement::MAX_SHARDS).contains(n))?;
+        let replicas = int(head, "replicas")
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n >= 1)?;
+        Some((count, replicas))
+    }
+
     /// The placement of `shards` shards of `replicas` replicas over `members`
     /// (`placement::place`), each shard's first node its leader hint.
     pub fn place(
@@ -120,24 +142,26 @@ impl ShardMap {
             .collect()
     }
 
+    /// The command that writes shard `shard`'s record (its replicas after a move step).
+    pub fn shard_command(shard: ShardId, replicas: &ShardReplicas) -> Command {
+        Command::Put {
+            key: shard_key(shard),
+            record: shard_record(replicas),
+        }
+    }
+
     /// The one command that writes the whole map into group 0.
     pub fn to_command(&self) -> Command {
         let mut ops = vec![BatchCommand::Put(
-            SHARDS_KEY.to_vec(),
+            ShardMap::HEAD_KEY.to_vec(),
             Record::new()
                 .set("count", i64::from(self.shard_count()))
                 .set("replicas", i64::from(self.replicas)),
         )];
         for (i, shard) in self.shards.iter().enumerate() {
-            let hint = shard
-                .leader_hint
-                .map_or(Value::Null, |id| Value::Int(id as i64));
             ops.push(BatchCommand::Put(
                 shard_key(i as ShardId),
-                Record::new()
-                    .set("voters", ids_text(&shard.voters))
-                    .set("learners", ids_text(&shard.learners))
-                    .set("leader_hint", hint),
+                shard_record(shard),
             ));
         }
         Command::Batch(ops)
@@ -145,18 +169,11 @@ impl ShardMap {
 
     /// The map in group 0's replica `db`; `None` before one was written.
     pub fn read(db: &FieldDb) -> Result<Option<ShardMap>, String> {
-        let Some(head) = db.get(SHARDS_KEY).map_err(|e| e.to_string())? else {
+        let Some(head) = db.get(ShardMap::HEAD_KEY).map_err(|e| e.to_string())? else {
             return Ok(None);
         };
         let bad = |what: &str| format!("the shard map's `{what}` record is malformed");
-        let count = int(&head, "count")
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|n| (1..=placement::MAX_SHARDS).contains(n))
-            .ok_or_else(|| bad("shards"))?;
-        let replicas = int(&head, "replicas")
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| bad("shards"))?;
+        let (count, replicas) = ShardMap::head_of(&head).ok_or_else(|| bad("shards"))?;
         let mut shards = Vec::with_capacity(count as usize);
         for shard in 0..count {
             let key = shard_key(shard);

@@ -105,8 +105,15 @@ pub enum Failure {
         /// The message.
         message: String,
     },
-    /// `fielddb::Error::NotFound` (last, so the variants before keep their encoding).
+    /// `fielddb::Error::NotFound` (after the variants above, so they keep their encoding).
     NotFound(Vec<u8>),
+    /// `fielddb::Error::IndexNotReady` (a shard's read; new variants go last).
+    IndexNotReady {
+        /// The field asked for.
+        field: String,
+        /// The indexes there are, with their states.
+        indexes: String,
+    },
 }
 
 impl Failure {
@@ -121,6 +128,10 @@ impl Failure {
             },
             E::IndexExists(field) => Failure::IndexExists(field.clone()),
             E::NotFound(key) => Failure::NotFound(key.clone()),
+            E::IndexNotReady { field, indexes } => Failure::IndexNotReady {
+                field: field.clone(),
+                indexes: indexes.clone(),
+            },
             E::UniqueViolation {
                 field,
                 value,
@@ -167,6 +178,7 @@ impl Failure {
             }
             Failure::Other { message, .. } => E::Corruption(message),
             Failure::NotFound(key) => E::NotFound(key),
+            Failure::IndexNotReady { field, indexes } => E::IndexNotReady { field, indexes },
         }
     }
 }
@@ -181,6 +193,10 @@ mod tests {
             fielddb::Error::InvalidArgument("bad".into()),
             fielddb::Error::NotFound(b"ada".to_vec()),
             fielddb::Error::IndexExists("city".into()),
+            fielddb::Error::IndexNotReady {
+                field: "city".into(),
+                indexes: "city (building 40%)".into(),
+            },
         ];
         for error in errors {
             let back = Failure::from_error(&error).into_error();

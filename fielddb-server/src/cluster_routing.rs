@@ -13,6 +13,11 @@
 //!
 //! `GET /v1/cluster`, `GET /v1/cluster/hash`, `POST /v1/cluster/init` and `/v1/openapi.json`
 //! are answered by the node itself.
+//!
+//! In a cluster of several shards the data routes are not forwarded here: the store sends each
+//! operation to the shards it concerns (`shard_store`). With `redirect=1` a single-key request
+//! is answered with a 307 to its shard's leader. A shard's `leader` and `move` routes go to
+//! the shard's leader; group 0's membership routes to group 0's leader, as with one shard.
 
 use std::sync::Arc;
 
@@ -23,8 +28,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use fielddb_cluster::{ClusterNode, Unavailable};
 
-use crate::cluster_store::unavailable_error;
-use crate::error::{ApiError, StoreError};
+use crate::error::{unavailable_error, ApiError, StoreError};
 use crate::limits::MAX_BODY_BYTES;
 
 /// The header a forwarded request carries (the forwarding node's id): a node that is not the
@@ -85,8 +89,32 @@ pub(crate) async fn route(
         || path == "/v1/openapi.json"
         || (path == "/v1/cluster" && request.method() == Method::GET)
         || path == "/v1/cluster/hash"
+        || path == "/v1/cluster/shards"
         || path == "/v1/cluster/init";
     if local {
+        return next.run(request).await;
+    }
+    let sharded = node.sharded();
+    if let (Some(_), Some(shard)) = (&sharded, shard_admin(path)) {
+        // A shard's leadership or move: run by the shard's leader.
+        let group = fielddb_cluster::shard_map::ShardMap::group_of(shard);
+        if node.group(group).is_some_and(|g| g.is_leader()) {
+            return next.run(request).await;
+        }
+        let leader = node.group_leader(group);
+        return elsewhere(&routing, request, Unavailable::NotLeader(leader)).await;
+    }
+    if let (Some(map), false) = (sharded, path.starts_with("/v1/cluster/")) {
+        // Several shards: the store sends each operation to the shards it concerns, wherever
+        // they are led. Asked to redirect, a single-key request is sent to its shard's leader.
+        if query_flag(&request, "redirect", "1") {
+            if let Some(key) = record_key(path) {
+                let group = crate::shard_store::group_of_key(&map, &key);
+                if let Some((_, addr)) = node.group_leader(group) {
+                    return redirect(&routing, &request, &addr);
+                }
+            }
+        }
         return next.run(request).await;
     }
     let read = request.method() == Method::GET;
@@ -135,13 +163,56 @@ async fn elsewhere(routing: &Routing, request: Request, why: Unavailable) -> Res
         .to_owned();
     let url = routing.node.peer_http().url(&addr, &path_and_query);
     if query_flag(&request, "redirect", "1") {
-        let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
-        if let Ok(location) = HeaderValue::from_str(&url) {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
-        return response;
+        return redirect(routing, &request, &addr);
     }
     forward(routing, request, url, leader).await
+}
+
+/// A 307 to the same request on the node at `addr`.
+fn redirect(routing: &Routing, request: &Request, addr: &str) -> Response {
+    let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let url = routing.node.peer_http().url(addr, path_and_query);
+    let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+    if let Ok(location) = HeaderValue::from_str(&url) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// The shard of a `/v1/cluster/shards/{shard}/leader` or `/move` path.
+fn shard_admin(path: &str) -> Option<u32> {
+    let rest = path.strip_prefix("/v1/cluster/shards/")?;
+    let shard = rest
+        .strip_suffix("/leader")
+        .or_else(|| rest.strip_suffix("/move"))?;
+    shard.parse().ok()
+}
+
+/// The key of a `/v1/records/{key}[/append]` path, percent-decoded.
+fn record_key(path: &str) -> Option<Vec<u8>> {
+    let rest = path.strip_prefix("/v1/records/")?;
+    let segment = rest.strip_suffix("/append").unwrap_or(rest);
+    if segment.is_empty() || segment.contains('/') {
+        return None;
+    }
+    percent_decode(segment)
+}
+
+fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
 }
 
 /// Sends `request` to the leader at `url` and returns its answer.

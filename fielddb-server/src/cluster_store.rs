@@ -1,7 +1,9 @@
-//! `ClusterStore`: the `Store` of a cluster node. Writes go through the Raft log (this node
-//! must be the leader; the routing layer forwards otherwise) and answer what applying them
-//! answered, awaited on the async runtime (no thread waits on the peers); reads read the local replica, after the routing layer's read barrier (or without
-//! it, for `consistency=stale`).
+//! `ClusterStore`: the `Store` of a cluster node. In a cluster of one shard, writes go through
+//! group 0's log (this node must be the leader; the routing layer forwards otherwise) and answer
+//! what applying them answered, awaited on the async runtime (no thread waits on the peers);
+//! reads read the local replica, after the routing layer's read barrier (or without it, for
+//! `consistency=stale`). In a cluster of several shards every operation goes to the shards it
+//! concerns, wherever they are led (`shard_store`).
 
 use std::sync::Arc;
 
@@ -11,8 +13,9 @@ use fielddb::{
 };
 use fielddb_cluster::{ClientRequest, ClusterNode, Response, Unavailable};
 
-use crate::error::StoreError;
+use crate::error::{unavailable_error, StoreError};
 use crate::session::ClientSession;
+use crate::shard_store;
 use crate::store::{Result, Rows, Store, WriteFuture};
 
 /// The store of a cluster node.
@@ -26,12 +29,50 @@ impl ClusterStore {
         ClusterStore { node }
     }
 
-    /// Proposes `command` and waits for its answer.
+    /// Proposes `command` in the group of `key` (group 0 in a one-shard cluster) and waits
+    /// for its answer.
     async fn write(&self, session: ClientSession, command: Command) -> Result<Response> {
         let client = session
             .0
             .map(|(client, serial)| ClientRequest { client, serial });
-        match self.node.write(&command, client).await {
+        let outcome = match self.node.sharded() {
+            Some(map) => {
+                let group = match &command {
+                    Command::Batch(_) => shard_store::group_of_batch(&map, &command)?,
+                    other => match other.key() {
+                        Some(key) => shard_store::group_of_key(&map, key),
+                        None => {
+                            return Err(StoreError::Internal(
+                                "a keyless command sent to one shard".into(),
+                            ))
+                        }
+                    },
+                };
+                self.node.propose(group, &command, client).await
+            }
+            None => self.node.write(&command, client).await,
+        };
+        Self::answer(outcome)
+    }
+
+    /// Runs an index command on every shard (group 0 in a one-shard cluster).
+    async fn ddl(
+        &self,
+        session: ClientSession,
+        command: Command,
+        already: fn(&fielddb::Error) -> bool,
+    ) -> Result<()> {
+        let Some(map) = self.node.sharded() else {
+            return self.write(session, command).await.map(drop);
+        };
+        let client = session
+            .0
+            .map(|(client, serial)| ClientRequest { client, serial });
+        shard_store::on_every_shard(&self.node, &map, &command, client, already).await
+    }
+
+    fn answer(outcome: std::result::Result<Response, Unavailable>) -> Result<Response> {
+        match outcome {
             Ok(Response::Failed(failure)) => Err(StoreError::Db(failure.into_error())),
             Ok(Response::Stale) => Err(StoreError::Db(fielddb::Error::InvalidArgument(
                 "this request number is older than the client's latest; its answer is no longer kept"
@@ -53,27 +94,6 @@ fn record_answer(response: Response, what: &str) -> Result<Record> {
     }
 }
 
-/// The 503 for a request the group could not serve.
-pub(crate) fn unavailable_error(unavailable: Unavailable) -> StoreError {
-    match unavailable {
-        Unavailable::NotLeader(leader) => StoreError::Unavailable {
-            message: "this node is not the leader (leadership moved during the request)".into(),
-            leader: leader.map(|(id, _)| id),
-        },
-        Unavailable::NoQuorum(leader, message) => StoreError::Unavailable { message, leader },
-        Unavailable::Unknown(leader) => StoreError::Unavailable {
-            message: "the leader changed before the write committed: its outcome is unknown; \
-                      retry it with the same Fielddb-Client and Fielddb-Request"
-                .into(),
-            leader,
-        },
-        Unavailable::Stopped(message) => StoreError::Unavailable {
-            message: format!("this node has stopped: {message}"),
-            leader: None,
-        },
-    }
-}
-
 impl Store for ClusterStore {
     fn put(
         self: Arc<Self>,
@@ -88,7 +108,10 @@ impl Store for ClusterStore {
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Record>> {
-        Ok(self.node.db().get(key)?)
+        match self.node.sharded() {
+            Some(map) => shard_store::get(&self.node, &map, key),
+            None => Ok(self.node.db().get(key)?),
+        }
     }
 
     fn delete(self: Arc<Self>, session: ClientSession, key: Vec<u8>) -> WriteFuture<bool> {
@@ -135,45 +158,78 @@ impl Store for ClusterStore {
     }
 
     fn scan(&self, options: &ScanOptions) -> Result<Rows> {
-        Ok(self.node.db().scan(options)?)
+        match self.node.sharded() {
+            Some(map) => shard_store::scan(&self.node, &map, options),
+            None => Ok(self.node.db().scan(options)?),
+        }
     }
 
     fn create_index(self: Arc<Self>, session: ClientSession, spec: IndexSpec) -> WriteFuture<()> {
         Box::pin(async move {
+            let field = spec.field().to_owned();
+            if let (Some(map), true) = (self.node.sharded(), spec.is_unique()) {
+                return shard_store::refuse_unique(&map, &field);
+            }
             let command = Command::CreateIndex {
-                field: spec.field().to_owned(),
+                field,
                 unique: spec.is_unique(),
                 counted: spec.is_counted(),
             };
-            self.write(session, command).await.map(drop)
+            self.ddl(session, command, |e| {
+                matches!(e, fielddb::Error::IndexExists(_))
+            })
+            .await
         })
     }
 
     fn drop_index(self: Arc<Self>, session: ClientSession, field: String) -> WriteFuture<()> {
         Box::pin(async move {
-            self.write(session, Command::DropIndex { field })
-                .await
-                .map(drop)
+            self.ddl(session, Command::DropIndex { field }, |e| {
+                matches!(e, fielddb::Error::NoSuchIndex { .. })
+            })
+            .await
         })
     }
 
-    fn indexes(&self) -> Vec<IndexInfo> {
-        self.node.db().indexes()
+    fn indexes(&self) -> Result<Vec<IndexInfo>> {
+        match self.node.sharded() {
+            Some(map) => shard_store::indexes(&self.node, &map),
+            None => Ok(self.node.db().indexes()),
+        }
+    }
+
+    fn index_by_shard(&self, field: &str) -> Result<Option<Vec<Option<IndexInfo>>>> {
+        match self.node.sharded() {
+            Some(map) => shard_store::index_by_shard(&self.node, &map, field).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn query(&self, field: &str, query: &Query, options: &QueryOptions) -> Result<Rows> {
-        Ok(self.node.db().query_by_index(field, query, options)?)
+        match self.node.sharded() {
+            Some(map) => shard_store::query(&self.node, &map, field, query, options),
+            None => Ok(self.node.db().query_by_index(field, query, options)?),
+        }
     }
 
     fn count(&self, field: &str, query: &Query) -> Result<u64> {
-        Ok(self.node.db().count_by_index(field, query)?)
+        match self.node.sharded() {
+            Some(map) => shard_store::count(&self.node, &map, field, query),
+            None => Ok(self.node.db().count_by_index(field, query)?),
+        }
     }
 
     fn verify(&self) -> Result<VerifyReport> {
-        Ok(self.node.db().verify()?)
+        match self.node.sharded() {
+            Some(map) => shard_store::verify(&self.node, &map),
+            None => Ok(self.node.db().verify()?),
+        }
     }
 
     fn stats(&self) -> Result<StorageStats> {
-        Ok(self.node.db().storage_stats()?)
+        match self.node.sharded() {
+            Some(map) => shard_store::stats(&self.node, &map),
+            None => Ok(self.node.db().storage_stats()?),
+        }
     }
 }

@@ -31,6 +31,29 @@ impl From<fielddb::Error> for StoreError {
     }
 }
 
+/// The 503 for a request the group could not serve.
+pub(crate) fn unavailable_error(unavailable: fielddb_cluster::Unavailable) -> StoreError {
+    match unavailable {
+        fielddb_cluster::Unavailable::NotLeader(leader) => StoreError::Unavailable {
+            message: "this node is not the leader (leadership moved during the request)".into(),
+            leader: leader.map(|(id, _)| id),
+        },
+        fielddb_cluster::Unavailable::NoQuorum(leader, message) => {
+            StoreError::Unavailable { message, leader }
+        }
+        fielddb_cluster::Unavailable::Unknown(leader) => StoreError::Unavailable {
+            message: "the leader changed before the write committed: its outcome is unknown; \
+                      retry it with the same Fielddb-Client and Fielddb-Request"
+                .into(),
+            leader,
+        },
+        fielddb_cluster::Unavailable::Stopped(message) => StoreError::Unavailable {
+            message: format!("this node has stopped: {message}"),
+            leader: None,
+        },
+    }
+}
+
 /// An error response. A request that fails with one has changed nothing.
 #[derive(Debug)]
 pub(crate) struct ApiError {

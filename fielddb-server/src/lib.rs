@@ -10,6 +10,8 @@
 //! - `auth` (the token and its middleware), `body` (the JSON body extractor), `schema`
 //!   (hand-written OpenAPI schemas);
 //! - `state`: `AppState`, shared by every handler, with `blocking` and `page_size`;
+//! - `cluster_store` (the `Store` of a cluster node) over `shard_store` (its operations when
+//!   the cluster has several shards), and `cluster_routing` (forwarding to group 0's leader);
 //! - `routes`: the handlers; `openapi`: the generated document and its handler;
 //! - `request_guard`: the early 413 and the body deadline; `shedding`: the in-flight limit;
 //!   `connections`: the accept loop
@@ -31,6 +33,7 @@ mod routes;
 mod schema;
 mod server;
 mod session;
+mod shard_store;
 mod shedding;
 mod state;
 mod store;

@@ -24,7 +24,8 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
         query::query, query::count,
         ops::health, ops::verify, ops::metrics, openapi,
         cluster::get_status, cluster::init, cluster::add_learner, cluster::change_voters,
-        cluster::content_hash, cluster::transfer_leader,
+        cluster::content_hash, cluster::transfer_leader, cluster::shards,
+        cluster::shard_leader, cluster::move_shard,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Row, RowsPage,
@@ -32,7 +33,8 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
         CreateIndexBody, indexes::IndexView, indexes::IndexList,
         query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
         cluster::ClusterStatus, cluster::InitReply, cluster::LearnerBody, cluster::VotersBody,
-        cluster::HashReply, cluster::LeaderBody,
+        cluster::HashReply, cluster::LeaderBody, cluster::InitBody, cluster::ShardsReply,
+        cluster::ShardItem, cluster::ShardLeaderBody, cluster::MoveBody,
     )),
     modifiers(&BearerAuth),
 )]

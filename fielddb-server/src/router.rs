@@ -71,6 +71,12 @@ pub(crate) fn router(
         .route("/v1/cluster", get(cluster::get_status))
         .route("/v1/cluster/init", post(cluster::init))
         .route("/v1/cluster/hash", get(cluster::content_hash))
+        .route("/v1/cluster/shards", get(cluster::shards))
+        .route(
+            "/v1/cluster/shards/{shard}/leader",
+            post(cluster::shard_leader),
+        )
+        .route("/v1/cluster/shards/{shard}/move", post(cluster::move_shard))
         .route("/v1/cluster/learners", post(cluster::add_learner))
         .route("/v1/cluster/voters", post(cluster::change_voters))
         .route("/v1/cluster/leader", post(cluster::transfer_leader))
@@ -79,6 +85,11 @@ pub(crate) fn router(
             post(raft::append).layer(DefaultBodyLimit::max(MAX_RAFT_BYTES)),
         )
         .route("/raft/vote", post(raft::vote))
+        .route(
+            "/raft/propose",
+            post(raft::propose).layer(DefaultBodyLimit::max(MAX_RAFT_BYTES)),
+        )
+        .route("/raft/read", post(raft::read))
         .route("/raft/transfer", post(raft::transfer))
         .route(
             "/raft/snapshot",

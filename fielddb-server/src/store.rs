@@ -67,7 +67,12 @@ pub trait Store: Send + Sync + 'static {
     /// Drops the index on `field` (its entries are removed in the background).
     fn drop_index(self: Arc<Self>, session: ClientSession, field: String) -> WriteFuture<()>;
     /// Every index with its state and progress.
-    fn indexes(&self) -> Vec<IndexInfo>;
+    fn indexes(&self) -> Result<Vec<IndexInfo>>;
+    /// In a cluster of several shards, the index on `field` as each shard has it (`None` where
+    /// a shard has none); `None` for a store of one database.
+    fn index_by_shard(&self, _field: &str) -> Result<Option<Vec<Option<IndexInfo>>>> {
+        Ok(None)
+    }
     /// The records whose `field` matches `query`, from its ready index.
     fn query(&self, field: &str, query: &Query, options: &QueryOptions) -> Result<Rows>;
     /// The number of records whose `field` matches `query`, from its ready index.
@@ -139,8 +144,8 @@ impl Store for FieldDb {
     fn drop_index(self: Arc<Self>, _: ClientSession, field: String) -> WriteFuture<()> {
         on_blocking_pool(move || FieldDb::drop_index(&self, &field))
     }
-    fn indexes(&self) -> Vec<IndexInfo> {
-        FieldDb::indexes(self)
+    fn indexes(&self) -> Result<Vec<IndexInfo>> {
+        Ok(FieldDb::indexes(self))
     }
     fn query(&self, field: &str, query: &Query, options: &QueryOptions) -> Result<Rows> {
         Ok(self.query_by_index(field, query, options)?)

@@ -16,8 +16,7 @@ use serde_json::{json, Value as Json_};
 use utoipa::ToSchema;
 
 use crate::body::JsonBody;
-use crate::cluster_store::unavailable_error;
-use crate::error::ApiError;
+use crate::error::{unavailable_error, ApiError};
 use crate::routes::ErrorBody;
 use crate::state::AppState;
 
@@ -83,6 +82,60 @@ pub(crate) struct LeaderBody {
     node_id: u64,
 }
 
+/// `GET /v1/cluster/hash`'s parameters.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct HashParams {
+    /// The Raft group (0, the default, is the first; shard i is group i + 1).
+    group: Option<u32>,
+}
+
+/// One shard in `GET /v1/cluster/shards`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer for OpenAPI; the handler serializes `ShardView`
+pub(crate) struct ShardItem {
+    /// The shard's number, 0 to S - 1.
+    shard: u32,
+    /// Its Raft group (shard + 1; group 0 in a one-shard cluster).
+    group: u32,
+    /// Its voting members.
+    voters: Vec<u64>,
+    /// Its non-voting members.
+    learners: Vec<u64>,
+    /// The node that should lead it.
+    leader_hint: Option<u64>,
+    /// The leader the answering node knows of (when it holds the shard).
+    leader: Option<u64>,
+    /// The answering node's role in the shard, if it holds it.
+    role: Option<String>,
+    /// The last index the answering node applied in the shard.
+    last_applied: Option<u64>,
+}
+
+/// The answer of `GET /v1/cluster/shards`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer for OpenAPI; the handler serializes `ShardsView`
+pub(crate) struct ShardsReply {
+    /// The node that answered.
+    node_id: u64,
+    /// S, the number of shards.
+    shards: u32,
+    /// R, the replicas of each.
+    replicas: u32,
+    /// Every shard.
+    items: Vec<ShardItem>,
+}
+
+/// `POST /v1/cluster/init`'s optional body.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
+pub(crate) struct InitBody {
+    /// S, the number of shards (default 1), fixed for the cluster's life.
+    shards: Option<u32>,
+    /// R, the replicas of each shard (default: every member).
+    replicas: Option<u32>,
+}
+
 /// The answer of `GET /v1/cluster/hash`.
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the answer for OpenAPI
@@ -134,17 +187,69 @@ pub(crate) async fn get_status(State(state): State<AppState>) -> Result<Json<Jso
 
 /// Makes the `--peers` the voting members. Idempotent.
 #[utoipa::path(post, path = "/v1/cluster/init", tag = "cluster",
+    request_body(content = Option<InitBody>, content_type = "application/json",
+        description = "Optional: the shard count and replicas per shard"),
     responses(
-        (status = 200, description = "Initialized, or already with these voters", body = InitReply),
-        (status = 409, description = "The group already has other voters", body = ErrorBody),
+        (status = 200, description = "Initialized, or already with these voters and this layout", body = InitReply),
+        (status = 400, description = "A malformed body, or a layout that cannot be made", body = ErrorBody),
+        (status = 409, description = "The group already has other voters, or another layout, or data as one shard", body = ErrorBody),
+        (status = 503, description = "No leader or quorum", body = ErrorBody),
         (status = 404, description = "Not a cluster node", body = ErrorBody),
     ))]
-pub(crate) async fn init(State(state): State<AppState>) -> Result<Json<Json_>, ApiError> {
+pub(crate) async fn init(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Json_>, ApiError> {
     let node = node(&state)?;
-    let initialized = node.init().await.map_err(membership_error)?;
+    let shape = "expected no body, or {\"shards\": S, \"replicas\": R} (both optional)";
+    let layout: Json_ = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("{shape}: {e}")))?
+    };
+    let Some(fields) = layout.as_object() else {
+        return Err(ApiError::bad_request(shape));
+    };
+    if let Some(unknown) = fields.keys().find(|k| *k != "shards" && *k != "replicas") {
+        return Err(ApiError::bad_request(format!(
+            "unknown member `{unknown}`: {shape}"
+        )));
+    }
+    let number = |name: &str| -> Result<Option<u32>, ApiError> {
+        match fields.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n >= 1)
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("`{name}` must be a whole number from 1"))
+                }),
+        }
+    };
+    let shards = number("shards")?.unwrap_or(1);
+    let replicas = number("replicas")?;
+    let initialized = node
+        .init_cluster(shards, replicas)
+        .await
+        .map_err(membership_error)?;
     Ok(Json(
         json!({"initialized": initialized, "node_id": node.id()}),
     ))
+}
+
+/// The shards, their replicas and leaders, as this node sees them.
+#[utoipa::path(get, path = "/v1/cluster/shards", tag = "cluster",
+    responses(
+        (status = 200, description = "Every shard: its group, voters, learners, leader hint, and this node's view of it", body = ShardsReply),
+        (status = 404, description = "Not a cluster node", body = ErrorBody),
+    ))]
+pub(crate) async fn shards(State(state): State<AppState>) -> Result<Json<Json_>, ApiError> {
+    let node = node(&state)?;
+    serde_json::to_value(node.shards_view())
+        .map(Json)
+        .map_err(|e| ApiError::internal(format!("cannot encode the shards: {e}")))
 }
 
 /// Adds a learner; answers once it has caught up.
@@ -232,13 +337,27 @@ pub(crate) async fn transfer_leader(
 /// `GET /v1/cluster/hash`: the local replica's content hash (records, index entries and
 /// counts), the records counted and the applied log id: equal on replicas at the same entry.
 #[utoipa::path(get, path = "/v1/cluster/hash", tag = "cluster",
+    params(HashParams),
     responses(
         (status = 200, description = "The local replica's content hash", body = HashReply),
-        (status = 404, description = "Not a cluster node", body = ErrorBody),
+        (status = 400, description = "A malformed group", body = ErrorBody),
+        (status = 404, description = "Not a cluster node, or no such group here", body = ErrorBody),
     ))]
-pub(crate) async fn content_hash(State(state): State<AppState>) -> Result<Json<Json_>, ApiError> {
+pub(crate) async fn content_hash(
+    State(state): State<AppState>,
+    params: Result<axum::extract::Query<HashParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Json_>, ApiError> {
     let node = node(&state)?;
-    let hash = tokio::task::spawn_blocking(move || node.content_hash())
+    let axum::extract::Query(params) = params?;
+    let group = params.group.unwrap_or(0);
+    if node.group(group).is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_group",
+            format!("node {} holds no group {group}", node.id()),
+        ));
+    }
+    let hash = tokio::task::spawn_blocking(move || node.content_hash(group))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(ApiError::internal)?;
@@ -251,4 +370,90 @@ pub(crate) async fn content_hash(State(state): State<AppState>) -> Result<Json<J
         "records": hash.records,
         "applied": applied.as_ref().and_then(|a| a.get("index")).cloned(),
     })))
+}
+
+/// `POST /v1/cluster/shards/{shard}/leader`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
+pub(crate) struct ShardLeaderBody {
+    /// The shard's voter to hand the leadership to.
+    to: u64,
+}
+
+/// `POST /v1/cluster/shards/{shard}/move`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
+pub(crate) struct MoveBody {
+    /// The node giving up its replica (a voter of the shard).
+    from: u64,
+    /// The node taking it (a member of the cluster that does not hold the shard).
+    to: u64,
+}
+
+fn node_field(body: &Json_, name: &str, shape: &str) -> Result<u64, ApiError> {
+    body.get(name)
+        .and_then(Json_::as_u64)
+        .ok_or_else(|| ApiError::bad_request(shape.to_owned()))
+}
+
+fn shard_status(node: &ClusterNode, shard: u32) -> Result<Json<Json_>, ApiError> {
+    let view = node.shards_view();
+    let item = view.items.into_iter().find(|i| i.shard == shard);
+    serde_json::to_value(item)
+        .map(Json)
+        .map_err(|e| ApiError::internal(format!("cannot encode the shard: {e}")))
+}
+
+/// Hands a shard's leadership to another of its voters; answers once it leads. Any node takes
+/// it (it is sent to the shard's leader).
+#[utoipa::path(post, path = "/v1/cluster/shards/{shard}/leader", tag = "cluster",
+    params(("shard" = u32, Path, description = "The shard, 0 to S - 1")),
+    request_body(content = ShardLeaderBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The node leads the shard", body = ShardItem),
+        (status = 400, description = "Malformed body, no such shard, a one-shard cluster, or the node is not the shard's voter", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 503, description = "No leader, or the node did not take over in time", body = ErrorBody),
+    ))]
+pub(crate) async fn shard_leader(
+    State(state): State<AppState>,
+    shard: Result<axum::extract::Path<u32>, axum::extract::rejection::PathRejection>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Json_>, ApiError> {
+    let node = node(&state)?;
+    let axum::extract::Path(shard) = shard?;
+    let to = node_field(&body, "to", "expected {\"to\": ID}")?;
+    node.transfer_shard_leader(shard, to)
+        .await
+        .map_err(membership_error)?;
+    shard_status(&node, shard)
+}
+
+/// Moves a shard's replica from one node to another while clients write: the target joins as a
+/// learner, catches up, and replaces the source among the voters; the shard map follows. Any
+/// node takes it (it is sent to the shard's leader); answers when the move is done.
+#[utoipa::path(post, path = "/v1/cluster/shards/{shard}/move", tag = "cluster",
+    params(("shard" = u32, Path, description = "The shard, 0 to S - 1")),
+    request_body(content = MoveBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Moved (or it had been)", body = ShardItem),
+        (status = 400, description = "Malformed body, no such shard, a one-shard cluster, `from` not a voter of it, `to` one already or not a member", body = ErrorBody),
+        (status = 409, description = "Another move or membership change is under way", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 503, description = "No leader or quorum, or the target did not catch up in time", body = ErrorBody),
+    ))]
+pub(crate) async fn move_shard(
+    State(state): State<AppState>,
+    shard: Result<axum::extract::Path<u32>, axum::extract::rejection::PathRejection>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Json_>, ApiError> {
+    let node = node(&state)?;
+    let axum::extract::Path(shard) = shard?;
+    let shape = "expected {\"from\": ID, \"to\": ID}";
+    let from = node_field(&body, "from", shape)?;
+    let to = node_field(&body, "to", shape)?;
+    node.move_shard(shard, from, to)
+        .await
+        .map_err(membership_error)?;
+    shard_status(&node, shard)
 }

@@ -40,6 +40,11 @@ pub(crate) struct IndexView {
     /// Why its background build or drop failed in this process (absent when it did not).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) failure: Option<String>,
+    /// In a cluster of several shards (`GET /v1/indexes/{field}` only): the index on each
+    /// shard, in shard order, `null` where a shard has none; the fields above are the whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub(crate) shards: Option<Vec<Option<IndexView>>>,
 }
 
 /// Every index.
@@ -76,6 +81,7 @@ pub(crate) fn view(info: &IndexInfo) -> IndexView {
         total,
         status: status_url(&info.field),
         failure: info.failure.clone(),
+        shards: None,
     }
 }
 
@@ -130,7 +136,7 @@ pub(crate) async fn create_index(
     store.clone().create_index(session, spec).await?;
     let info = blocking(move || {
         Ok(store
-            .indexes()
+            .indexes()?
             .into_iter()
             .find(|i| i.field == field && i.state != IndexState::Dropping))
     })
@@ -151,7 +157,7 @@ pub(crate) async fn list_indexes(
     State(state): State<AppState>,
 ) -> Result<Json<IndexList>, ApiError> {
     let store = state.store.clone();
-    let infos = blocking(move || Ok(store.indexes())).await?;
+    let infos = blocking(move || Ok(store.indexes()?)).await?;
     Ok(Json(IndexList {
         indexes: infos.iter().map(view).collect(),
     }))
@@ -170,12 +176,23 @@ pub(crate) async fn get_index(
 ) -> Result<Json<IndexView>, ApiError> {
     let Path(field) = field?;
     let store = state.store.clone();
-    let infos = blocking(move || Ok(store.indexes())).await?;
+    let f = field.clone();
+    let (infos, shards) =
+        blocking(move || Ok((store.indexes()?, store.index_by_shard(&f)?))).await?;
     infos
         .iter()
         .find(|i| i.field == field && i.state != IndexState::Dropping)
         .or_else(|| infos.iter().find(|i| i.field == field))
-        .map(|i| Json(view(i)))
+        .map(|i| {
+            let mut whole = view(i);
+            whole.shards = shards.map(|by_shard| {
+                by_shard
+                    .iter()
+                    .map(|info| info.as_ref().map(view))
+                    .collect()
+            });
+            Json(whole)
+        })
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -202,7 +219,7 @@ pub(crate) async fn drop_index(
     let (reader, f) = (store.clone(), field.clone());
     let info = blocking(move || {
         Ok(reader
-            .indexes()
+            .indexes()?
             .into_iter()
             .find(|i| i.field == f && i.state != IndexState::Dropping))
     })
@@ -218,6 +235,7 @@ pub(crate) async fn drop_index(
         done: None,
         total: None,
         failure: None,
+        shards: None,
     };
     Ok((StatusCode::ACCEPTED, Json(v)).into_response())
 }

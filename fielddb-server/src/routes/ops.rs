@@ -96,7 +96,8 @@ pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<VerifyR
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let store = state.store.clone();
-    let (indexes, stats) = blocking(move || Ok((store.indexes(), store.stats().ok()))).await?;
+    let (indexes, stats) =
+        blocking(move || Ok((store.indexes().unwrap_or_default(), store.stats().ok()))).await?;
     let text = state.metrics.render(&indexes, stats.as_ref());
     Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

@@ -120,7 +120,8 @@ fn with_progress(e: StoreError, state: &AppState) -> ApiError {
     };
     let err = ApiError::from(e);
     let Some(field) = field else { return err };
-    match state.store.indexes().into_iter().find(|i| i.field == field) {
+    let indexes = state.store.indexes().unwrap_or_default();
+    match indexes.into_iter().find(|i| i.field == field) {
         Some(info) => {
             let (done, total) = match info.state {
                 IndexState::Building { done, total } => (Some(done), Some(total)),

@@ -1,6 +1,7 @@
-//! The peers' Raft RPCs, `POST /raft/append`, `/raft/vote`, `/raft/transfer` and
-//! `/raft/snapshot` (only in a
-//! cluster; 404 otherwise). Each names its target node (`Fielddb-Raft-Target`) and is refused
+//! The peers' RPCs, `POST /raft/append`, `/raft/vote`, `/raft/transfer` and `/raft/snapshot`
+//! (openraft's), and `/raft/propose` and `/raft/read` (a client's write or read another node
+//! sends to this one as its group's leader: `fielddb_cluster::forward`). Only in a cluster; 404
+//! otherwise. Each names its target node (`Fielddb-Raft-Target`) and is refused
 //! when that is not this node, and its Raft group (`Fielddb-Raft-Group`), 404 when this node
 //! holds no such group. Bodies and answers are in `fielddb_cluster::wire`'s binary
 //! encoding; an answer is `Ok(...)` or `Err("why")`. A body that does not decode is 400.
@@ -11,7 +12,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fielddb_cluster::network::{GROUP_HEADER, TARGET_HEADER};
 use fielddb_cluster::rpc::{AppendRequest, TransferLeaderRequest, VoteRequest};
-use fielddb_cluster::wire;
+use fielddb_cluster::shard_read::ShardRead;
+use fielddb_cluster::{wire, Proposal};
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -48,7 +50,7 @@ fn group(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u32>().ok())
         .ok_or_else(|| ApiError::bad_request(format!("the RPC names no group ({GROUP_HEADER})")))?;
-    node.group(group).cloned().ok_or_else(|| {
+    node.group(group).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "no_such_group",
@@ -75,6 +77,39 @@ pub(crate) async fn append(
     let group = group(&state, &headers)?;
     let request: AppendRequest = parse(&body)?;
     answer(group.handle_append(request).await)
+}
+
+/// A client's write another node forwards: proposed here as the group's leader, or refused
+/// with the leader this node knows of.
+pub(crate) async fn propose(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    let group = group(&state, &headers)?;
+    let proposal: Proposal = parse(&body)?;
+    let outcome = if group.is_leader() {
+        group
+            .write_encoded(proposal.command, proposal.session)
+            .await
+    } else {
+        Err(fielddb_cluster::Unavailable::NotLeader(group.leader()))
+    };
+    answer_refusable(outcome)
+}
+
+/// A read another node forwards: answered here as the group's leader after its read barrier,
+/// or refused with the leader this node knows of.
+pub(crate) async fn read(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Answer {
+    let group = group(&state, &headers)?;
+    let read: ShardRead = parse(&body)?;
+    answer_refusable(group.read(read).await)
+}
+
+fn answer_refusable<T: Serialize>(outcome: Result<T, fielddb_cluster::Unavailable>) -> Answer {
+    let bytes = wire::encode(&outcome)
+        .map_err(|e| ApiError::internal(format!("cannot encode the answer: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, wire::CONTENT_TYPE)], bytes).into_response())
 }
 
 pub(crate) async fn vote(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Answer {

@@ -56,6 +56,99 @@ impl Cluster {
 
     /// As `start`, with the test's own client and URL scheme (`https` for a TLS cluster).
     pub fn start_with(n: u64, extra: &[&str], client: Client, scheme: &'static str) -> Cluster {
+        let cluster = Cluster::launch(n, extra, client, scheme);
+        let (status, body) = cluster.post(1, "/v1/cluster/init", &serde_json::json!({}));
+        assert_eq!(status, 200, "init: {body}");
+        cluster.wait_leader(Duration::from_secs(15));
+        cluster
+    }
+
+    /// Starts `n` nodes and creates a cluster of `shards` shards of `replicas` replicas through
+    /// node 1; waits until every shard has a leader.
+    pub fn start_sharded(n: u64, shards: u32, replicas: u32, extra: &[&str]) -> Cluster {
+        let client = Client::builder()
+            .timeout(Duration::from_secs(10))
+            .no_proxy()
+            .build()
+            .expect("an HTTP client");
+        let cluster = Cluster::launch(n, extra, client, "http");
+        let layout = serde_json::json!({"shards": shards, "replicas": replicas});
+        let (status, body) = cluster.post(1, "/v1/cluster/init", &layout);
+        assert_eq!(status, 200, "init: {body}");
+        cluster.wait_shard_leaders(Duration::from_secs(30));
+        cluster
+    }
+
+    /// Each shard's leader, as the running nodes holding it see it (`None` while a shard has
+    /// none), by shard.
+    pub fn shard_leaders(&self) -> Vec<Option<u64>> {
+        let mut leaders: Vec<Option<u64>> = Vec::new();
+        for id in self.alive() {
+            let (status, view) = self.get(id, "/v1/cluster/shards");
+            if status != 200 {
+                continue;
+            }
+            let items = view["items"].as_array().cloned().unwrap_or_default();
+            leaders.resize(leaders.len().max(items.len()), None);
+            for (i, item) in items.iter().enumerate() {
+                let leader = item["leader"]
+                    .as_u64()
+                    .filter(|l| self.children.contains_key(l));
+                if item["role"] == "leader" || leaders[i].is_none() {
+                    leaders[i] = leaders[i].or(leader);
+                }
+            }
+        }
+        leaders
+    }
+
+    /// Waits until every shard has a leader among the running nodes; returns them by shard.
+    pub fn wait_shard_leaders(&self, timeout: Duration) -> Vec<u64> {
+        let start = Instant::now();
+        loop {
+            let leaders = self.shard_leaders();
+            if !leaders.is_empty() && leaders.iter().all(Option::is_some) {
+                return leaders.into_iter().flatten().collect();
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "not every shard has a leader within {timeout:?}: {leaders:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Node `id`'s content hash of group `group`, if it answers.
+    pub fn group_hash(&self, id: u64, group: u32) -> Option<Value> {
+        let (status, body) = self.get(id, &format!("/v1/cluster/hash?group={group}"));
+        (status == 200).then_some(body)
+    }
+
+    /// Waits until every running node holding group `group` has applied the same index with
+    /// the same content hash; returns it. Panics after `timeout`.
+    pub fn wait_group_converged(&self, group: u32, timeout: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            let hashes: Vec<Value> = self
+                .alive()
+                .iter()
+                .filter_map(|&id| self.group_hash(id, group))
+                .collect();
+            if let Some(first) = hashes.first() {
+                if hashes.iter().all(|h| h == first) && !first["applied"].is_null() {
+                    return first.clone();
+                }
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "group {group} did not converge within {timeout:?}: {hashes:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Starts `n` nodes (ids 1..=n) without initializing anything.
+    pub fn launch(n: u64, extra: &[&str], client: Client, scheme: &'static str) -> Cluster {
         let temp = tempfile::tempdir().expect("a temporary directory");
         let root = temp.path().to_path_buf();
         let mut cluster = Cluster {
@@ -84,9 +177,6 @@ impl Cluster {
         for &id in &ids {
             cluster.spawn(id);
         }
-        let (status, body) = cluster.post(1, "/v1/cluster/init", &serde_json::json!({}));
-        assert_eq!(status, 200, "init: {body}");
-        cluster.wait_leader(Duration::from_secs(15));
         cluster
     }
 
