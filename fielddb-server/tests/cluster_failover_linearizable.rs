@@ -13,102 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cluster_support::linearizability::{check, Event, Op, Outcome};
-use cluster_support::{env_number, json, seed, Cluster, ClusterView, Rng};
+use cluster_support::history::run_client;
+use cluster_support::linearizability::check;
+use cluster_support::{env_number, seed, Cluster, Rng};
 use serde_json::json;
 
 const KEYS: u64 = 10;
 const CLIENTS: usize = 5;
-
-fn run_client(
-    client_id: usize,
-    cluster: &ClusterView,
-    nodes: &[u64],
-    stop: &AtomicBool,
-    start: Instant,
-    mut rng: Rng,
-) -> Vec<Event> {
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(4))
-        .no_proxy()
-        .build()
-        .unwrap();
-    let mut events = Vec::new();
-    let mut n = 0u64;
-    while !stop.load(Ordering::Acquire) {
-        n += 1;
-        let key = format!("k{}", rng.below(KEYS));
-        let invoked = start.elapsed().as_nanos();
-        let kind = rng.below(3);
-        let op = match kind {
-            0 => Op::Put(format!("c{client_id}-{n}")),
-            1 => Op::Get,
-            _ => Op::Append(format!("c{client_id}-{n};")),
-        };
-        // A write is sent with this client's session and request number, and retried (on any
-        // node) until it is answered: the group applies it once, and a retry gets the original
-        // answer, so its outcome becomes known. Until `stop`, then it stays unknown.
-        let mut outcome;
-        loop {
-            let node = nodes[rng.below(nodes.len() as u64) as usize];
-            let url = |path: &str| cluster.url(node, path);
-            let with_session = |request: reqwest::blocking::RequestBuilder| {
-                request
-                    .header("Fielddb-Client", format!("client-{client_id}"))
-                    .header("Fielddb-Request", n.to_string())
-            };
-            let (status, body) = match &op {
-                Op::Put(value) => json(
-                    with_session(client.put(url(&format!("/v1/records/{key}"))))
-                        .json(&json!({ "v": value }))
-                        .send(),
-                ),
-                Op::Get => json(client.get(url(&format!("/v1/records/{key}"))).send()),
-                Op::Append(tail) => json(
-                    with_session(client.post(url(&format!("/v1/records/{key}/append"))))
-                        .json(&json!({"field": "v", "value": tail}))
-                        .send(),
-                ),
-            };
-            outcome = match (&op, status) {
-                (Op::Put(_), 200) => Outcome::Put,
-                (Op::Get, 200) => Outcome::Get(body["record"]["v"].as_str().map(str::to_owned)),
-                (Op::Get, 404) => Outcome::Get(None),
-                (Op::Append(_), 200) => match body["record"]["v"].as_str() {
-                    Some(v) => Outcome::Append(v.to_owned()),
-                    None => Outcome::Unknown,
-                },
-                _ => Outcome::Unknown,
-            };
-            // A failed read changed nothing: it is not retried, and left out.
-            if outcome != Outcome::Unknown || op == Op::Get || stop.load(Ordering::Acquire) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let returned = start.elapsed().as_nanos();
-        match outcome {
-            Outcome::Unknown if op == Op::Get => {}
-            Outcome::Unknown => events.push(Event {
-                client: client_id,
-                key,
-                op,
-                outcome,
-                invoked,
-                returned: None,
-            }),
-            outcome => events.push(Event {
-                client: client_id,
-                key,
-                op,
-                outcome,
-                invoked,
-                returned: Some(returned),
-            }),
-        }
-    }
-    events
-}
 
 #[test]
 fn histories_stay_linearizable_while_the_leader_is_killed_and_restarted() {
@@ -128,7 +39,7 @@ fn histories_stay_linearizable_while_the_leader_is_killed_and_restarted() {
         .map(|i| {
             let (view, stop, nodes) = (view.clone(), stop.clone(), nodes.clone());
             let rng = Rng(seed.wrapping_add(i as u64 + 1) | 1);
-            std::thread::spawn(move || run_client(i, &view, &nodes, &stop, start, rng))
+            std::thread::spawn(move || run_client(i, &view, &nodes, KEYS, &stop, start, rng))
         })
         .collect();
 

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod history;
 pub mod linearizability;
 pub mod proxy;
 
