@@ -51,13 +51,15 @@ test: deps
 # docs/benchmarks.md and docs/benchmarks.png; `index_build` times a build under a writer;
 # `cluster_throughput` compares 3 replicated nodes with one node (prints a table), with the
 # nodes at one thread each (three nodes share this machine), then the cluster rows at default
-# threads.
+# threads; `sharded_throughput` the same writes on 3 nodes of 1 and of 8 shards, with CPU per
+# node.
 bench: deps
 	$(CARGO) bench --bench compare
 	$(CARGO) bench --bench index_build
 	$(CARGO) bench --bench cluster_throughput -- --node-threads 1
 	$(CARGO) bench --bench cluster_throughput -- --cluster-only
 	$(CARGO) bench --bench steady_load
+	$(CARGO) bench --bench sharded_throughput
 
 # schemathesis with every check against the server's OpenAPI document (needs
 # `pip install schemathesis`; about a minute). It exits non-zero on findings; those left are

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::json;
-use support::{spawn_server, Servers};
+use support::{append_rpcs, spawn_server, Servers};
 
 mod support;
 
@@ -102,21 +102,6 @@ fn cluster(dir: &Path, client: &Client, threads: Option<&str>) -> (Servers, Vec<
         assert!(start.elapsed() < Duration::from_secs(20), "no leader");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// How many `POST /raft/append` requests `addr` has served (from its `/metrics`).
-fn append_rpcs(client: &Client, addr: &str) -> u64 {
-    let text = client
-        .get(format!("http://{addr}/metrics"))
-        .send()
-        .and_then(|r| r.text())
-        .unwrap_or_default();
-    text.lines()
-        .filter(|l| {
-            l.starts_with("fielddb_http_requests_total") && l.contains("route=\"/raft/append\"")
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
 }
 
 struct Figures {

@@ -6,6 +6,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use reqwest::blocking::Client;
+
 /// Server processes, killed and reaped when dropped (also when a bench panics).
 pub struct Servers(pub Vec<Child>);
 
@@ -37,4 +39,19 @@ pub fn spawn_server(args: &[String]) -> (Child, String) {
     };
     let addr = addr.to_string();
     (child, addr)
+}
+
+/// How many `POST /raft/append` requests `addr` has served (from its `/metrics`).
+pub fn append_rpcs(client: &Client, addr: &str) -> u64 {
+    let text = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("fielddb_http_requests_total") && l.contains("route=\"/raft/append\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
 }
