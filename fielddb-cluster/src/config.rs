@@ -28,11 +28,13 @@ pub struct NodeConfig {
     pub session_ttl_ms: u64,
     /// How this node's requests reach its peers (plain HTTP, or HTTPS with the cluster's CA).
     pub peer_http: PeerHttp,
+    /// The block cache every group's replica on this node shares.
+    pub block_cache: fielddb::BlockCache,
 }
 
 impl NodeConfig {
     /// A node with the defaults: a snapshot every 20,000 entries, 5 s requests, sessions idle
-    /// for an hour dropped.
+    /// for an hour dropped, a block cache of 256 MiB shared by its groups.
     pub fn new(id: NodeId, dir: PathBuf, peers: BTreeMap<NodeId, String>) -> NodeConfig {
         NodeConfig {
             id,
@@ -43,6 +45,7 @@ impl NodeConfig {
             request_timeout: Duration::from_secs(5),
             session_ttl_ms: DEFAULT_SESSION_TTL_MS,
             peer_http: PeerHttp::plain(),
+            block_cache: fielddb::BlockCache::new(256 << 20),
         }
     }
 }

@@ -139,8 +139,12 @@ impl RaftGroup {
         network: Network,
         replica_dir: PathBuf,
     ) -> Result<RaftGroup, String> {
-        let machine = StateMachine::open_with(&replica_dir, config.session_ttl_ms)
-            .map_err(|e| format!("cannot open the replica of group {id}: {e}"))?;
+        let machine = StateMachine::open_with(
+            &replica_dir,
+            config.session_ttl_ms,
+            Some(config.block_cache.clone()),
+        )
+        .map_err(|e| format!("cannot open the replica of group {id}: {e}"))?;
         let db = machine.shared();
         // Many groups on one node: their heartbeats are staggered (100 to 135 ms by group), so
         // the groups' ticks do not all fall on the same instant.

@@ -140,6 +140,8 @@ pub struct StateMachine {
     membership: StoredMembershipOf<TypeConfig>,
     applied: Option<LogIdOf<TypeConfig>>,
     session_ttl_ms: u64,
+    /// How the replica is opened (a replica; the node's shared block cache).
+    options: Options,
 }
 
 fn other(e: impl std::fmt::Display) -> io::Error {
@@ -174,11 +176,20 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 impl StateMachine {
     /// Opens the state machine of the node whose directory is `node_dir` (created if needed).
     pub fn open(node_dir: &Path) -> io::Result<StateMachine> {
-        StateMachine::open_with(node_dir, DEFAULT_SESSION_TTL_MS)
+        StateMachine::open_with(node_dir, DEFAULT_SESSION_TTL_MS, None)
     }
 
-    /// Opens with a session lifetime of `session_ttl_ms` (of the leader's stamps).
-    pub fn open_with(node_dir: &Path, session_ttl_ms: u64) -> io::Result<StateMachine> {
+    /// Opens with a session lifetime of `session_ttl_ms` (of the leader's stamps), the replica
+    /// using `cache` (shared with the node's other groups) when given.
+    pub fn open_with(
+        node_dir: &Path,
+        session_ttl_ms: u64,
+        cache: Option<fielddb::BlockCache>,
+    ) -> io::Result<StateMachine> {
+        let options = match cache {
+            Some(cache) => replica_options().shared_block_cache(cache),
+            None => replica_options(),
+        };
         std::fs::create_dir_all(node_dir.join("data"))?;
         std::fs::create_dir_all(node_dir.join("snapshots"))?;
         let current = node_dir.join("data").join("CURRENT");
@@ -198,7 +209,7 @@ impl StateMachine {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
-        let db = FieldDb::open_with(node_dir.join("data").join(&name), replica_options())
+        let db = FieldDb::open_with(node_dir.join("data").join(&name), options.clone())
             .map_err(other)?;
         let mut machine = StateMachine {
             node_dir: node_dir.to_path_buf(),
@@ -207,6 +218,7 @@ impl StateMachine {
             membership: StoredMembershipOf::<TypeConfig>::default(),
             applied: None,
             session_ttl_ms,
+            options,
         };
         machine.load()?;
         Ok(machine)
@@ -552,7 +564,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let data = self.node_dir.join("data");
         let generation = format!("{}", next_generation(&data)?);
         copy_checkpoint(&target, &data.join(&generation))?;
-        let db = FieldDb::open_with(data.join(&generation), replica_options()).map_err(other)?;
+        let db = FieldDb::open_with(data.join(&generation), self.options.clone()).map_err(other)?;
         write_atomically(&data.join("CURRENT"), generation.as_bytes())?;
         self.db.replace(db);
         self.load()?;

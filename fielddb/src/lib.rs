@@ -52,7 +52,7 @@ pub use encoding::FORMAT_VERSION;
 pub use error::{display_key, Error, Result, StorageError};
 pub use index::verify::{IndexReport, VerifyReport};
 pub use index::{IndexBuild, IndexInfo, IndexSpec, IndexState};
-pub use options::Options;
+pub use options::{BlockCache, Options};
 pub use query::{index_position, Page, Query, QueryOptions};
 pub use record::{Record, MAX_FIELDS, MAX_FIELD_NAME_LEN, MAX_KEY_LEN, MAX_RECORD_LEN};
 pub use replica::{Answer, ContentHash, LoggedCommand, ReplicaData};

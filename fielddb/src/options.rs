@@ -12,7 +12,33 @@ pub struct Options {
     pub(crate) create_if_missing: bool,
     pub(crate) build_chunk_records: usize,
     pub(crate) block_cache_bytes: usize,
+    pub(crate) shared_cache: Option<BlockCache>,
     pub(crate) replica: bool,
+}
+
+/// A block cache several databases share (a cluster node's shards): clones share one cache.
+///
+/// ```
+/// let cache = fielddb::BlockCache::new(256 << 20);
+/// let options = fielddb::Options::default().shared_block_cache(cache.clone());
+/// # let _ = options;
+/// ```
+#[derive(Clone)]
+pub struct BlockCache(pub(crate) rocksdb::Cache);
+
+impl BlockCache {
+    /// An LRU cache of `bytes`.
+    pub fn new(bytes: usize) -> BlockCache {
+        BlockCache(rocksdb::Cache::new_lru_cache(bytes))
+    }
+}
+
+impl std::fmt::Debug for BlockCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockCache")
+            .field("usage", &self.0.get_usage())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Options {
@@ -22,6 +48,7 @@ impl Default for Options {
             create_if_missing: true,
             build_chunk_records: 1_000,
             block_cache_bytes: 64 * 1024 * 1024,
+            shared_cache: None,
             replica: false,
         }
     }
@@ -75,5 +102,41 @@ impl Options {
     pub fn block_cache_bytes(mut self, bytes: usize) -> Self {
         self.block_cache_bytes = bytes;
         self
+    }
+
+    /// Use `cache` for the block cache instead of one of the database's own (then
+    /// `block_cache_bytes` is not used): databases opened with clones of one cache share it.
+    pub fn shared_block_cache(mut self, cache: BlockCache) -> Self {
+        self.shared_cache = Some(cache);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FieldDb, Record};
+
+    #[test]
+    fn databases_opened_with_one_shared_cache_read_through_it() {
+        let cache = BlockCache::new(8 << 20);
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let options = Options::default().shared_block_cache(cache.clone());
+        for dir in &dirs {
+            let db = FieldDb::open_with(dir.path(), options.clone()).unwrap();
+            for i in 0..200 {
+                db.put(format!("k{i:03}"), Record::new().set("n", i)).unwrap();
+            }
+        }
+        let before = cache.0.get_usage();
+        // Reopened, the writes are in table files (flushed on recovery), read through the cache.
+        for dir in &dirs {
+            let db = FieldDb::open_with(dir.path(), options.clone()).unwrap();
+            assert_eq!(db.get("k123").unwrap(), Some(Record::new().set("n", 123)));
+        }
+        assert!(
+            cache.0.get_usage() > before,
+            "the shared cache holds the blocks both read"
+        );
     }
 }

@@ -123,7 +123,10 @@ impl Storage {
             }
         }
 
-        let cache = Cache::new_lru_cache(options.block_cache_bytes);
+        let cache = match &options.shared_cache {
+            Some(shared) => shared.0.clone(),
+            None => Cache::new_lru_cache(options.block_cache_bytes),
+        };
         let descriptor = |cf: Cf| {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
