@@ -30,11 +30,11 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
     components(schemas(
         ErrorBody, ErrorDetail, Row, RowsPage,
         records::PutReply, records::BatchReply, AppendBody, BatchRequest, RecordBody,
-        CreateIndexBody, indexes::IndexView, indexes::IndexList,
+        CreateIndexBody, indexes::IndexView, indexes::IndexList, indexes::ShardIndexView,
         query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
         cluster::ClusterStatus, cluster::InitReply, cluster::LearnerBody, cluster::VotersBody,
         cluster::HashReply, cluster::LeaderBody, cluster::InitBody, cluster::ShardsReply,
-        cluster::ShardItem, cluster::ShardLeaderBody, cluster::MoveBody,
+        cluster::ShardItem, cluster::ShardLeaderBody, cluster::MoveBody, cluster::ShardReply,
     )),
     modifiers(&BearerAuth),
 )]

@@ -125,7 +125,8 @@ mod tests {
         for dir in &dirs {
             let db = FieldDb::open_with(dir.path(), options.clone()).unwrap();
             for i in 0..200 {
-                db.put(format!("k{i:03}"), Record::new().set("n", i)).unwrap();
+                db.put(format!("k{i:03}"), Record::new().set("n", i))
+                    .unwrap();
             }
         }
         let before = cache.0.get_usage();

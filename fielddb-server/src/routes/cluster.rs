@@ -372,6 +372,16 @@ pub(crate) async fn content_hash(
     })))
 }
 
+/// The answer of a shard's leader transfer or move.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer for OpenAPI
+pub(crate) struct ShardReply {
+    /// The node that ran the change (the shard's leader when it began).
+    node_id: u64,
+    /// The shard as that node sees it.
+    shard: ShardItem,
+}
+
 /// `POST /v1/cluster/shards/{shard}/leader`.
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the body for OpenAPI; the handler reads the JSON itself
@@ -399,9 +409,9 @@ fn node_field(body: &Json_, name: &str, shape: &str) -> Result<u64, ApiError> {
 fn shard_status(node: &ClusterNode, shard: u32) -> Result<Json<Json_>, ApiError> {
     let view = node.shards_view();
     let item = view.items.into_iter().find(|i| i.shard == shard);
-    serde_json::to_value(item)
-        .map(Json)
-        .map_err(|e| ApiError::internal(format!("cannot encode the shard: {e}")))
+    let item = serde_json::to_value(item)
+        .map_err(|e| ApiError::internal(format!("cannot encode the shard: {e}")))?;
+    Ok(Json(json!({"node_id": node.id(), "shard": item})))
 }
 
 /// Hands a shard's leadership to another of its voters; answers once it leads. Any node takes
@@ -410,7 +420,7 @@ fn shard_status(node: &ClusterNode, shard: u32) -> Result<Json<Json_>, ApiError>
     params(("shard" = u32, Path, description = "The shard, 0 to S - 1")),
     request_body(content = ShardLeaderBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The node leads the shard", body = ShardItem),
+        (status = 200, description = "The node leads the shard: the shard as the node that ran the change sees it", body = ShardReply),
         (status = 400, description = "Malformed body, no such shard, a one-shard cluster, or the node is not the shard's voter", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 503, description = "No leader, or the node did not take over in time", body = ErrorBody),
@@ -436,7 +446,7 @@ pub(crate) async fn shard_leader(
     params(("shard" = u32, Path, description = "The shard, 0 to S - 1")),
     request_body(content = MoveBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "Moved (or it had been)", body = ShardItem),
+        (status = 200, description = "Moved: the shard as the node that ran the move sees it", body = ShardReply),
         (status = 400, description = "Malformed body, no such shard, a one-shard cluster, `from` not a voter of it, `to` one already or not a member", body = ErrorBody),
         (status = 409, description = "Another move or membership change is under way", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),

@@ -43,8 +43,22 @@ pub(crate) struct IndexView {
     /// In a cluster of several shards (`GET /v1/indexes/{field}` only): the index on each
     /// shard, in shard order, `null` where a shard has none; the fields above are the whole.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(no_recursion)]
-    pub(crate) shards: Option<Vec<Option<IndexView>>>,
+    pub(crate) shards: Option<Vec<Option<ShardIndexView>>>,
+}
+
+/// An index on one shard.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ShardIndexView {
+    /// The shard.
+    pub(crate) shard: u32,
+    /// `building`, `ready` or `dropping`.
+    pub(crate) state: String,
+    /// Build progress from 0 to 1.
+    pub(crate) progress: f64,
+    /// Records indexed so far (while building).
+    pub(crate) done: Option<u64>,
+    /// Estimated records in all (while building).
+    pub(crate) total: Option<u64>,
 }
 
 /// Every index.
@@ -188,7 +202,19 @@ pub(crate) async fn get_index(
             whole.shards = shards.map(|by_shard| {
                 by_shard
                     .iter()
-                    .map(|info| info.as_ref().map(view))
+                    .enumerate()
+                    .map(|(shard, info)| {
+                        info.as_ref().map(|info| {
+                            let v = view(info);
+                            ShardIndexView {
+                                shard: shard as u32,
+                                state: v.state,
+                                progress: v.progress,
+                                done: v.done,
+                                total: v.total,
+                            }
+                        })
+                    })
                     .collect()
             });
             Json(whole)
