@@ -11,8 +11,8 @@
 //! - with no leader known, or none reachable, the answer is 503 `unavailable` with the leader
 //!   this node knows of, within the request timeout: never a hang, never a 500.
 //!
-//! `GET /v1/cluster`, `GET /v1/cluster/hash`, `POST /v1/cluster/init` and `/v1/openapi.json`
-//! are answered by the node itself.
+//! `GET /v1/cluster`, `GET /v1/cluster/hash`, `/v1/cluster/verify`, `/v1/cluster/shards`,
+//! `POST /v1/cluster/init` and `/v1/openapi.json` are answered by the node itself.
 //!
 //! In a cluster of several shards the data routes are not forwarded here: the store sends each
 //! operation to the shards it concerns (`shard_store`). With `redirect=1` a single-key request
@@ -90,6 +90,7 @@ pub(crate) async fn route(
         || (path == "/v1/cluster" && request.method() == Method::GET)
         || path == "/v1/cluster/hash"
         || path == "/v1/cluster/shards"
+        || path == "/v1/cluster/verify"
         || path == "/v1/cluster/init";
     if local {
         return next.run(request).await;

@@ -25,7 +25,7 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
         ops::health, ops::verify, ops::metrics, openapi,
         cluster::get_status, cluster::init, cluster::add_learner, cluster::change_voters,
         cluster::content_hash, cluster::transfer_leader, cluster::shards,
-        cluster::shard_leader, cluster::move_shard,
+        cluster::shard_leader, cluster::move_shard, cluster::verify_replica,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Row, RowsPage,

@@ -72,6 +72,7 @@ pub(crate) fn router(
         .route("/v1/cluster/init", post(cluster::init))
         .route("/v1/cluster/hash", get(cluster::content_hash))
         .route("/v1/cluster/shards", get(cluster::shards))
+        .route("/v1/cluster/verify", get(cluster::verify_replica))
         .route(
             "/v1/cluster/shards/{shard}/leader",
             post(cluster::shard_leader),

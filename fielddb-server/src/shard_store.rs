@@ -341,6 +341,33 @@ mod tests {
     }
 
     #[test]
+    fn a_query_refuses_an_index_not_ready_on_some_shards_naming_them() {
+        let not_ready = || {
+            Err(fielddb::Error::IndexNotReady {
+                field: "city".into(),
+                indexes: "city (building 40%)".into(),
+            })
+        };
+        let answers: Vec<fielddb::Result<u64>> =
+            vec![Ok(1), Ok(2), not_ready(), Ok(3), not_ready()];
+        let StoreError::Db(e) = all_ok("city", answers).unwrap_err() else {
+            panic!("a library error")
+        };
+        assert_eq!(e.code(), "index_not_ready");
+        assert!(e.to_string().contains("not ready on shards 2, 4"), "{e}");
+        // Another failure on any shard wins (a missing index is 404, not 409).
+        let missing = Err(fielddb::Error::NoSuchIndex {
+            field: "city".into(),
+            indexes: "none".into(),
+        });
+        let StoreError::Db(e) = all_ok("city", vec![not_ready(), missing]).unwrap_err() else {
+            panic!("a library error")
+        };
+        assert_eq!(e.code(), "no_such_index");
+        assert_eq!(all_ok("city", vec![Ok(1), Ok(2)]).unwrap(), vec![1, 2]);
+    }
+
+    #[test]
     fn a_batch_over_several_shards_is_refused_naming_them() {
         let members = [1, 2, 3].into();
         let map = ShardMap::place(8, 3, &members).unwrap();

@@ -114,6 +114,14 @@ fn sharded_histories_stay_linearizable_while_nodes_are_killed_and_restarted() {
             holders, 3,
             "group {group}: every node holds it and caught up ({converged})"
         );
+        for &node in &nodes {
+            let (status, report) = cluster.get(node, &format!("/v1/cluster/verify?group={group}"));
+            assert_eq!(status, 200, "{report}");
+            assert_eq!(
+                report["clean"], true,
+                "node {node}, group {group}: {report}"
+            );
+        }
     }
     let (status, report) = cluster.get(1, "/v1/verify");
     assert_eq!(status, 200, "{report}");

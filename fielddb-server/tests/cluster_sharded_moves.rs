@@ -130,6 +130,15 @@ fn shards_move_to_a_new_node_while_clients_write_and_nothing_acknowledged_is_los
         );
         std::thread::sleep(Duration::from_secs(1));
     }
+    // Shard 2's leadership goes to another of its voters, asked through any node.
+    let item = shard_item(&cluster, 1, 2);
+    let to = *voters(&item)
+        .iter()
+        .find(|&&v| Some(v) != item["leader"].as_u64())
+        .unwrap();
+    let (status, body) = cluster.post(4, "/v1/cluster/shards/2/leader", &json!({"to": to}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["shard"]["leader"], json!(to), "{body}");
     // A move whose source does not hold the shard (any more) is refused.
     let (status, body) = cluster.post(
         3,

@@ -101,6 +101,30 @@ fn a_sharded_cluster_answers_every_query_as_sqlite_does_through_every_node() {
         tx.commit().unwrap();
     }
 
+    // Init again: the same layout is a no-op; another one, or a malformed one, is refused.
+    let (status, body) = cluster.post(
+        2,
+        "/v1/cluster/init",
+        &json!({"shards": SHARDS, "replicas": 3}),
+    );
+    assert_eq!(
+        (status, &body["initialized"]),
+        (200, &json!(false)),
+        "{body}"
+    );
+    let (status, body) = cluster.post(3, "/v1/cluster/init", &json!({"shards": 4}));
+    assert_eq!(status, 409, "{body}");
+    for bad in [
+        json!({"shards": 0}),
+        json!({"shards": "8"}),
+        json!({"replicas": 4, "shards": 8}),
+        json!({"shard": 8}),
+        json!([8]),
+    ] {
+        let (status, body) = cluster.post(1, "/v1/cluster/init", &bad);
+        assert!(status == 400 || status == 409, "{bad}: {status} {body}");
+    }
+
     // Two indexes before the load, two after it (built while nothing writes).
     for field in ["city", "age"] {
         let (status, body) = cluster.post(

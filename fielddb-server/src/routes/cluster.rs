@@ -467,3 +467,33 @@ pub(crate) async fn move_shard(
         .map_err(membership_error)?;
     shard_status(&node, shard)
 }
+
+/// `GET /v1/cluster/verify?group=g`: `verify` on this node's own replica of group g (not through
+/// the leader, and not gathered over the shards as `/v1/verify` is): each replica of each shard
+/// can be checked on its own.
+#[utoipa::path(get, path = "/v1/cluster/verify", tag = "cluster",
+    params(HashParams),
+    responses(
+        (status = 200, description = "The local replica's verify report", body = crate::routes::ops::VerifyReply),
+        (status = 400, description = "A malformed group", body = ErrorBody),
+        (status = 404, description = "Not a cluster node, or no such group here", body = ErrorBody),
+    ))]
+pub(crate) async fn verify_replica(
+    State(state): State<AppState>,
+    params: Result<axum::extract::Query<HashParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<crate::routes::ops::VerifyReply>, ApiError> {
+    let node = node(&state)?;
+    let axum::extract::Query(params) = params?;
+    let group = params.group.unwrap_or(0);
+    let Some(group) = node.group(group) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_group",
+            format!("node {} holds no group {group}", node.id()),
+        ));
+    };
+    let report = tokio::task::spawn_blocking(move || group.db().verify())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(Json(crate::routes::ops::verify_reply(&report)))
+}

@@ -65,7 +65,12 @@ pub(crate) async fn health() -> Json<Health> {
 pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReply>, ApiError> {
     let store = state.store.clone();
     let report = blocking(move || Ok(store.verify()?)).await?;
-    Ok(Json(VerifyReply {
+    Ok(Json(verify_reply(&report)))
+}
+
+/// The answer for `report`.
+pub(crate) fn verify_reply(report: &fielddb::VerifyReport) -> VerifyReply {
+    VerifyReply {
         clean: report.is_clean(),
         records: report.records,
         missing: report.missing(),
@@ -87,7 +92,7 @@ pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<VerifyR
                 wrong_counts: i.wrong_counts,
             })
             .collect(),
-    }))
+    }
 }
 
 /// Request counts and latency histograms per route, the record estimate, index states and
