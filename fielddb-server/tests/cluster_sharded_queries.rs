@@ -1,7 +1,8 @@
-//! A cluster of 3 nodes, 8 shards of 3 replicas: rows loaded through `POST /v1/batch` on every
-//! node (each batch within one shard), then every equality, range and prefix query, paged and
-//! unpaged, every count and the key-order scan, through every node, equal SQLite's answers over
-//! the same rows. Every shard's replicas converge to one content hash and `verify` is clean.
+//! A cluster of 3 nodes, 8 shards of 3 replicas: the rows of a generated CSV file loaded through
+//! `POST /v1/batch` on every node (each batch within one shard) and into SQLite; then every
+//! equality, range and prefix query, paged and unpaged, every count and the key-order scan,
+//! through every node, equal SQLite's answers over the same rows. Every shard's replicas
+//! converge to one content hash and `verify` is clean.
 //!
 //! Rows: `SHARD_ROWS` (default 6,000 at smoke size; the acceptance run used 100,000).
 
@@ -24,14 +25,36 @@ struct Row {
     name: String,
 }
 
-fn rows(n: u64) -> Vec<Row> {
-    (0..n)
-        .map(|i| Row {
-            key: format!("r{i:06}"),
-            city: format!("c{:02}", (i * 7) % 40),
-            age: ((i * 13) % 90) as i64,
-            score: ((i * 37) % 1000) as f64 / 10.0,
-            name: format!("n{}", (i * 31) % n),
+/// Writes `n` generated rows to a CSV file at `path` (`key,city,age,score,name`).
+fn write_csv(path: &std::path::Path, n: u64) {
+    let mut text = String::from("key,city,age,score,name\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "r{i:06},c{:02},{},{},n{}\n",
+            (i * 7) % 40,
+            (i * 13) % 90,
+            ((i * 37) % 1000) as f64 / 10.0,
+            (i * 31) % n
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The rows of the CSV file at `path`.
+fn read_csv(path: &std::path::Path) -> Vec<Row> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("key,city,age,score,name"));
+    lines
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            Row {
+                key: f[0].to_owned(),
+                city: f[1].to_owned(),
+                age: f[2].parse().unwrap(),
+                score: f[3].parse().unwrap(),
+                name: f[4].to_owned(),
+            }
         })
         .collect()
 }
@@ -78,7 +101,10 @@ fn sqlite_count(db: &rusqlite::Connection, sql: &str) -> u64 {
 fn a_sharded_cluster_answers_every_query_as_sqlite_does_through_every_node() {
     let n = env_number("SHARD_ROWS", 6_000);
     let cluster = Cluster::start_sharded(3, SHARDS, 3, &[]);
-    let data = rows(n);
+    let csv = tempfile::NamedTempFile::new().unwrap();
+    write_csv(csv.path(), n);
+    let data = read_csv(csv.path());
+    assert_eq!(data.len() as u64, n);
 
     // SQLite over the same rows.
     let sqlite = rusqlite::Connection::open_in_memory().unwrap();
