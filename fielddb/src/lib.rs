@@ -24,6 +24,7 @@
 // touches RocksDB); `catalog`, `locks`, `inner` (shared state); `read`, `write`, `scan`,
 // `index/`, `replica` (applying a replicated log); `tasks`, `handle`; and `db`, the public
 // handle.
+mod backup;
 mod batch;
 mod catalog;
 mod db;
@@ -45,6 +46,9 @@ mod update;
 mod value;
 mod write;
 
+pub use backup::{
+    list_backups, purge_backups, restore_backup, verify_backup, BackupId, BackupInfo,
+};
 pub use batch::Batch;
 pub use db::FieldDb;
 pub use encoding::command::{BatchCommand, Command};

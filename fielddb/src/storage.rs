@@ -252,6 +252,19 @@ impl Storage {
         Ok(())
     }
 
+    /// The database's directory.
+    pub(crate) fn path(&self) -> &Path {
+        self.db.path()
+    }
+
+    /// Adds a backup of the database, as of now, to `engine` (memtables flushed first, so the
+    /// new data goes into table files later backups share; the backup is consistent across the
+    /// column families, which RocksDB backs up with the log they share).
+    pub(crate) fn backup_into(&self, engine: &mut rocksdb::backup::BackupEngine) -> Result<()> {
+        engine.create_new_backup_flush(&self.db, true)?;
+        Ok(())
+    }
+
     /// RocksDB's estimate of the number of records (cheap; no scan).
     pub(crate) fn estimated_records(&self) -> Result<u64> {
         self.int_property(Cf::Kv, "rocksdb.estimate-num-keys")
