@@ -10,8 +10,31 @@ use crate::literal::parse_literal;
 
 /// Every command name, for suggestions, completion and help.
 pub const COMMANDS: &[&str] = &[
-    "put", "get", "delete", "append", "update", "upsert", "scan", "create", "drop", "indexes",
-    "wait", "query", "count", "import", "export", "verify", "stats", "help", "quit", "exit",
+    "put",
+    "get",
+    "delete",
+    "append",
+    "update",
+    "upsert",
+    "scan",
+    "create",
+    "drop",
+    "indexes",
+    "wait",
+    "query",
+    "count",
+    "import",
+    "export",
+    "verify",
+    "stats",
+    "backup",
+    "backups",
+    "restore",
+    "verify-backup",
+    "purge-backups",
+    "help",
+    "quit",
+    "exit",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +108,31 @@ pub enum Command {
     },
     Verify,
     Stats,
+    /// Back the database up into each directory.
+    Backup {
+        dirs: Vec<String>,
+    },
+    /// List a backup directory's backups.
+    Backups {
+        dir: String,
+    },
+    /// Restore a backup (the newest without an id) into a new database directory.
+    Restore {
+        dir: String,
+        id: Option<u32>,
+        to: String,
+    },
+    /// Check a backup's files (and, deep, restore it aside and verify it).
+    VerifyBackup {
+        dir: String,
+        id: Option<u32>,
+        deep: bool,
+    },
+    /// Keep only the newest backups of a directory.
+    PurgeBackups {
+        dir: String,
+        keep: usize,
+    },
     Help {
         topic: Option<String>,
     },
@@ -165,6 +213,24 @@ impl Parser {
                 )
             }),
             _ => syntax(t.column, format!("{what} must be a whole number")),
+        }
+    }
+
+    /// An optional backup id: a whole number, if the next word is one.
+    fn backup_id(&mut self) -> Result<Option<u32>, SyntaxError> {
+        match self.peek() {
+            Some(Token {
+                kind: TokenKind::Word(w),
+                column,
+            }) if w.chars().all(|c| c.is_ascii_digit()) => {
+                let column = *column;
+                let id = w
+                    .parse()
+                    .or_else(|_| syntax(column, "a backup id is 1 to 4294967295"))?;
+                self.pos += 1;
+                Ok(Some(id))
+            }
+            _ => Ok(None),
         }
     }
 
@@ -507,6 +573,55 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         },
         "verify" => Command::Verify,
         "stats" => Command::Stats,
+        "backup" => {
+            let mut dirs = vec![p.name("a backup directory after `backup`")?];
+            while p.peek().is_some() {
+                dirs.push(p.name("a backup directory")?);
+            }
+            Command::Backup { dirs }
+        }
+        "backups" => Command::Backups {
+            dir: p.name("a backup directory after `backups`")?,
+        },
+        "restore" => {
+            let dir = p.name("a backup directory after `restore`")?;
+            let id = p.backup_id()?;
+            let column = p.column();
+            if p.peek().and_then(Token::keyword).as_deref() != Some("--to") {
+                return syntax(
+                    column,
+                    "expected `--to NEWDB` (the directory to restore into)",
+                );
+            }
+            p.pos += 1;
+            let to = p.name("a directory after `--to`")?;
+            Command::Restore { dir, id, to }
+        }
+        "verify-backup" => {
+            let dir = p.name("a backup directory after `verify-backup`")?;
+            let id = p.backup_id()?;
+            let deep = p.peek().and_then(Token::keyword).as_deref() == Some("--deep");
+            if deep {
+                p.pos += 1;
+            }
+            Command::VerifyBackup { dir, id, deep }
+        }
+        "purge-backups" => {
+            let dir = p.name("a backup directory after `purge-backups`")?;
+            let column = p.column();
+            if p.peek().and_then(Token::keyword).as_deref() != Some("--keep") {
+                return syntax(
+                    column,
+                    "expected `--keep N` (how many of the newest to keep)",
+                );
+            }
+            p.pos += 1;
+            let keep = p.number("the number of backups to keep")?;
+            if keep == 0 {
+                return syntax(column, "--keep must be at least 1");
+            }
+            Command::PurgeBackups { dir, keep }
+        }
         "help" => Command::Help {
             topic: if p.peek().is_some() {
                 Some(p.name("a command")?)

@@ -38,6 +38,23 @@ pub const SUMMARY: &[(&str, &str)] = &[
     ("export FILE", "write every record as JSON lines"),
     ("verify", "check every ready index against the records"),
     ("stats", "records, indexes and sizes"),
+    (
+        "backup DIR [DIR ...]",
+        "back the database up into each directory (incremental, online)",
+    ),
+    ("backups DIR", "list a directory's backups"),
+    (
+        "restore DIR [ID] --to NEWDB",
+        "restore a backup (the newest by default) into a new directory",
+    ),
+    (
+        "verify-backup DIR [ID] [--deep]",
+        "check a backup's files; --deep restores it aside and verifies it",
+    ),
+    (
+        "purge-backups DIR --keep N",
+        "keep only the newest N backups",
+    ),
     ("help [COMMAND]", "this list, or one command in detail"),
     ("quit", "leave (Ctrl-D too)"),
 ];
@@ -84,6 +101,23 @@ pub fn detail(command: &str) -> Option<&'static str> {
         "verify" => "verify\nRecomputes every ready index from the records; reports missing and stale entries and\n\
             wrong counts (of counted indexes).",
         "stats" => "stats\nRecords, indexes with state and progress, and sizes on disk.",
+        "backup" => "backup DIR [DIR ...]\n\
+            Backs the database up, as of now, into each directory (created if needed), while\n\
+            writes go on. A backup is consistent (records, index entries and counts together)\n\
+            and incremental: files the directory already holds are shared, not copied. A\n\
+            directory holds the backups of one database. A target that fails is named; the\n\
+            others still get their backup.",
+        "backups" => "backups DIR\nLists the backups in DIR: id, time, size, bytes it added, records.",
+        "restore" => "restore DIR [ID] --to NEWDB\n\
+            Restores backup ID (the newest without one) into NEWDB, which must not exist or be\n\
+            empty. The backup's files are checked first; a corrupt one is named and nothing is\n\
+            restored. An index that was building resumes on first open.",
+        "verify-backup" => "verify-backup DIR [ID] [--deep]\n\
+            Checks every file of the backup against the sizes and CRC32C checksums recorded for\n\
+            it, naming a file that differs. --deep also restores it into a temporary directory,\n\
+            opens it and runs verify.",
+        "purge-backups" => "purge-backups DIR --keep N\n\
+            Deletes all but the newest N backups of DIR (and the files only they used).",
         "help" => "help [COMMAND]\nLists the commands, or explains one.",
         "quit" | "exit" => "quit\nLeaves the shell.",
         _ => return None,

@@ -1,6 +1,7 @@
 //! `fielddb`: the FieldDB shell. An interactive REPL on a terminal; with `-c` or piped input it
 //! runs the commands and exits 0 when all succeeded, 1 when any failed.
 
+mod backups;
 mod command;
 mod help;
 mod lexer;

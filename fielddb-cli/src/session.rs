@@ -9,9 +9,10 @@ use fielddb::{FieldDb, IndexInfo, IndexState, Page, QueryOptions, Record, ScanOp
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value as Json};
 
+use crate::backups;
 use crate::command::{Command, Paging, PutBody};
 use crate::help;
-use crate::render::{self, cell, table, Display};
+use crate::render::{self, cell, human_bytes, table, Display};
 use crate::transfer::{self, ImportOptions};
 use fielddb_json::{hex, json_to_record, key_to_json, key_to_text, record_to_json, unhex};
 
@@ -91,21 +92,6 @@ fn state_name(info: &IndexInfo) -> &'static str {
         IndexState::Building { .. } => "building",
         IndexState::Ready => "ready",
         IndexState::Dropping => "dropping",
-    }
-}
-
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
     }
 }
 
@@ -394,6 +380,26 @@ impl Session {
                     json!({"exported": n}),
                     format!("exported {n} records to {file}"),
                 )
+            }
+            Command::Backup { dirs } => {
+                let (json, text) = backups::backup(&self.db, &dirs, self.progress)?;
+                out(json, text)
+            }
+            Command::Backups { dir } => {
+                let (json, text) = backups::list(&dir)?;
+                out(json, text)
+            }
+            Command::Restore { dir, id, to } => {
+                let (json, text) = backups::restore(&dir, id, &to, self.progress)?;
+                out(json, text)
+            }
+            Command::VerifyBackup { dir, id, deep } => {
+                let (json, text) = backups::verify(&dir, id, deep)?;
+                out(json, text)
+            }
+            Command::PurgeBackups { dir, keep } => {
+                let (json, text) = backups::purge(&dir, keep)?;
+                out(json, text)
             }
             Command::Help { topic } => match topic {
                 None => out(json!({"help": help::summary_text()}), help::summary_text()),
