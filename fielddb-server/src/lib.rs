@@ -9,6 +9,7 @@
 //!   trait, request metrics (and their middleware);
 //! - `auth` (the token and its middleware), `body` (the JSON body extractor), `schema`
 //!   (hand-written OpenAPI schemas);
+//! - `backups`: the `--backup-dir` targets, backup rounds and their schedule;
 //! - `state`: `AppState`, shared by every handler, with `blocking` and `page_size`;
 //! - `cluster_store` (the `Store` of a cluster node) over `shard_store` (its operations when
 //!   the cluster has several shards), and `cluster_routing` (forwarding to group 0's leader);
@@ -19,6 +20,7 @@
 //! - `router`: every route with its layers; `server`: binding and serving.
 
 mod auth;
+mod backups;
 mod body;
 mod cluster_routing;
 mod cluster_store;
@@ -40,6 +42,7 @@ mod store;
 mod tls;
 
 pub use auth::Token;
+pub use backups::Backups;
 pub use cluster_store::ClusterStore;
 pub use connections::ConnectionLimits;
 pub use error::StoreError;

@@ -17,7 +17,7 @@ use clap::Parser;
 use fielddb::FieldDb;
 use fielddb_cluster::{ClusterNode, NodeConfig};
 use fielddb_server::{
-    ClusterStore, ConnectionLimits, Server, ServerConfig, Store, TlsConfig, Token,
+    Backups, ClusterStore, ConnectionLimits, Server, ServerConfig, Store, TlsConfig, Token,
 };
 
 /// The server allocates from mimalloc: with many threads handing buffers to each other, glibc's
@@ -88,6 +88,16 @@ struct Args {
     /// connections presenting a certificate it signed.
     #[arg(long, requires = "tls_cert", requires = "node_id")]
     peer_ca: Option<PathBuf>,
+    /// A backup target directory (repeatable): `POST /v1/admin/backups` backs up into each.
+    /// Single node only.
+    #[arg(long = "backup-dir")]
+    backup_dirs: Vec<PathBuf>,
+    /// Back up into every --backup-dir this often (e.g. 1h, 30m).
+    #[arg(long, value_parser = parse_duration, requires = "backup_dirs")]
+    backup_every: Option<Duration>,
+    /// After each backup, keep only the newest N in its target.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), requires = "backup_dirs")]
+    backup_keep: Option<u32>,
     /// Threads of the blocking pool where RocksDB calls run.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
     blocking_threads: u16,
@@ -189,6 +199,19 @@ fn run(args: Args) -> Result<(), String> {
     config.max_in_flight = args.max_in_flight as usize;
     // Refuse before opening (and perhaps creating) the database.
     config.check()?;
+    if args.node_id.is_some() && !args.backup_dirs.is_empty() {
+        return Err(
+            "--backup-dir is for a single node: a cluster node's backups are not built yet \
+             (a node's replica can be copied while it is stopped)"
+                .into(),
+        );
+    }
+    for dir in &args.backup_dirs {
+        if dir.is_file() {
+            return Err(format!("--backup-dir {} is a file", dir.display()));
+        }
+    }
+    config.backup_every = args.backup_every;
     let cluster = match (args.node_id, args.peers) {
         (None, None) => None,
         (Some(id), Some(peers)) => {
@@ -221,6 +244,13 @@ fn run(args: Args) -> Result<(), String> {
             let options = fielddb::Options::default().sync_writes(args.sync_writes);
             let db = FieldDb::open_with(&args.db, options)
                 .map_err(|e| format!("cannot open {}: {e}", args.db.display()))?;
+            if !args.backup_dirs.is_empty() {
+                config.backups = Some(Arc::new(Backups::new(
+                    db.clone(),
+                    args.backup_dirs.clone(),
+                    args.backup_keep.map(|k| k as usize),
+                )));
+            }
             runtime.block_on(serve(config, Arc::new(db)))
         }
         Some(node) => runtime.block_on(async move {

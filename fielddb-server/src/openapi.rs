@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{cluster, indexes, ops, query, records};
+use crate::routes::{admin, cluster, indexes, ops, query, records};
 use crate::routes::{ErrorBody, ErrorDetail, Row, RowsPage};
 use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
 
@@ -23,6 +23,7 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
         indexes::create_index, indexes::list_indexes, indexes::get_index, indexes::drop_index,
         query::query, query::count,
         ops::health, ops::verify, ops::metrics, openapi,
+        admin::create_backups, admin::list_backups,
         cluster::get_status, cluster::init, cluster::add_learner, cluster::change_voters,
         cluster::content_hash, cluster::transfer_leader, cluster::shards,
         cluster::shard_leader, cluster::move_shard, cluster::verify_replica,
@@ -31,6 +32,7 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
         ErrorBody, ErrorDetail, Row, RowsPage,
         records::PutReply, records::BatchReply, AppendBody, BatchRequest, RecordBody,
         CreateIndexBody, indexes::IndexView, indexes::IndexList, indexes::ShardIndexView,
+        admin::BackupView, admin::TargetBackup, admin::TargetBackups,
         query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
         cluster::ClusterStatus, cluster::InitReply, cluster::LearnerBody, cluster::VotersBody,
         cluster::HashReply, cluster::LeaderBody, cluster::InitBody, cluster::ShardsReply,

@@ -17,7 +17,7 @@ use crate::limits::{MAX_BODY_BYTES, MAX_RAFT_BYTES};
 use crate::metrics;
 use crate::openapi;
 use crate::request_guard::{self, Guard};
-use crate::routes::{cluster, indexes, ops, query, raft, records};
+use crate::routes::{admin, cluster, indexes, ops, query, raft, records};
 use crate::shedding::{self, Shedder};
 use crate::state::AppState;
 
@@ -67,6 +67,10 @@ pub(crate) fn router(
         .route("/v1/query", get(query::query))
         .route("/v1/count", get(query::count))
         .route("/v1/verify", get(ops::verify))
+        .route(
+            "/v1/admin/backups",
+            post(admin::create_backups).get(admin::list_backups),
+        )
         .route("/v1/openapi.json", get(openapi::openapi))
         .route("/v1/cluster", get(cluster::get_status))
         .route("/v1/cluster/init", post(cluster::init))

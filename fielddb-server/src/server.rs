@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use fielddb_cluster::ClusterNode;
 
 use crate::auth::Token;
+use crate::backups::Backups;
 use crate::cluster_routing::Routing;
 use crate::connections::{serve_connections, ConnectionLimits};
 use crate::metrics::Metrics;
@@ -51,6 +52,10 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// HTTPS with this certificate and key; `None` serves plain HTTP.
     pub tls: Option<TlsConfig>,
+    /// Backup targets (`/v1/admin/backups`), on a single node.
+    pub backups: Option<Arc<Backups>>,
+    /// Back up into every target this often (with `backups`).
+    pub backup_every: Option<Duration>,
 }
 
 impl ServerConfig {
@@ -66,6 +71,8 @@ impl ServerConfig {
             max_in_flight: 512,
             request_timeout: Duration::from_secs(5),
             tls: None,
+            backups: None,
+            backup_every: None,
         }
     }
 
@@ -113,6 +120,8 @@ pub struct Server {
     connections: ConnectionLimits,
     tls: Option<TlsConfig>,
     metrics: Arc<Metrics>,
+    /// The scheduled backups' task, stopped when serving ends.
+    scheduled: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -147,6 +156,11 @@ impl Server {
                 None => None,
             },
             cluster: config.cluster,
+            backups: config.backups.clone(),
+        };
+        let scheduled = match (&config.backups, config.backup_every) {
+            (Some(backups), Some(every)) => Some(Arc::clone(backups).schedule(every)),
+            _ => None,
         };
         Ok(Server {
             listener,
@@ -160,6 +174,7 @@ impl Server {
             connections: config.connections,
             tls: config.tls,
             metrics,
+            scheduled,
         })
     }
 
@@ -187,6 +202,9 @@ impl Server {
             shutdown,
         )
         .await;
+        if let Some(scheduled) = self.scheduled {
+            scheduled.abort();
+        }
         tracing::info!(
             target: "fielddb_server",
             "stopped accepting; in-flight requests finished"

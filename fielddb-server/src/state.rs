@@ -20,6 +20,8 @@ pub(crate) struct AppState {
     pub(crate) cluster: Option<Arc<fielddb_cluster::ClusterNode>>,
     /// How `/v1` requests are routed in a cluster (`None` on a single node).
     pub(crate) routing: Option<Arc<crate::cluster_routing::Routing>>,
+    /// The backup targets (`--backup-dir`), if any.
+    pub(crate) backups: Option<Arc<crate::backups::Backups>>,
 }
 
 /// Runs `f` (which may block on RocksDB) on the blocking pool. A panic in it is a 500.

@@ -1,8 +1,9 @@
 //! The HTTP handlers, one module per resource: `records` (put, get, delete, batch, scan),
 //! `indexes` (create, list, status, drop), `query` (query and count by index), `ops` (health,
-//! verify, metrics), and the response shapes they share (for the OpenAPI document). Each handler
+//! verify, metrics), `admin` (backups), and the response shapes they share (for the OpenAPI document). Each handler
 //! parses and checks its input, then calls the `Store` on the blocking pool.
 
+pub(crate) mod admin;
 pub(crate) mod cluster;
 pub(crate) mod indexes;
 pub(crate) mod ops;

@@ -103,7 +103,10 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, A
     let store = state.store.clone();
     let (indexes, stats) =
         blocking(move || Ok((store.indexes().unwrap_or_default(), store.stats().ok()))).await?;
-    let text = state.metrics.render(&indexes, stats.as_ref());
+    let mut text = state.metrics.render(&indexes, stats.as_ref());
+    if let Some(backups) = &state.backups {
+        backups.render_metrics(&mut text);
+    }
     Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         text,
