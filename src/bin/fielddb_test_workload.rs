@@ -4,6 +4,11 @@
 //! seeded operation stream of `fielddb_suite::crash_workload`, printing `ack N` after operation
 //! N returns, until killed (or 100,000 operations).
 //!
+//! `fielddb_test_workload backup DIR SEED`: opens DIR; a thread writes
+//! records of 1 KiB (and now and then creates or drops an index) while the main thread backs
+//! the database up into `DIR.backups` again and again, printing `backup ID` after each, until
+//! killed.
+//!
 //! `fielddb_test_workload build-and-drop DIR RECORDS`: loads RECORDS records (fields `a`, `b`),
 //! builds an index on `b`, then starts building an index on `a` and drops the one on `b` (the
 //! drop waits behind the build in the task queue), printing `progress DONE TOTAL` lines as the
@@ -16,13 +21,16 @@ use fielddb::{Batch, FieldDb, IndexSpec, IndexState, Options, Record};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(dir), Some(number)) = (args.get(1), args.get(2), args.get(3)) else {
-        eprintln!("usage: fielddb_test_workload build-and-drop DIR RECORDS | crash DIR SEED");
+        eprintln!(
+            "usage: fielddb_test_workload build-and-drop DIR RECORDS | crash DIR SEED | backup DIR SEED"
+        );
         std::process::exit(2);
     };
     let number: u64 = number.parse().unwrap_or(100_000);
     let result = match mode.as_str() {
         "build-and-drop" => build_and_drop(dir, number),
         "crash" => crash(dir, number),
+        "backup" => backup(dir, number),
         _ => {
             eprintln!("unknown mode {mode}");
             std::process::exit(2);
@@ -69,6 +77,42 @@ fn build_and_drop(dir: &str, records: u64) -> fielddb::Result<()> {
         }
         let _ = stdout.flush();
         std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+fn backup(dir: &str, seed: u64) -> fielddb::Result<()> {
+    let db = FieldDb::open(dir)?;
+    let writer = db.clone();
+    std::thread::spawn(move || {
+        let mut x = seed | 1;
+        for n in 0u64.. {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let blob = format!("{x:016x}").repeat(64);
+            let record = Record::new()
+                .set("n", n as i64)
+                .set("tag", format!("t{}", x % 13))
+                .set("blob", blob);
+            if writer.put(format!("s{seed:016x}-{n:08}"), record).is_err() {
+                return;
+            }
+            if n % 500 == 250 {
+                let _ = match writer.indexes().iter().any(|i| i.field == "tag") {
+                    true => writer.drop_index("tag"),
+                    false => writer
+                        .create_index(IndexSpec::on("tag").counted())
+                        .map(drop),
+                };
+            }
+        }
+    });
+    let target = format!("{dir}.backups");
+    let mut stdout = std::io::stdout();
+    loop {
+        let info = db.backup_to(&target)?;
+        let _ = writeln!(stdout, "backup {}", info.id);
+        let _ = stdout.flush();
     }
 }
 
