@@ -6,16 +6,23 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build demo test bench api-fuzz
 
-# libclang is needed by the RocksDB bindings (bindgen); install it with apt-get when missing.
+# libclang is needed by the RocksDB bindings (bindgen), and the sqlite3 shell by the backup
+# benchmark (whose smoke run is a test); on Debian they are installed with apt-get when missing.
+DEB_PACKAGES := libclang-dev sqlite3
 deps:
 	@if command -v dpkg-query >/dev/null 2>&1; then \
-	  if ! dpkg-query -W -f='$${Status}' libclang-dev 2>/dev/null | grep -q 'install ok installed'; then \
-	    echo "deps: installing libclang-dev (needed to build RocksDB's bindings)"; \
-	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libclang-dev >/dev/null || exit 1; \
+	  missing=""; \
+	  for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "deps: installing$$missing"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	  fi; \
-	elif ! ls /usr/lib/libclang*.so* /usr/lib64/libclang*.so* /usr/lib/llvm*/lib/libclang*.so* >/dev/null 2>&1; then \
-	  echo "deps: libclang was not found; install your distribution's libclang development package"; \
-	  exit 1; \
+	else \
+	  ls /usr/lib/libclang*.so* /usr/lib64/libclang*.so* /usr/lib/llvm*/lib/libclang*.so* >/dev/null 2>&1 || \
+	    { echo "deps: libclang was not found; install your distribution's libclang development package"; exit 1; }; \
+	  command -v sqlite3 >/dev/null 2>&1 || { echo "deps: the sqlite3 shell was not found; install it"; exit 1; }; \
 	fi
 	@command -v $(CARGO) >/dev/null 2>&1 || { echo "deps: cargo not found; install Rust from https://rustup.rs"; exit 1; }
 
@@ -52,7 +59,7 @@ test: deps
 # `cluster_throughput` compares 3 replicated nodes with one node (prints a table), with the
 # nodes at one thread each (three nodes share this machine), then the cluster rows at default
 # threads; `sharded_throughput` the same writes on 3 nodes of 1 and of 8 shards, with CPU per
-# node.
+# node; `backup` backup and restore against the sqlite3 shell.
 bench: deps
 	$(CARGO) bench --bench compare
 	$(CARGO) bench --bench index_build
@@ -60,6 +67,7 @@ bench: deps
 	$(CARGO) bench --bench cluster_throughput -- --cluster-only
 	$(CARGO) bench --bench steady_load
 	$(CARGO) bench --bench sharded_throughput
+	$(CARGO) bench --bench backup
 
 # schemathesis with every check against the server's OpenAPI document (needs
 # `pip install schemathesis`; about a minute). It exits non-zero on findings; those left are
