@@ -481,6 +481,18 @@ impl RaftGroup {
         self.db().content_hash().map_err(|e| e.to_string())
     }
 
+    /// Backs this replica up into backup directory `dir`: a checkpoint of it (one consistent
+    /// point, with the log position it had applied there) is opened aside, backed up and
+    /// removed, so the backup's `position` is that log id (JSON), exactly.
+    pub fn backup_to(&self, dir: &std::path::Path) -> fielddb::Result<fielddb::BackupInfo> {
+        let scratch = self.replica_dir.join(format!("backup-{}", now_ms()));
+        self.db().checkpoint(&scratch)?;
+        let backed_up = FieldDb::open_with(&scratch, fielddb::Options::default().replica(true))
+            .and_then(|copy| copy.backup_to(dir));
+        let _ = std::fs::remove_dir_all(&scratch);
+        backed_up
+    }
+
     /// Asks for a snapshot now (it is built in the background).
     pub async fn trigger_snapshot(&self) -> Result<(), String> {
         self.raft

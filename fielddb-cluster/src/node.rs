@@ -613,6 +613,41 @@ impl ClusterNode {
         self.record_shard(shard, &group, None, hint_after).await
     }
 
+    /// Seeds the group-0 replica of a new node in `dir` (its `--db`, holding nothing yet) from
+    /// backup `which` of `backup` (see `state_machine::seed_from_backup`). Call before `start`.
+    pub fn seed(
+        dir: &std::path::Path,
+        backup: &std::path::Path,
+        which: fielddb::BackupId,
+    ) -> Result<u32, String> {
+        if dir.join("raft").exists() {
+            return Err(format!(
+                "{} already belongs to a cluster: a backup seeds a new node only",
+                dir.display()
+            ));
+        }
+        crate::state_machine::seed_from_backup(&dir.join("replica"), backup, which).map_err(|e| {
+            format!(
+                "cannot seed {} from {}: {e}",
+                dir.display(),
+                backup.display()
+            )
+        })
+    }
+
+    /// Backs this node's replica up into `dir` (a cluster of one shard: group 0; a cluster of
+    /// several shards is refused, its backups not being built yet). The info's `position` is
+    /// the log id the replica had applied (JSON).
+    pub fn backup_to(&self, dir: &std::path::Path) -> fielddb::Result<fielddb::BackupInfo> {
+        if let Some(map) = self.sharded() {
+            return Err(fielddb::Error::InvalidArgument(format!(
+                "backups of a cluster of {} shards are not built yet (only of one shard)",
+                map.shard_count()
+            )));
+        }
+        self.first.backup_to(dir)
+    }
+
     /// Group `group`'s replica's content hash (records, index entries, counts) with its
     /// applied position.
     pub fn content_hash(&self, group: GroupId) -> Result<fielddb::ContentHash, String> {

@@ -173,6 +173,36 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Seeds a new node's replica (`node_dir`, holding none yet) from backup `which` of backup
+/// directory `backup`: the backup is restored as the live replica and its place in the old
+/// cluster's log forgotten (`FieldDb::reset_replica_state`), so the group's log starts empty
+/// over the backup's records, indexes and counts. Every member of a new group must be seeded
+/// from the same backup, so that all start from the same bytes. Returns the backup's id.
+pub fn seed_from_backup(
+    node_dir: &Path,
+    backup: &Path,
+    which: fielddb::BackupId,
+) -> io::Result<u32> {
+    let data = node_dir.join("data");
+    if data.join("CURRENT").exists() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} already holds a replica: a backup seeds a new node only",
+                node_dir.display()
+            ),
+        ));
+    }
+    std::fs::create_dir_all(&data)?;
+    let id = fielddb::restore_backup(backup, which, data.join("0")).map_err(other)?;
+    {
+        let db = FieldDb::open_with(data.join("0"), replica_options()).map_err(other)?;
+        db.reset_replica_state().map_err(other)?;
+    }
+    write_atomically(&data.join("CURRENT"), b"0")?;
+    Ok(id)
+}
+
 impl StateMachine {
     /// Opens the state machine of the node whose directory is `node_dir` (created if needed).
     pub fn open(node_dir: &Path) -> io::Result<StateMachine> {

@@ -1,5 +1,6 @@
-//! `Backups`: the backup targets a single-node server was started with (`--backup-dir`, one or
-//! more), backups into all of them on request (`POST /v1/admin/backups`) or on a schedule
+//! `Backups`: the backup targets a server was started with (`--backup-dir`, one or more) and
+//! what it backs up (the database of a single node; a cluster node's replica, with the log id
+//! it had applied), backups into all of them on request (`POST /v1/admin/backups`) or on a schedule
 //! (`--backup-every`, with `--backup-keep` to purge after each), and the last outcome per
 //! target for `/metrics`. HTTP never names a path: only the command line does.
 //!
@@ -14,6 +15,25 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fielddb::{BackupInfo, FieldDb};
+use fielddb_cluster::ClusterNode;
+
+/// What a server backs up.
+#[derive(Clone)]
+pub enum BackupSource {
+    /// A single node's database.
+    Db(FieldDb),
+    /// A cluster node's replica (of group 0).
+    Node(Arc<ClusterNode>),
+}
+
+impl BackupSource {
+    fn backup_to(&self, dir: &std::path::Path) -> fielddb::Result<BackupInfo> {
+        match self {
+            BackupSource::Db(db) => db.backup_to(dir),
+            BackupSource::Node(node) => node.backup_to(dir),
+        }
+    }
+}
 
 /// The outcome of one target in a round.
 pub(crate) struct TargetOutcome {
@@ -43,7 +63,7 @@ type Series = (
 
 /// The server's backup targets and their state.
 pub struct Backups {
-    db: FieldDb,
+    source: BackupSource,
     targets: Vec<PathBuf>,
     keep: Option<usize>,
     last: Mutex<BTreeMap<PathBuf, Last>>,
@@ -60,10 +80,11 @@ impl std::fmt::Debug for Backups {
 }
 
 impl Backups {
-    /// Backups of `db` into `targets`, keeping the newest `keep` in each after a round when set.
-    pub fn new(db: FieldDb, targets: Vec<PathBuf>, keep: Option<usize>) -> Backups {
+    /// Backups of `source` into `targets`, keeping the newest `keep` in each after a round when
+    /// set.
+    pub fn new(source: BackupSource, targets: Vec<PathBuf>, keep: Option<usize>) -> Backups {
         Backups {
-            db,
+            source,
             targets,
             keep,
             last: Mutex::new(BTreeMap::new()),
@@ -76,10 +97,10 @@ impl Backups {
         let _one = self.round.lock().await;
         let mut outcomes = Vec::with_capacity(self.targets.len());
         for dir in &self.targets {
-            let (db, target, keep) = (self.db.clone(), dir.clone(), self.keep);
+            let (source, target, keep) = (self.source.clone(), dir.clone(), self.keep);
             let started = Instant::now();
             let result = tokio::task::spawn_blocking(move || {
-                let info = db.backup_to(&target)?;
+                let info = source.backup_to(&target)?;
                 if let Some(keep) = keep {
                     fielddb::purge_backups(&target, keep)?;
                 }

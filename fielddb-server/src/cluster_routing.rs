@@ -12,7 +12,8 @@
 //!   this node knows of, within the request timeout: never a hang, never a 500.
 //!
 //! `GET /v1/cluster`, `GET /v1/cluster/hash`, `/v1/cluster/verify`, `/v1/cluster/shards`,
-//! `POST /v1/cluster/init` and `/v1/openapi.json` are answered by the node itself.
+//! `POST /v1/cluster/init`, `/v1/admin/...` (its own backups) and `/v1/openapi.json` are
+//! answered by the node itself.
 //!
 //! In a cluster of several shards the data routes are not forwarded here: the store sends each
 //! operation to the shards it concerns (`shard_store`). With `redirect=1` a single-key request
@@ -91,7 +92,8 @@ pub(crate) async fn route(
         || path == "/v1/cluster/hash"
         || path == "/v1/cluster/shards"
         || path == "/v1/cluster/verify"
-        || path == "/v1/cluster/init";
+        || path == "/v1/cluster/init"
+        || path.starts_with("/v1/admin/");
     if local {
         return next.run(request).await;
     }

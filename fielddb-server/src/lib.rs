@@ -42,7 +42,7 @@ mod store;
 mod tls;
 
 pub use auth::Token;
-pub use backups::Backups;
+pub use backups::{BackupSource, Backups};
 pub use cluster_store::ClusterStore;
 pub use connections::ConnectionLimits;
 pub use error::StoreError;

@@ -17,7 +17,8 @@ use clap::Parser;
 use fielddb::FieldDb;
 use fielddb_cluster::{ClusterNode, NodeConfig};
 use fielddb_server::{
-    Backups, ClusterStore, ConnectionLimits, Server, ServerConfig, Store, TlsConfig, Token,
+    BackupSource, Backups, ClusterStore, ConnectionLimits, Server, ServerConfig, Store, TlsConfig,
+    Token,
 };
 
 /// The server allocates from mimalloc: with many threads handing buffers to each other, glibc's
@@ -98,6 +99,11 @@ struct Args {
     /// After each backup, keep only the newest N in its target.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), requires = "backup_dirs")]
     backup_keep: Option<u32>,
+    /// A new cluster node only: start from a backup (of a one-shard cluster's node, or of a
+    /// single node) as DIR or DIR:ID (default: its newest). Every member of the new cluster
+    /// must be seeded from the same backup.
+    #[arg(long, requires = "node_id")]
+    seed_backup: Option<String>,
     /// Threads of the blocking pool where RocksDB calls run.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
     blocking_threads: u16,
@@ -199,19 +205,18 @@ fn run(args: Args) -> Result<(), String> {
     config.max_in_flight = args.max_in_flight as usize;
     // Refuse before opening (and perhaps creating) the database.
     config.check()?;
-    if args.node_id.is_some() && !args.backup_dirs.is_empty() {
-        return Err(
-            "--backup-dir is for a single node: a cluster node's backups are not built yet \
-             (a node's replica can be copied while it is stopped)"
-                .into(),
-        );
-    }
     for dir in &args.backup_dirs {
         if dir.is_file() {
             return Err(format!("--backup-dir {} is a file", dir.display()));
         }
     }
     config.backup_every = args.backup_every;
+    let backup_dirs = (!args.backup_dirs.is_empty()).then(|| {
+        (
+            args.backup_dirs.clone(),
+            args.backup_keep.map(|k| k as usize),
+        )
+    });
     let cluster = match (args.node_id, args.peers) {
         (None, None) => None,
         (Some(id), Some(peers)) => {
@@ -244,17 +249,38 @@ fn run(args: Args) -> Result<(), String> {
             let options = fielddb::Options::default().sync_writes(args.sync_writes);
             let db = FieldDb::open_with(&args.db, options)
                 .map_err(|e| format!("cannot open {}: {e}", args.db.display()))?;
-            if !args.backup_dirs.is_empty() {
+            if let Some((dirs, keep)) = &backup_dirs {
                 config.backups = Some(Arc::new(Backups::new(
-                    db.clone(),
-                    args.backup_dirs.clone(),
-                    args.backup_keep.map(|k| k as usize),
+                    BackupSource::Db(db.clone()),
+                    dirs.clone(),
+                    *keep,
                 )));
             }
             runtime.block_on(serve(config, Arc::new(db)))
         }
         Some(node) => runtime.block_on(async move {
+            if let Some(seed) = &args.seed_backup {
+                let (dir, which) = match seed.rsplit_once(':') {
+                    Some((dir, id)) if id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty() => {
+                        let id = id
+                            .parse()
+                            .map_err(|_| format!("backup id {id} is too large"))?;
+                        (dir, fielddb::BackupId::Id(id))
+                    }
+                    _ => (seed.as_str(), fielddb::BackupId::Latest),
+                };
+                let id = ClusterNode::seed(&node.dir, std::path::Path::new(dir), which)?;
+                tracing::info!("seeded from backup {id} of {dir}");
+            }
             let node = ClusterNode::start(node).await?;
+            let mut config = config;
+            if let Some((dirs, keep)) = &backup_dirs {
+                config.backups = Some(Arc::new(Backups::new(
+                    BackupSource::Node(Arc::clone(&node)),
+                    dirs.clone(),
+                    *keep,
+                )));
+            }
             let store = Arc::new(ClusterStore::new(Arc::clone(&node)));
             let result = serve(config.with_cluster(Arc::clone(&node)), store).await;
             node.shutdown().await;

@@ -8,9 +8,11 @@
 //! | line            | holds                                                                 |
 //! |-----------------|-----------------------------------------------------------------------|
 //! | 1               | `fielddb-backups 1 <identity>`: the format, and the RocksDB identity of the database backed up there |
-//! | 2 and after     | `<id> <records> <new_bytes>`: per backup, the records (RocksDB's estimate) and the bytes it added |
+//! | 2 and after     | `<id> <records> <new_bytes> [<position>]`: per backup, the records (RocksDB's estimate), the bytes it added, and for a replica the log position it had applied (hex), when it did not change during the backup |
 //!
-//! A directory holds backups of one database only: a backup of another one into it is refused.
+//! A directory holds backups of one database only: a backup of another one into it is refused
+//! (not checked for a replica, whose RocksDB identity is its leader's after it installs a
+//! snapshot).
 //! A backup interrupted by a crash is not in RocksDB's `meta/` (RocksDB writes a backup's meta
 //! file last, and removes what an unfinished one left on the next open), so it is never listed.
 //! `verify_backup` checks every file's size and CRC32C against the backup's meta file, naming a
@@ -43,6 +45,10 @@ pub struct BackupInfo {
     pub new_bytes: Option<u64>,
     /// The records it holds (RocksDB's estimate when it was taken); `None` when unknown.
     pub records: Option<u64>,
+    /// For a replica, the position of its log it had applied (`FieldDb::applied_position`),
+    /// when that did not change while the backup was taken (back up a checkpoint of a replica
+    /// that is applying to get it).
+    pub position: Option<Vec<u8>>,
 }
 
 /// Which backup of a directory.
@@ -74,10 +80,32 @@ fn engine(dir: &Path, create: bool) -> Result<BackupEngine> {
     BackupEngine::open(&options, &env).map_err(|e| storage_error(dir, e))
 }
 
-/// The lines of the sidecar: the identity, and per backup (id, records, new bytes).
+/// One backup's line of the sidecar.
+struct SidecarLine {
+    id: u32,
+    records: u64,
+    new_bytes: u64,
+    position: Option<Vec<u8>>,
+}
+
+/// The lines of the sidecar: the identity, and per backup its line.
 struct Sidecar {
     identity: Option<String>,
-    backups: Vec<(u32, u64, u64)>,
+    backups: Vec<SidecarLine>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn read_sidecar(dir: &Path) -> Result<Sidecar> {
@@ -98,16 +126,19 @@ fn read_sidecar(dir: &Path) -> Result<Sidecar> {
         .and_then(|l| l.strip_prefix(SIDECAR_FORMAT))
         .map(|rest| rest.trim().to_owned())
         .ok_or_else(bad)?;
-    let parse_line = |line: &str| -> Option<(u32, u64, u64)> {
+    let parse_line = |line: &str| -> Option<SidecarLine> {
         let parts: Vec<&str> = line.split(' ').collect();
-        match parts[..] {
-            [id, records, new_bytes] => Some((
-                id.parse().ok()?,
-                records.parse().ok()?,
-                new_bytes.parse().ok()?,
-            )),
-            _ => None,
-        }
+        let (id, records, new_bytes, position) = match parts[..] {
+            [id, records, new_bytes] => (id, records, new_bytes, None),
+            [id, records, new_bytes, position] => (id, records, new_bytes, Some(unhex(position)?)),
+            _ => return None,
+        };
+        Some(SidecarLine {
+            id: id.parse().ok()?,
+            records: records.parse().ok()?,
+            new_bytes: new_bytes.parse().ok()?,
+            position,
+        })
     };
     let backups = lines
         .filter(|l| !l.is_empty())
@@ -124,8 +155,12 @@ fn write_sidecar(dir: &Path, sidecar: &Sidecar) -> Result<()> {
         "{SIDECAR_FORMAT} {}\n",
         sidecar.identity.as_deref().unwrap_or("")
     );
-    for (id, records, new_bytes) in &sidecar.backups {
-        text.push_str(&format!("{id} {records} {new_bytes}\n"));
+    for line in &sidecar.backups {
+        text.push_str(&format!("{} {} {}", line.id, line.records, line.new_bytes));
+        if let Some(position) = &line.position {
+            text.push_str(&format!(" {}", hex(position)));
+        }
+        text.push('\n');
     }
     let tmp = dir.join(format!("{SIDECAR}.tmp"));
     let write = || -> io::Result<()> {
@@ -166,11 +201,16 @@ impl FieldDb {
     pub fn backup_to(&self, dir: impl AsRef<Path>) -> Result<BackupInfo> {
         let dir = dir.as_ref();
         let storage = &self.inner().storage;
-        let identity = identity_of(storage.path())?;
+        let replica = self.inner().options.replica;
+        let identity = if replica {
+            "replica".to_owned()
+        } else {
+            identity_of(storage.path())?
+        };
         let mut engine = engine(dir, true)?;
         let mut sidecar = read_sidecar(dir)?;
         match &sidecar.identity {
-            Some(theirs) if *theirs != identity && !theirs.is_empty() => {
+            Some(theirs) if *theirs != identity && !theirs.is_empty() && !replica => {
                 return invalid!(
                     "backup directory {} holds backups of another database (identity {theirs}, \
                      this one {identity})",
@@ -181,16 +221,30 @@ impl FieldDb {
         }
         let before = tree_bytes(dir);
         let records = storage.estimated_records()?;
+        let position_before = if replica {
+            self.applied_position()?
+        } else {
+            None
+        };
         storage
             .backup_into(&mut engine)
             .map_err(|e| storage_error(dir, e))?;
         let new_bytes = tree_bytes(dir).saturating_sub(before);
+        let position = match position_before {
+            Some(p) if self.applied_position()?.as_ref() == Some(&p) => Some(p),
+            _ => None,
+        };
         let info = engine
             .get_backup_info()
             .into_iter()
             .max_by_key(|i| i.backup_id)
             .ok_or_else(|| storage_error(dir, "the new backup is not listed"))?;
-        sidecar.backups.push((info.backup_id, records, new_bytes));
+        sidecar.backups.push(SidecarLine {
+            id: info.backup_id,
+            records,
+            new_bytes,
+            position: position.clone(),
+        });
         write_sidecar(dir, &sidecar)?;
         Ok(BackupInfo {
             id: info.backup_id,
@@ -198,6 +252,7 @@ impl FieldDb {
             size: info.size,
             new_bytes: Some(new_bytes),
             records: Some(records),
+            position,
         })
     }
 
@@ -219,13 +274,14 @@ pub fn list_backups(dir: impl AsRef<Path>) -> Result<Vec<BackupInfo>> {
         .get_backup_info()
         .into_iter()
         .map(|info| {
-            let ours = sidecar.backups.iter().find(|b| b.0 == info.backup_id);
+            let ours = sidecar.backups.iter().find(|b| b.id == info.backup_id);
             BackupInfo {
                 id: info.backup_id,
                 timestamp: info.timestamp,
                 size: info.size,
-                new_bytes: ours.map(|b| b.2),
-                records: ours.map(|b| b.1),
+                new_bytes: ours.map(|b| b.new_bytes),
+                records: ours.map(|b| b.records),
+                position: ours.and_then(|b| b.position.clone()),
             }
         })
         .collect();
@@ -371,9 +427,29 @@ pub fn purge_backups(dir: impl AsRef<Path>, keep: usize) -> Result<()> {
         .map(|i| i.backup_id)
         .collect();
     let mut sidecar = read_sidecar(dir)?;
-    sidecar.backups.retain(|b| kept.contains(&b.0));
+    sidecar.backups.retain(|b| kept.contains(&b.id));
     if sidecar.identity.is_some() {
         write_sidecar(dir, &sidecar)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Record;
+
+    #[test]
+    fn a_checkpoint_keeps_the_identity_of_its_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = FieldDb::open(dir.path().join("db")).unwrap();
+        db.put("a", Record::new().set("n", 1)).unwrap();
+        db.checkpoint(dir.path().join("copy")).unwrap();
+        // RocksDB writes a checkpoint's IDENTITY when it is opened, from the id in its manifest.
+        drop(FieldDb::open(dir.path().join("copy")).unwrap());
+        assert_eq!(
+            identity_of(&dir.path().join("db")).unwrap(),
+            identity_of(&dir.path().join("copy")).unwrap()
+        );
+    }
 }

@@ -325,6 +325,19 @@ impl FieldDb {
         replica::applied_position(&self.inner().storage)
     }
 
+    /// Forgets the replica's place in its log: the applied position and the replica's own
+    /// entries are removed, the records, indexes and counts kept. For a replica restored from a
+    /// backup that seeds a new group, whose log starts empty (every member seeded from the same
+    /// backup holds the same bytes). Only on a replica.
+    pub fn reset_replica_state(&self) -> Result<()> {
+        if !self.inner().options.replica {
+            return Err(Error::InvalidArgument(
+                "only a replica has a place in a log to forget".into(),
+            ));
+        }
+        replica::reset(&self.inner().storage)
+    }
+
     /// The replica's own entries ([`LoggedCommand::replica_data`]), by name.
     pub fn replica_data(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         replica::replica_data(&self.inner().storage)

@@ -305,6 +305,18 @@ pub(crate) fn applied_position(storage: &Storage) -> Result<Option<Vec<u8>>> {
     Ok(storage.get(Cf::Meta, APPLIED_KEY)?.map(|v| v.to_vec()))
 }
 
+/// Forgets the replica's place in a log: the applied position and every replica entry go, the
+/// records, indexes and counts stay (a replica restored from a backup, seeding a new group
+/// whose log starts empty).
+pub(crate) fn reset(storage: &Storage) -> Result<()> {
+    let mut batch = storage.batch()?;
+    batch.delete(Cf::Meta, APPLIED_KEY);
+    if let Some(end) = prefix_successor(REPLICA_DATA_PREFIX) {
+        batch.delete_range(Cf::Meta, REPLICA_DATA_PREFIX, &end);
+    }
+    storage.write(batch)
+}
+
 /// Every replica entry, by name.
 pub(crate) fn replica_data(storage: &Storage) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let range = KeyRange {

@@ -1,4 +1,5 @@
-//! Backup routes of a single-node server started with `--backup-dir`: `POST /v1/admin/backups`
+//! Backup routes of a server started with `--backup-dir` (a single node's database, or a cluster
+//! node's replica): `POST /v1/admin/backups`
 //! backs up into every configured target (200 when all succeeded, 207 with each target's
 //! outcome otherwise) and `GET /v1/admin/backups` lists each target's backups. Without a target
 //! they are 404 `no_backup_targets`.
@@ -32,6 +33,9 @@ pub(crate) struct BackupView {
     new_bytes: Option<u64>,
     /// The records it holds, RocksDB's estimate (null when unknown).
     records: Option<u64>,
+    /// A cluster node's backup: the log id its replica had applied (`{"leader_id", "index"}`).
+    #[schema(value_type = Option<Object>)]
+    applied: Option<Json_>,
 }
 
 /// One target's outcome: `backup` (and `seconds`) or `error`.
@@ -66,7 +70,16 @@ fn backups(state: &AppState) -> Result<Arc<Backups>, ApiError> {
 }
 
 fn info_json(info: &BackupInfo) -> Json_ {
-    json!({"id": info.id, "timestamp": info.timestamp, "size": info.size, "new_bytes": info.new_bytes, "records": info.records})
+    // A replica's position is the log id it had applied, as JSON.
+    let applied: Option<Json_> = info
+        .position
+        .as_deref()
+        .and_then(|p| serde_json::from_slice(p).ok());
+    let mut view = json!({"id": info.id, "timestamp": info.timestamp, "size": info.size, "new_bytes": info.new_bytes, "records": info.records});
+    if let Some(applied) = applied {
+        view["applied"] = applied;
+    }
+    view
 }
 
 fn error_json(e: &fielddb::Error) -> Json_ {
