@@ -10,32 +10,19 @@
 //! is not); the test intersects these intervals over the writers with [start, end] of the
 //! backup, and fails when the intersection is empty.
 
+mod support;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fielddb::{BackupId, FieldDb, IndexSpec, IndexState, Record, ScanOptions};
+use support::wait_indexes_ready;
 
 const WRITERS: usize = 4;
 
 /// Per writer, per put n: (called, returned), as nanoseconds since the test's start.
 type Timeline = Vec<Vec<(u128, u128)>>;
-
-fn wait_ready(db: &FieldDb) {
-    let start = Instant::now();
-    while db
-        .indexes()
-        .iter()
-        .any(|i| !matches!(i.state, IndexState::Ready))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{:?}",
-            db.indexes()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn backups_taken_under_writes_restore_to_one_acknowledged_instant_each() {
@@ -92,7 +79,7 @@ fn backups_taken_under_writes_restore_to_one_acknowledged_instant_each() {
         let target = dir.path().join(format!("restored-{}", info.id));
         fielddb::restore_backup(&backups, BackupId::Id(info.id), &target).unwrap();
         let restored = FieldDb::open(&target).unwrap();
-        wait_ready(&restored);
+        wait_indexes_ready(&restored);
         let report = restored.verify().unwrap();
         assert!(report.is_clean(), "backup {}: {report:?}", info.id);
 

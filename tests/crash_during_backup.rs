@@ -6,29 +6,20 @@
 //!
 //! `CRASH_BACKUP_ITERS=N` runs N kills (default 6); `CRASH_SEED=S` picks the run.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use fielddb::{BackupId, FieldDb, IndexState};
+use fielddb::{BackupId, FieldDb};
+use support::wait_indexes_ready;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn wait_ready(db: &FieldDb) {
-    let start = std::time::Instant::now();
-    while db.indexes().iter().any(|i| i.state != IndexState::Ready) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{:?}",
-            db.indexes()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -86,7 +77,7 @@ fn a_kill_during_a_backup_leaves_the_database_intact_and_only_complete_backups()
         }
 
         let db = FieldDb::open(&db_dir).unwrap();
-        wait_ready(&db);
+        wait_indexes_ready(&db);
         let report = db.verify().unwrap();
         assert!(report.is_clean(), "iteration {iteration}: {report:?}");
         drop(db);
@@ -103,7 +94,7 @@ fn a_kill_during_a_backup_leaves_the_database_intact_and_only_complete_backups()
         let restored = dir.path().join(format!("restored-{iteration}"));
         fielddb::restore_backup(&target, BackupId::Latest, &restored).unwrap();
         let copy = FieldDb::open(&restored).unwrap();
-        wait_ready(&copy);
+        wait_indexes_ready(&copy);
         let report = copy.verify().unwrap();
         assert!(
             report.is_clean(),

@@ -11,13 +11,11 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Child;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::json;
-use support::{append_rpcs, spawn_server, Servers};
+use support::{append_rpcs, drive, spawn_server, Figures, Servers};
 
 mod support;
 
@@ -104,60 +102,6 @@ fn cluster(dir: &Path, client: &Client, threads: Option<&str>) -> (Servers, Vec<
     }
 }
 
-struct Figures {
-    count: usize,
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-/// `clients` threads send requests built by `request(client, n)` to `addr` for `seconds`.
-fn drive(
-    addr: &str,
-    clients: usize,
-    seconds: u64,
-    request: impl Fn(&Client, &str, usize, u64) -> bool + Send + Sync + 'static,
-) -> Figures {
-    let request = Arc::new(request);
-    let stop = Arc::new(AtomicBool::new(false));
-    let start = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|c| {
-            let (request, stop, addr) = (request.clone(), stop.clone(), addr.to_owned());
-            std::thread::spawn(move || {
-                let client = Client::builder()
-                    .timeout(Duration::from_secs(10))
-                    .no_proxy()
-                    .build()
-                    .unwrap();
-                let mut latencies = Vec::new();
-                let mut n = 0u64;
-                while !stop.load(Ordering::Acquire) {
-                    let sent = Instant::now();
-                    assert!(request(&client, &addr, c, n), "a request failed");
-                    latencies.push(sent.elapsed());
-                    n += 1;
-                }
-                latencies
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Release);
-    let mut all: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
-    let elapsed = start.elapsed();
-    all.sort();
-    Figures {
-        count: all.len(),
-        rate: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: all[all.len() / 2],
-        p99: all[all.len() * 99 / 100],
-    }
-}
-
 fn put(client: &Client, addr: &str, c: usize, n: u64) -> bool {
     client
         .put(format!("http://{addr}/v1/records/c{c}-{n}"))
@@ -207,7 +151,7 @@ fn main() {
         let (_nodes, addrs) = single(&dir.path().join("sync"), true);
         line(
             "1 node, sync_writes = true, puts",
-            &drive(&addrs[0], clients, seconds, put),
+            &drive(&[addrs[0].clone()], clients, seconds, put),
             "writes",
         );
     }
@@ -215,7 +159,7 @@ fn main() {
         let (_nodes, addrs) = single(&dir.path().join("nosync"), false);
         line(
             "1 node, sync_writes = false, puts",
-            &drive(&addrs[0], clients, seconds, put),
+            &drive(&[addrs[0].clone()], clients, seconds, put),
             "writes",
         );
     }
@@ -225,7 +169,7 @@ fn main() {
         node_threads.as_deref(),
     );
     let appends_before = append_rpcs(&client, &addrs[1]);
-    let writes = drive(&addrs[0], clients, seconds, put);
+    let writes = drive(&[addrs[0].clone()], clients, seconds, put);
     line(
         "3 nodes (fsynced on a majority), puts to the leader",
         &writes,
@@ -247,12 +191,12 @@ fn main() {
     };
     line(
         "3 nodes, linearizable gets (leader)",
-        &drive(&addrs[0], clients, seconds, get(false)),
+        &drive(&[addrs[0].clone()], clients, seconds, get(false)),
         "reads",
     );
     line(
         "3 nodes, stale gets (a follower)",
-        &drive(&addrs[1], clients, seconds, get(true)),
+        &drive(&[addrs[1].clone()], clients, seconds, get(true)),
         "reads",
     );
 }

@@ -10,13 +10,11 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::json;
-use support::{append_rpcs, spawn_server, Servers};
+use support::{append_rpcs, drive, spawn_server, Servers};
 
 mod support;
 
@@ -96,58 +94,12 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-struct Figures {
-    count: usize,
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-/// `clients` threads put records, each sending to the nodes in turn, for `seconds`.
-fn drive(addrs: &[String], clients: usize, seconds: u64) -> Figures {
-    let stop = Arc::new(AtomicBool::new(false));
-    let start = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|c| {
-            let (stop, addrs) = (stop.clone(), addrs.to_vec());
-            std::thread::spawn(move || {
-                let client = Client::builder()
-                    .timeout(Duration::from_secs(10))
-                    .no_proxy()
-                    .build()
-                    .unwrap();
-                let mut latencies = Vec::new();
-                let mut n = 0u64;
-                while !stop.load(Ordering::Acquire) {
-                    let addr = &addrs[(c + n as usize) % addrs.len()];
-                    let sent = Instant::now();
-                    let ok = client
-                        .put(format!("http://{addr}/v1/records/c{c}-{n}"))
-                        .json(&json!({"client": c as i64, "n": n as i64, "text": "a record of a few fields"}))
-                        .send()
-                        .is_ok_and(|r| r.status().is_success());
-                    assert!(ok, "a put failed");
-                    latencies.push(sent.elapsed());
-                    n += 1;
-                }
-                latencies
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Release);
-    let mut all: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
-    let elapsed = start.elapsed();
-    all.sort();
-    Figures {
-        count: all.len(),
-        rate: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: all[all.len() / 2],
-        p99: all[all.len() * 99 / 100],
-    }
+fn put(client: &Client, addr: &str, c: usize, n: u64) -> bool {
+    client
+        .put(format!("http://{addr}/v1/records/c{c}-{n}"))
+        .json(&json!({"client": c as i64, "n": n as i64, "text": "a record of a few fields"}))
+        .send()
+        .is_ok_and(|r| r.status().is_success())
 }
 
 fn main() {
@@ -184,7 +136,7 @@ fn main() {
             |addrs: &[String]| -> u64 { addrs.iter().map(|a| append_rpcs(&client, a)).sum() };
         let rpcs_before = rpcs(&addrs);
         let started = Instant::now();
-        let f = drive(&addrs, clients, seconds);
+        let f = drive(&addrs, clients, seconds, put);
         let wall = started.elapsed().as_secs_f64();
         let appends = rpcs(&addrs) - rpcs_before;
         // Each write reaches two followers: RPCs per write counts both.

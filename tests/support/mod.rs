@@ -1,4 +1,5 @@
-//! Helpers shared by the scenario files: a seeded random generator and model comparisons.
+//! Helpers shared by the scenario files: a seeded random generator, model comparisons, and
+//! waiting for index work to finish.
 #![allow(dead_code)]
 
 use std::cmp::Ordering;
@@ -97,5 +98,23 @@ pub fn all_pages(
             }
             None => return Ok(out),
         }
+    }
+}
+
+/// Waits until every index of `db` is ready (a build resumed on open, a drop finishing); panics
+/// after a minute, showing the indexes.
+pub fn wait_indexes_ready(db: &FieldDb) {
+    let start = std::time::Instant::now();
+    while db
+        .indexes()
+        .iter()
+        .any(|i| i.state != fielddb::IndexState::Ready)
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{:?}",
+            db.indexes()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

@@ -5,6 +5,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 
@@ -54,4 +57,65 @@ pub fn append_rpcs(client: &Client, addr: &str) -> u64 {
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
+}
+
+/// What `drive` measured.
+pub struct Figures {
+    /// Requests answered.
+    pub count: usize,
+    /// Requests a second.
+    pub rate: f64,
+    /// Median latency.
+    pub p50: Duration,
+    /// 99th percentile latency.
+    pub p99: Duration,
+}
+
+/// `clients` threads send requests built by `request(client, addr, c, n)` for `seconds`; client c's
+/// n-th request goes to `addrs[(c + n) % addrs.len()]`. A failed request stops the bench.
+pub fn drive(
+    addrs: &[String],
+    clients: usize,
+    seconds: u64,
+    request: impl Fn(&Client, &str, usize, u64) -> bool + Send + Sync + 'static,
+) -> Figures {
+    let request = Arc::new(request);
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (request, stop, addrs) = (request.clone(), stop.clone(), addrs.to_vec());
+            std::thread::spawn(move || {
+                let client = Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .no_proxy()
+                    .build()
+                    .unwrap();
+                let mut latencies = Vec::new();
+                let mut n = 0u64;
+                while !stop.load(Ordering::Acquire) {
+                    let addr = &addrs[(c + n as usize) % addrs.len()];
+                    let sent = Instant::now();
+                    assert!(request(&client, addr, c, n), "a request failed");
+                    latencies.push(sent.elapsed());
+                    n += 1;
+                }
+                latencies
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Release);
+    let mut all: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let elapsed = start.elapsed();
+    all.sort();
+    Figures {
+        count: all.len(),
+        rate: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: all[all.len() / 2],
+        p99: all[all.len() * 99 / 100],
+    }
 }

@@ -23,10 +23,30 @@ use serde_json::Value;
 
 use proxy::FaultProxy;
 
-/// A loopback port free at this moment.
+/// A loopback port free at this moment, for a node to listen on once it starts. It is taken
+/// below the kernel's ephemeral range (32768 and up on Linux), from a counter of this process
+/// starting at a point drawn from the process id: the port 0 binds of proxies and clients, which
+/// come from the ephemeral range, cannot take it in the moment between this check and the
+/// node's own bind (which made a node fail to start now and then), and two tests running
+/// together never get the same one.
 pub fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("its address")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        (std::process::id().wrapping_mul(7919)) % SPAN,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    );
+    for _ in 0..SPAN {
+        let port = LOW + NEXT.fetch_add(1, Ordering::AcqRel) % SPAN;
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port as u16)) {
+            return listener.local_addr().expect("its address");
+        }
+    }
+    panic!("no free loopback port in {LOW}..{}", LOW + SPAN)
 }
 
 pub struct Cluster {
