@@ -105,7 +105,7 @@ fn sharded_histories_stay_linearizable_while_nodes_are_killed_and_restarted() {
         history.extend(client.join().unwrap());
     }
     for group in 0..=SHARDS {
-        let converged = cluster.wait_group_converged(group, Duration::from_secs(60));
+        let converged = cluster.wait_group_converged_on(group, 3, Duration::from_secs(60));
         let holders = nodes
             .iter()
             .filter(|&&n| cluster.group_hash(n, group).is_some())

@@ -148,6 +148,12 @@ impl Cluster {
     /// Waits until every running node holding group `group` has applied the same index with
     /// the same content hash; returns it. Panics after `timeout`.
     pub fn wait_group_converged(&self, group: u32, timeout: Duration) -> Value {
+        self.wait_group_converged_on(group, 1, timeout)
+    }
+
+    /// As `wait_group_converged`, once at least `holders` running nodes hold the group (a
+    /// restarted node starts its groups a moment after it listens).
+    pub fn wait_group_converged_on(&self, group: u32, holders: usize, timeout: Duration) -> Value {
         let start = Instant::now();
         loop {
             let hashes: Vec<Value> = self
@@ -156,13 +162,16 @@ impl Cluster {
                 .filter_map(|&id| self.group_hash(id, group))
                 .collect();
             if let Some(first) = hashes.first() {
-                if hashes.iter().all(|h| h == first) && !first["applied"].is_null() {
+                if hashes.len() >= holders
+                    && hashes.iter().all(|h| h == first)
+                    && !first["applied"].is_null()
+                {
                     return first.clone();
                 }
             }
             assert!(
                 start.elapsed() < timeout,
-                "group {group} did not converge within {timeout:?}: {hashes:?}"
+                "group {group} did not converge on {holders} nodes within {timeout:?}: {hashes:?}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
