@@ -89,14 +89,21 @@ pub enum Command {
     },
     Indexes,
     Wait,
+    /// A condition on `field`, and more on other fields (`and FIELD COND`).
     Query {
         field: String,
         query: Query,
+        and: Vec<(String, Query)>,
         paging: Paging,
     },
     Count {
         field: String,
         query: Query,
+        and: Vec<(String, Query)>,
+    },
+    /// The plan of a query's conditions.
+    Explain {
+        conditions: Vec<(String, Query)>,
     },
     Import {
         file: String,
@@ -216,6 +223,17 @@ impl Parser {
         }
     }
 
+    /// `and FIELD COND`, again and again: the conditions after the first.
+    fn more_conditions(&mut self) -> Result<Vec<(String, Query)>, SyntaxError> {
+        let mut more = Vec::new();
+        while self.at_keyword("and") {
+            self.pos += 1;
+            let field = self.name("a field after `and`")?;
+            more.push((field, self.condition()?));
+        }
+        Ok(more)
+    }
+
     /// An optional backup id: a whole number, if the next word is one.
     fn backup_id(&mut self) -> Result<Option<u32>, SyntaxError> {
         match self.peek() {
@@ -269,7 +287,13 @@ impl Parser {
             TokenKind::Op("=") => Ok(Query::Eq(self.value("a value after `=`")?)),
             TokenKind::Op(op) => {
                 let first = (*op, self.value(&format!("a value after `{op}`"))?);
-                if self.at_keyword("and") {
+                // `and` then an operator: the other end of a range on this field (`and FIELD
+                // COND` is another condition, read by `more_conditions`).
+                let operator_follows = matches!(
+                    self.tokens.get(self.pos + 1).map(|t| &t.kind),
+                    Some(TokenKind::Op(_))
+                );
+                if self.at_keyword("and") && operator_follows {
                     self.pos += 1;
                     let column = self.column();
                     let op2 = match self.next("an operator after `and`")?.kind {
@@ -524,19 +548,33 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         "query" => {
             let field = p.name("a field after `query`")?;
             let query = p.condition()?;
+            let and = p.more_conditions()?;
             let paging = p.paging(true)?;
             Command::Query {
                 field,
                 query,
+                and,
                 paging,
             }
         }
         "count" => {
             let field = p.name("a field after `count`")?;
+            let query = p.condition()?;
             Command::Count {
                 field,
-                query: p.condition()?,
+                query,
+                and: p.more_conditions()?,
             }
+        }
+        "explain" => {
+            if p.at_keyword("query") {
+                p.pos += 1;
+            }
+            let field = p.name("a field after `explain`")?;
+            let query = p.condition()?;
+            let mut conditions = vec![(field, query)];
+            conditions.extend(p.more_conditions()?);
+            Command::Explain { conditions }
         }
         "import" => {
             let file = p.name("a file after `import`")?;
@@ -729,6 +767,49 @@ mod tests {
         let err = parse("put k age=").unwrap_err();
         assert!(err.message.contains("age=\"\""), "{}", err.message);
         assert_eq!(err.column, 11);
+    }
+
+    #[test]
+    fn conditions_on_several_fields_are_joined_by_and_and_a_range_stays_one() {
+        match parse("query carrier = \"UA\" and dep_delay > 60 and dest prefix I limit 5").unwrap()
+        {
+            Command::Query {
+                field,
+                query,
+                and,
+                paging,
+            } => {
+                assert_eq!((field.as_str(), query), ("carrier", Query::eq("UA")));
+                assert_eq!(
+                    and,
+                    vec![
+                        ("dep_delay".to_owned(), Query::gt(60)),
+                        ("dest".to_owned(), Query::prefix("I")),
+                    ]
+                );
+                assert_eq!(paging.limit, Some(5));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse("query dep_delay >= 10 and < 12.5 and dest = IAH").unwrap() {
+            Command::Query { query, and, .. } => {
+                assert_eq!(
+                    query,
+                    Query::range(
+                        Bound::Included(Value::Int(10)),
+                        Bound::Excluded(Value::Float(12.5))
+                    )
+                );
+                assert_eq!(and, vec![("dest".to_owned(), Query::eq("IAH"))]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse("explain query a = 1 and b between 2 and 3").unwrap() {
+            Command::Explain { conditions } => assert_eq!(conditions.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse("query a = 1 and").is_err());
+        assert!(parse("count a = 1 and b").is_err());
     }
 
     #[test]

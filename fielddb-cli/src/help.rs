@@ -27,10 +27,14 @@ pub const SUMMARY: &[(&str, &str)] = &[
     ("indexes", "list indexes with state and progress"),
     ("wait", "block until background index tasks finish"),
     (
-        "query FIELD COND [limit N] [after CURSOR] [desc]",
+        "query FIELD COND [and FIELD COND ...] [limit N] [after CURSOR] [desc]",
         "records whose FIELD matches, from its index",
     ),
     ("count FIELD COND", "how many records match, from the index"),
+    (
+        "explain FIELD COND [and FIELD COND ...]",
+        "the plan of a query: index, residual conditions, estimated rows",
+    ),
     (
         "import FILE [--key COLUMN] [--null TOKEN]",
         "load CSV (.csv) or JSON lines (.jsonl, .ndjson)",
@@ -89,8 +93,16 @@ pub fn detail(command: &str) -> Option<&'static str> {
             query FIELD between A and B      (inclusive)\nquery FIELD prefix S\n\
             Each takes [limit N] [after CURSOR] [desc]. Needs a ready index on FIELD.\n\
             Ints and floats compare as numbers. When a limit cuts the result, `next` is the\n\
-            cursor to pass to `after`.",
-        "count" => "count FIELD COND\nThe number of records matching COND (as in `query`).",
+            cursor to pass to `after`.\n\
+            Several conditions: query FIELD COND and FIELD COND ..., e.g.\n\
+            query carrier = \"UA\" and dep_delay > 60. The best ready index answers one condition\n\
+            (an equality first; see `explain`), the others filter what it fetches; without a\n\
+            ready index on any of the fields the query is refused, naming them.",
+        "count" => "count FIELD COND [and FIELD COND ...]\n\
+            The number of records matching (as in `query`).",
+        "explain" => "explain [query] FIELD COND [and FIELD COND ...]\n\
+            The plan of a query: the index it walks and its condition, the conditions checked on\n\
+            each record fetched, and the estimated rows (exact for an equality on a counted index).",
         "import" => "import FILE [--key COLUMN] [--null TOKEN]\n\
             CSV with a header row (.csv) or JSON lines (.jsonl, .ndjson). CSV cells are typed as\n\
             int, then float, then true/false, else string; an empty cell, or one equal to the\n\

@@ -95,6 +95,46 @@ fn state_name(info: &IndexInfo) -> &'static str {
     }
 }
 
+/// The filter of a query's first condition and the ones joined to it by `and`.
+fn filter_of(
+    field: String,
+    query: fielddb::Query,
+    and: Vec<(String, fielddb::Query)>,
+) -> fielddb::Filter {
+    and.into_iter()
+        .fold(fielddb::Filter::on(field, query), |f, (field, query)| {
+            f.and(fielddb::Filter::on(field, query))
+        })
+}
+
+/// A condition as the shell writes it: `= 3`, `>= 1 and < 5`, `prefix "x"`.
+fn describe_query(query: &fielddb::Query) -> String {
+    use std::ops::Bound;
+    let lit =
+        |v: &fielddb::Value| record_to_json(&Record::new().set("v", v.clone()))["v"].to_string();
+    match query {
+        fielddb::Query::Eq(v) => format!("= {}", lit(v)),
+        fielddb::Query::Prefix(v) => format!("prefix {}", lit(v)),
+        fielddb::Query::Range { lo, hi } => {
+            let lo = match lo {
+                Bound::Included(v) => Some(format!(">= {}", lit(v))),
+                Bound::Excluded(v) => Some(format!("> {}", lit(v))),
+                Bound::Unbounded => None,
+            };
+            let hi = match hi {
+                Bound::Included(v) => Some(format!("<= {}", lit(v))),
+                Bound::Excluded(v) => Some(format!("< {}", lit(v))),
+                Bound::Unbounded => None,
+            };
+            match (lo, hi) {
+                (Some(lo), Some(hi)) => format!("{lo} and {hi}"),
+                (Some(one), None) | (None, Some(one)) => one,
+                (None, None) => "any value".to_owned(),
+            }
+        }
+    }
+}
+
 impl Session {
     /// Shows rows as `display` says from now on.
     pub fn set_display(&mut self, display: Display) {
@@ -223,19 +263,65 @@ impl Session {
             Command::Query {
                 field,
                 query,
+                and,
                 paging,
             } => {
                 let options = query_options(&paging)?;
-                let page = self
-                    .db
-                    .query_by_index(&field, &query, &options)
-                    .map_err(err)?;
+                let page = if and.is_empty() {
+                    self.db.query_by_index(&field, &query, &options)
+                } else {
+                    self.db.query(&filter_of(field, query, and), &options)
+                }
+                .map_err(err)?;
                 let next = page.next.as_deref().map(hex);
                 rows_output(page, next, self.display)
             }
-            Command::Count { field, query } => {
-                let n = self.db.count_by_index(&field, &query).map_err(err)?;
+            Command::Count { field, query, and } => {
+                let n = if and.is_empty() {
+                    self.db.count_by_index(&field, &query)
+                } else {
+                    let filter = filter_of(field, query, and);
+                    self.db
+                        .query(&filter, &QueryOptions::new())
+                        .map(|page| page.rows.len() as u64)
+                }
+                .map_err(err)?;
                 out(json!({"count": n}), n.to_string())
+            }
+            Command::Explain { conditions } => {
+                let filter = conditions
+                    .into_iter()
+                    .map(|(f, q)| fielddb::Filter::on(f, q))
+                    .reduce(fielddb::Filter::and)
+                    .unwrap_or_default();
+                let plan = self.db.explain(&filter).map_err(err)?;
+                let residual: Vec<String> = plan
+                    .residual
+                    .iter()
+                    .map(|(f, q)| format!("{f} {}", describe_query(q)))
+                    .collect();
+                let estimate = plan.estimated_rows.map_or_else(
+                    || "unknown (not a counted equality)".to_owned(),
+                    |n| n.to_string(),
+                );
+                out(
+                    json!({
+                        "index": plan.index,
+                        "condition": describe_query(&plan.condition),
+                        "residual": residual,
+                        "estimated_rows": plan.estimated_rows,
+                    }),
+                    format!(
+                        "index     {} {}\nresidual  {}\nestimate  {estimate}",
+                        plan.index,
+                        describe_query(&plan.condition),
+                        if residual.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            residual.join(" and ")
+                        },
+                    ),
+                )
             }
             Command::CreateIndex {
                 field,
