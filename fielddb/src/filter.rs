@@ -135,7 +135,14 @@ impl FieldDb {
             let fields: Vec<&str> = filter.conditions.iter().map(|(f, _)| f.as_str()).collect();
             let listed: Vec<String> = indexes
                 .iter()
-                .map(|i| format!("{} ({:?})", i.field, i.state))
+                .map(|i| {
+                    let state = match i.state {
+                        IndexState::Ready => "ready",
+                        IndexState::Building { .. } => "building",
+                        IndexState::Dropping => "dropping",
+                    };
+                    format!("{} ({state})", i.field)
+                })
                 .collect();
             return Err(Error::NoSuchIndex {
                 field: fields.join("` or `"),
