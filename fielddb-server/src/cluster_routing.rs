@@ -120,7 +120,9 @@ pub(crate) async fn route(
         }
         return next.run(request).await;
     }
-    let read = request.method() == Method::GET;
+    // `POST /v1/query` carries its conditions in a body, but reads.
+    let read = request.method() == Method::GET
+        || (request.method() == Method::POST && path == "/v1/query");
     if read && query_flag(&request, "consistency", "stale") {
         let applied = node.status().last_applied;
         let mut response = next.run(request).await;

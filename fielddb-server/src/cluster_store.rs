@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use fielddb::{
-    Batch, Command, IndexInfo, IndexSpec, Query, QueryOptions, Record, ScanOptions, StorageStats,
-    Update, Value, VerifyReport,
+    Batch, Command, Filter, IndexInfo, IndexSpec, Plan, Query, QueryOptions, Record, ScanOptions,
+    StorageStats, Update, Value, VerifyReport,
 };
 use fielddb_cluster::{ClientRequest, ClusterNode, Response, Unavailable};
 
@@ -216,6 +216,20 @@ impl Store for ClusterStore {
         match self.node.sharded() {
             Some(map) => shard_store::count(&self.node, &map, field, query),
             None => Ok(self.node.db().count_by_index(field, query)?),
+        }
+    }
+
+    fn query_filter(&self, filter: &Filter, options: &QueryOptions) -> Result<Rows> {
+        match self.node.sharded() {
+            Some(map) => Err(shard_store::refuse_filter(&map)),
+            None => Ok(self.node.db().query(filter, options)?),
+        }
+    }
+
+    fn explain(&self, filter: &Filter) -> Result<Plan> {
+        match self.node.sharded() {
+            Some(map) => Err(shard_store::refuse_filter(&map)),
+            None => Ok(self.node.db().explain(filter)?),
         }
     }
 

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, cluster, indexes, ops, query, records};
+use crate::routes::{admin, cluster, filtered, indexes, ops, query, records};
 use crate::routes::{ErrorBody, ErrorDetail, Row, RowsPage};
 use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
 
@@ -21,7 +21,7 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
         records::batch,
         records::scan_records,
         indexes::create_index, indexes::list_indexes, indexes::get_index, indexes::drop_index,
-        query::query, query::count,
+        query::query, query::count, filtered::query_filter,
         ops::health, ops::verify, ops::metrics, openapi,
         admin::create_backups, admin::list_backups,
         cluster::get_status, cluster::init, cluster::add_learner, cluster::change_voters,
@@ -33,7 +33,8 @@ use crate::schema::{AppendBody, BatchRequest, CreateIndexBody, RecordBody};
         records::PutReply, records::BatchReply, AppendBody, BatchRequest, RecordBody,
         CreateIndexBody, indexes::IndexView, indexes::IndexList, indexes::ShardIndexView,
         admin::BackupView, admin::TargetBackup, admin::TargetBackups,
-        query::CountReply, ops::Health, ops::VerifyReply, ops::IndexCheck,
+        query::CountReply, filtered::FilterBody, filtered::ConditionBody, filtered::PlanReply,
+        ops::Health, ops::VerifyReply, ops::IndexCheck,
         cluster::ClusterStatus, cluster::InitReply, cluster::LearnerBody, cluster::VotersBody,
         cluster::HashReply, cluster::LeaderBody, cluster::InitBody, cluster::ShardsReply,
         cluster::ShardItem, cluster::ShardLeaderBody, cluster::MoveBody, cluster::ShardReply,

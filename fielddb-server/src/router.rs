@@ -17,7 +17,7 @@ use crate::limits::{MAX_BODY_BYTES, MAX_RAFT_BYTES};
 use crate::metrics;
 use crate::openapi;
 use crate::request_guard::{self, Guard};
-use crate::routes::{admin, cluster, indexes, ops, query, raft, records};
+use crate::routes::{admin, cluster, filtered, indexes, ops, query, raft, records};
 use crate::shedding::{self, Shedder};
 use crate::state::AppState;
 
@@ -64,7 +64,7 @@ pub(crate) fn router(
             "/v1/indexes/{field}",
             get(indexes::get_index).delete(indexes::drop_index),
         )
-        .route("/v1/query", get(query::query))
+        .route("/v1/query", get(query::query).post(filtered::query_filter))
         .route("/v1/count", get(query::count))
         .route("/v1/verify", get(ops::verify))
         .route(

@@ -211,6 +211,16 @@ pub(crate) fn refuse_unique(map: &ShardMap, field: &str) -> Result<()> {
     )))
 }
 
+/// Queries with several conditions are not scattered over shards yet (each shard would choose
+/// its own index, and their orders would not merge).
+pub(crate) fn refuse_filter(map: &ShardMap) -> StoreError {
+    invalid(format!(
+        "queries with several conditions are not available on a cluster of {} shards yet: \
+         query one field (GET /v1/query) and filter the rows",
+        map.shard_count()
+    ))
+}
+
 /// Every shard's indexes, by shard.
 fn shard_indexes(node: &ClusterNode, map: &ShardMap) -> Result<Vec<Vec<IndexInfo>>> {
     Ok(scatter(node, map, &ShardRead::Indexes)?

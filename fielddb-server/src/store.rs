@@ -12,8 +12,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use fielddb::{
-    Batch, FieldDb, IndexInfo, IndexSpec, Page, Query, QueryOptions, Record, ScanOptions,
-    StorageStats, Update, Value, VerifyReport,
+    Batch, FieldDb, Filter, IndexInfo, IndexSpec, Page, Plan, Query, QueryOptions, Record,
+    ScanOptions, StorageStats, Update, Value, VerifyReport,
 };
 
 pub use crate::error::StoreError;
@@ -77,6 +77,10 @@ pub trait Store: Send + Sync + 'static {
     fn query(&self, field: &str, query: &Query, options: &QueryOptions) -> Result<Rows>;
     /// The number of records whose `field` matches `query`, from its ready index.
     fn count(&self, field: &str, query: &Query) -> Result<u64>;
+    /// The records meeting every condition of `filter`, from the best ready index.
+    fn query_filter(&self, filter: &Filter, options: &QueryOptions) -> Result<Rows>;
+    /// How `query_filter` answers `filter`.
+    fn explain(&self, filter: &Filter) -> Result<Plan>;
     /// Recomputes every ready index from the records and reports differences.
     fn verify(&self) -> Result<VerifyReport>;
     /// Space used on disk and in memory, and the estimated record count.
@@ -152,6 +156,12 @@ impl Store for FieldDb {
     }
     fn count(&self, field: &str, query: &Query) -> Result<u64> {
         Ok(self.count_by_index(field, query)?)
+    }
+    fn query_filter(&self, filter: &Filter, options: &QueryOptions) -> Result<Rows> {
+        Ok(FieldDb::query(self, filter, options)?)
+    }
+    fn explain(&self, filter: &Filter) -> Result<Plan> {
+        Ok(FieldDb::explain(self, filter)?)
     }
     fn verify(&self) -> Result<VerifyReport> {
         Ok(FieldDb::verify(self)?)

@@ -81,6 +81,17 @@ fn a_node_backup_restores_to_a_single_node_and_seeds_a_new_cluster() {
     );
     let (status, count) = seeded.get(3, "/v1/count?field=city&value=c3");
     assert_eq!((status, &count["count"]), (200, &json!(71)), "{count}");
+    // A query with several conditions, through a follower (a read, at the leader).
+    let filter = json!({"where": [{"field": "city", "value": "c3"}, {"field": "n", "op": "lt", "value": 30}]});
+    let (status, rows) = seeded.post(3, "/v1/query", &filter);
+    assert_eq!(status, 200, "{rows}");
+    let keys: Vec<&str> = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, vec!["k0003", "k0010", "k0017", "k0024"], "{rows}");
     let (status, _) = seeded.get(1, "/v1/records/later");
     assert_eq!(status, 404);
     let (status, body) = seeded.put(1, "new", &json!({"city": "c0"}));

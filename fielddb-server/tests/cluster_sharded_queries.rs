@@ -238,6 +238,17 @@ fn a_sharded_cluster_answers_every_query_as_sqlite_does_through_every_node() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Several conditions are not scattered yet: refused with the reason.
+    let filter = json!({"where": [{"field": "city", "value": "c07"}, {"field": "age", "op": "lt", "value": 30}]});
+    let (status, body) = cluster.post(1, "/v1/query", &filter);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("shards"),
+        "{body}"
+    );
     let (status, city) = cluster.get(2, "/v1/indexes/city");
     assert_eq!(status, 200, "{city}");
     assert_eq!(

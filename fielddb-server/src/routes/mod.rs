@@ -5,6 +5,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod cluster;
+pub(crate) mod filtered;
 pub(crate) mod indexes;
 pub(crate) mod ops;
 pub(crate) mod query;

@@ -98,7 +98,16 @@ fn literal(name: &str, text: &str) -> Result<Value, ApiError> {
 /// The condition; `value2` is read only for `between`.
 fn condition(op: Option<Op>, value: &str, value2: Option<&str>) -> Result<Query, ApiError> {
     let v = literal("value", value)?;
-    Ok(match op.unwrap_or(Op::Eq) {
+    let v2 = match (op, value2) {
+        (Some(Op::Between), Some(hi)) => Some(literal("value2", hi)?),
+        _ => None,
+    };
+    query_of(op.unwrap_or(Op::Eq), v, v2)
+}
+
+/// The query of `op` with `v` (and `v2`, the inclusive upper bound, for `between`).
+pub(crate) fn query_of(op: Op, v: Value, v2: Option<Value>) -> Result<Query, ApiError> {
+    Ok(match op {
         Op::Eq => Query::Eq(v),
         Op::Lt => Query::range(Bound::Unbounded, Bound::Excluded(v)),
         Op::Le => Query::range(Bound::Unbounded, Bound::Included(v)),
@@ -106,14 +115,14 @@ fn condition(op: Option<Op>, value: &str, value2: Option<&str>) -> Result<Query,
         Op::Ge => Query::range(Bound::Included(v), Bound::Unbounded),
         Op::Prefix => Query::Prefix(v),
         Op::Between => {
-            let hi = value2.ok_or_else(|| ApiError::bad_request("op=between needs `value2`"))?;
-            Query::range(Bound::Included(v), Bound::Included(literal("value2", hi)?))
+            let hi = v2.ok_or_else(|| ApiError::bad_request("op=between needs `value2`"))?;
+            Query::range(Bound::Included(v), Bound::Included(hi))
         }
     })
 }
 
 /// Adds the index's state and progress to an `index_not_ready` error.
-fn with_progress(e: StoreError, state: &AppState) -> ApiError {
+pub(crate) fn with_progress(e: StoreError, state: &AppState) -> ApiError {
     let field = match &e {
         StoreError::Db(fielddb::Error::IndexNotReady { field, .. }) => Some(field.clone()),
         _ => None,
