@@ -8,23 +8,15 @@
 //! --node-threads N]`; `cargo test` runs it for 1 second with 4 clients as a smoke test.
 //! `--node-threads` starts the cluster's nodes with `--threads N` (three nodes on one machine).
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::json;
-use support::{append_rpcs, drive, spawn_server, Figures, Servers};
+use support::{append_rpcs, drive, free_port, spawn_cluster, spawn_server, Figures, Servers};
 
 mod support;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 fn spawn(args: &[String]) -> Child {
     spawn_server(args).0
@@ -48,35 +40,11 @@ fn single(dir: &Path, sync: bool) -> (Servers, Vec<String>) {
 }
 
 fn cluster(dir: &Path, client: &Client, threads: Option<&str>) -> (Servers, Vec<String>) {
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let peers = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
-        .collect::<Vec<_>>()
-        .join(",");
-    let children = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let mut args = vec![
-                "--db".into(),
-                dir.join(format!("n{}", i + 1)).display().to_string(),
-                "--listen".into(),
-                format!("127.0.0.1:{p}"),
-                "--node-id".into(),
-                (i + 1).to_string(),
-                "--peers".into(),
-                peers.clone(),
-            ];
-            if let Some(threads) = threads {
-                args.extend(["--threads".to_string(), threads.to_string()]);
-            }
-            spawn(&args)
-        })
-        .collect();
-    let nodes = Servers(children);
-    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let extra: Vec<String> = match threads {
+        Some(threads) => vec!["--threads".into(), threads.into()],
+        None => Vec::new(),
+    };
+    let (nodes, addrs) = spawn_cluster(dir, &extra);
     let init = client
         .post(format!("http://{}/v1/cluster/init", addrs[0]))
         .send()

@@ -8,51 +8,18 @@
 //! `cargo bench --bench sharded_throughput [-- --seconds N --clients N]`; `cargo test` runs it
 //! for 1 second with 4 clients as a smoke test.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::json;
-use support::{append_rpcs, drive, spawn_server, Servers};
+use support::{append_rpcs, drive, spawn_cluster, Servers};
 
 mod support;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// Three nodes created with `shards` shards; returns them once every shard has a leader.
 fn cluster(dir: &Path, client: &Client, shards: u32) -> (Servers, Vec<String>) {
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let peers = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
-        .collect::<Vec<_>>()
-        .join(",");
-    let children = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let args = vec![
-                "--db".into(),
-                dir.join(format!("n{}", i + 1)).display().to_string(),
-                "--listen".into(),
-                format!("127.0.0.1:{p}"),
-                "--node-id".into(),
-                (i + 1).to_string(),
-                "--peers".into(),
-                peers.clone(),
-            ];
-            spawn_server(&args).0
-        })
-        .collect();
-    let nodes = Servers(children);
-    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let (nodes, addrs) = spawn_cluster(dir, &[]);
     let init = client
         .post(format!("http://{}/v1/cluster/init", addrs[0]))
         .json(&json!({"shards": shards, "replicas": 3}))

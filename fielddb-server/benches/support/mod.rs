@@ -119,3 +119,43 @@ pub fn drive(
         p99: all[all.len() * 99 / 100],
     }
 }
+
+/// A loopback port free at this moment.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts a 3-node cluster (nodes `n1`..`n3` under `dir`, each with `extra` arguments) without
+/// initializing it; returns the processes and their addresses.
+pub fn spawn_cluster(dir: &std::path::Path, extra: &[String]) -> (Servers, Vec<String>) {
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let peers = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
+        .collect::<Vec<_>>()
+        .join(",");
+    let children = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut args = vec![
+                "--db".into(),
+                dir.join(format!("n{}", i + 1)).display().to_string(),
+                "--listen".into(),
+                format!("127.0.0.1:{p}"),
+                "--node-id".into(),
+                (i + 1).to_string(),
+                "--peers".into(),
+                peers.clone(),
+            ];
+            args.extend(extra.iter().cloned());
+            spawn_server(&args).0
+        })
+        .collect();
+    let addrs = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    (Servers(children), addrs)
+}
