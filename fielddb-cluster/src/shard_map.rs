@@ -85,6 +85,13 @@ impl ShardMap {
     /// The key of the map's head record in group 0.
     pub const HEAD_KEY: &'static [u8] = b"shards";
 
+    /// Whether `key` is one of the map's keys in group 0 (`shards`, `shard/...`): in a cluster
+    /// of one shard, where group 0 also holds the data, clients may not write them, or a record
+    /// could pass for a shard map.
+    pub fn is_map_key(key: &[u8]) -> bool {
+        key == ShardMap::HEAD_KEY || key.starts_with(b"shard/")
+    }
+
     /// The (S, R) of a head record, if well formed.
     pub fn head_of(head: &Record) -> Option<(u32, u32)> {
         let count = int(head, "count")
@@ -239,6 +246,20 @@ mod tests {
         assert_eq!(map.groups_of(1), (1..=8).collect::<Vec<GroupId>>());
         assert_eq!(map.groups_of(4), vec![3]);
         assert!(map.shard_of(b"ada") < 8);
+    }
+
+    #[test]
+    fn every_key_the_map_writes_is_a_map_key() {
+        let members: BTreeSet<NodeId> = [1, 2].into();
+        let Command::Batch(ops) = ShardMap::place(3, 2, &members).unwrap().to_command() else {
+            panic!("one batch");
+        };
+        for op in ops {
+            let (BatchCommand::Put(key, _) | BatchCommand::Delete(key)) = op;
+            assert!(ShardMap::is_map_key(&key), "{key:?}");
+        }
+        assert!(!ShardMap::is_map_key(b"shard"));
+        assert!(!ShardMap::is_map_key(b"shards2"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use fielddb::{
     Batch, Command, Filter, IndexInfo, IndexSpec, Plan, Query, QueryOptions, Record, ScanOptions,
     StorageStats, Update, Value, VerifyReport,
 };
+use fielddb_cluster::shard_map::ShardMap;
 use fielddb_cluster::{ClientRequest, ClusterNode, Response, Unavailable};
 
 use crate::error::{unavailable_error, StoreError};
@@ -50,7 +51,27 @@ impl ClusterStore {
                 };
                 self.node.propose(group, &command, client).await
             }
-            None => self.node.write(&command, client).await,
+            None => {
+                // Group 0 holds the data and, once a cluster is made sharded, the shard map.
+                let keys: Vec<&[u8]> = match &command {
+                    Command::Batch(ops) => ops
+                        .iter()
+                        .map(|op| match op {
+                            fielddb::BatchCommand::Put(key, _)
+                            | fielddb::BatchCommand::Delete(key) => key.as_slice(),
+                        })
+                        .collect(),
+                    other => other.key().into_iter().collect(),
+                };
+                if let Some(key) = keys.into_iter().find(|k| ShardMap::is_map_key(k)) {
+                    return Err(StoreError::Db(fielddb::Error::InvalidArgument(format!(
+                        "key {} is reserved in a cluster of one shard (`shards` and `shard/...` \
+                         hold a sharded cluster's map)",
+                        fielddb::display_key(key)
+                    ))));
+                }
+                self.node.write(&command, client).await
+            }
         };
         Self::answer(outcome)
     }

@@ -122,3 +122,32 @@ fn a_patch_through_a_follower_is_applied_once_on_every_replica() {
         );
     }
 }
+
+#[test]
+fn the_shard_map_keys_cannot_be_written_in_a_cluster_of_one_shard() {
+    let cluster = Cluster::start(3, &[]);
+    let head = serde_json::json!({"count": 8, "replicas": 3});
+    let (status, body) = cluster.put(2, "shards", &head);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reserved"),
+        "{body}"
+    );
+    let ops =
+        serde_json::json!({"ops": [{"put": "ok", "record": {"n": 1}}, {"delete": "shard/00000"}]});
+    let (status, body) = cluster.post(3, "/v1/batch", &ops);
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = cluster.get(1, "/v1/records/ok");
+    assert_eq!(status, 404, "the batch changed nothing");
+    let (status, view) = cluster.get(1, "/v1/cluster/shards");
+    assert_eq!(
+        (status, &view["shards"]),
+        (200, &serde_json::json!(1)),
+        "{view}"
+    );
+    let (status, body) = cluster.put(1, "shard", &serde_json::json!({"n": 1}));
+    assert_eq!(status, 200, "other keys stay free: {body}");
+}
