@@ -13,8 +13,8 @@ pub use crate::rng::Rng;
 
 /// The keys the workload touches.
 pub const KEYS: u64 = 2_000;
-/// The fields it writes, and may index.
-pub const FIELDS: [&str; 3] = ["a", "b", "c"];
+/// The indexes it may create and drop, by name: one per field and the compound `a,b`.
+pub const INDEXES: [&str; 4] = ["a", "b", "c", "a,b"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
@@ -112,7 +112,7 @@ impl Workload {
                 )
             }
             n => {
-                let field = FIELDS[(n as usize) % FIELDS.len()].to_string();
+                let field = INDEXES[(n as usize) % INDEXES.len()].to_string();
                 if self.indexes.remove(&field) {
                     Op::DropIndex(field)
                 } else {
@@ -139,8 +139,12 @@ pub fn execute(db: &FieldDb, op: &Op) -> fielddb::Result<()> {
             }
             db.write_batch(batch)
         }
-        // The index on `b` keeps per-value counts, so crashes are checked against them too.
+        // The indexes on `b` and on `a,b` keep per-value counts, so crashes are checked
+        // against them too.
         Op::CreateIndex(f) if f == "b" => db.create_index(IndexSpec::on("b").counted()).map(drop),
+        Op::CreateIndex(f) if f == "a,b" => db
+            .create_index(IndexSpec::on_fields(["a", "b"]).counted())
+            .map(drop),
         Op::CreateIndex(f) => db.create_index_on_field(f.as_str()).map(drop),
         Op::DropIndex(f) => db.drop_index(f),
     }

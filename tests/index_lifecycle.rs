@@ -19,7 +19,7 @@ fn filled(records: usize) -> (tempfile::TempDir, FieldDb) {
 fn create_returns_at_once_and_the_handle_reports_progress_to_ready() {
     let (_dir, db) = filled(100_000);
     let build = db.create_index_on_field("n").unwrap();
-    assert_eq!(build.field(), "n");
+    assert_eq!(build.name(), "n");
     let first = build.progress();
     assert!((0.0..1.0).contains(&first), "{first}");
     build.wait().unwrap();

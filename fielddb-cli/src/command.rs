@@ -1,12 +1,9 @@
 //! The shell's commands and their parser: tokens (from `lexer`) to a `Command`, with errors
 //! that name the column and, for an unknown command, suggest the nearest one.
 
-use std::ops::Bound;
-
 use fielddb::{Query, Value};
-
-use crate::lexer::{syntax, tokenize, SyntaxError, Token, TokenKind};
-use crate::literal::parse_literal;
+use fielddb_json::lexer::{syntax, tokenize, SyntaxError, Token, TokenKind};
+use fielddb_json::Tokens;
 
 /// Every command name, for suggestions, completion and help.
 pub const COMMANDS: &[&str] = &[
@@ -73,14 +70,16 @@ pub enum Command {
         changes: Vec<(String, Option<Value>)>,
         create: bool,
     },
+    /// Records in key order; `filter` holds the conditions after `where`.
     Scan {
         from: Option<String>,
         to: Option<String>,
-        filter: Option<(String, Query)>,
+        filter: Vec<(String, Query)>,
         paging: Paging,
     },
+    /// An index on one field, or on several (`create index carrier,dest`).
     CreateIndex {
-        field: String,
+        fields: Vec<String>,
         unique: bool,
         counted: bool,
     },
@@ -89,17 +88,13 @@ pub enum Command {
     },
     Indexes,
     Wait,
-    /// A condition on `field`, and more on other fields (`and FIELD COND`).
+    /// Conditions joined by `and` (`query carrier = UA and dest = IAH`).
     Query {
-        field: String,
-        query: Query,
-        and: Vec<(String, Query)>,
+        conditions: Vec<(String, Query)>,
         paging: Paging,
     },
     Count {
-        field: String,
-        query: Query,
-        and: Vec<(String, Query)>,
+        conditions: Vec<(String, Query)>,
     },
     /// The plan of a query's conditions.
     Explain {
@@ -146,228 +141,47 @@ pub enum Command {
     Quit,
 }
 
-/// A cursor over the tokens of one command.
-struct Parser {
-    tokens: Vec<Token>,
-    pos: usize,
-    end_column: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.pos)
-    }
-
-    fn column(&self) -> usize {
-        self.peek().map_or(self.end_column, |t| t.column)
-    }
-
-    fn next(&mut self, what: &str) -> Result<Token, SyntaxError> {
-        match self.tokens.get(self.pos) {
-            Some(t) => {
-                self.pos += 1;
-                Ok(t.clone())
-            }
-            None => syntax(self.end_column, format!("expected {what}")),
+/// An optional backup id: a whole number, if the next word is one.
+fn backup_id(p: &mut Tokens) -> Result<Option<u32>, SyntaxError> {
+    match p.peek() {
+        Some(Token {
+            kind: TokenKind::Word(w),
+            column,
+        }) if w.chars().all(|c| c.is_ascii_digit()) => {
+            let column = *column;
+            let id = w
+                .parse()
+                .or_else(|_| syntax(column, "a backup id is 1 to 4294967295"))?;
+            p.pos += 1;
+            Ok(Some(id))
         }
-    }
-
-    /// A key, field name or file: a bare word or a quoted string.
-    fn name(&mut self, what: &str) -> Result<String, SyntaxError> {
-        let t = self.next(what)?;
-        match t.kind {
-            TokenKind::Word(w) => Ok(w),
-            TokenKind::Quoted(s) => Ok(s),
-            _ => syntax(t.column, format!("expected {what}, found {}", t.describe())),
-        }
-    }
-
-    fn value(&mut self, what: &str) -> Result<Value, SyntaxError> {
-        let t = self.next(what)?;
-        parse_literal(&t)
-    }
-
-    fn keyword(&mut self, word: &str) -> Result<(), SyntaxError> {
-        let t = self.next(&format!("`{word}`"))?;
-        if t.keyword().as_deref() == Some(word) {
-            Ok(())
-        } else {
-            syntax(
-                t.column,
-                format!("expected `{word}`, found {}", t.describe()),
-            )
-        }
-    }
-
-    fn at_keyword(&self, word: &str) -> bool {
-        self.peek().and_then(Token::keyword).as_deref() == Some(word)
-    }
-
-    fn done(&self) -> Result<(), SyntaxError> {
-        match self.peek() {
-            None => Ok(()),
-            Some(t) => syntax(t.column, format!("unexpected {}", t.describe())),
-        }
-    }
-
-    fn number(&mut self, what: &str) -> Result<usize, SyntaxError> {
-        let t = self.next(what)?;
-        match &t.kind {
-            TokenKind::Word(w) => w.parse().or_else(|_| {
-                syntax(
-                    t.column,
-                    format!("{what} must be a whole number, not `{w}`"),
-                )
-            }),
-            _ => syntax(t.column, format!("{what} must be a whole number")),
-        }
-    }
-
-    /// `and FIELD COND`, again and again: the conditions after the first.
-    fn more_conditions(&mut self) -> Result<Vec<(String, Query)>, SyntaxError> {
-        let mut more = Vec::new();
-        while self.at_keyword("and") {
-            self.pos += 1;
-            let field = self.name("a field after `and`")?;
-            more.push((field, self.condition()?));
-        }
-        Ok(more)
-    }
-
-    /// An optional backup id: a whole number, if the next word is one.
-    fn backup_id(&mut self) -> Result<Option<u32>, SyntaxError> {
-        match self.peek() {
-            Some(Token {
-                kind: TokenKind::Word(w),
-                column,
-            }) if w.chars().all(|c| c.is_ascii_digit()) => {
-                let column = *column;
-                let id = w
-                    .parse()
-                    .or_else(|_| syntax(column, "a backup id is 1 to 4294967295"))?;
-                self.pos += 1;
-                Ok(Some(id))
-            }
-            _ => Ok(None),
-        }
-    }
-
-    /// `limit N`, `after CURSOR`, `desc`, in any order, each at most once.
-    fn paging(&mut self, allow_desc: bool) -> Result<Paging, SyntaxError> {
-        let mut paging = Paging::default();
-        while let Some(word) = self.peek().and_then(Token::keyword) {
-            let column = self.column();
-            match word.as_str() {
-                "limit" if paging.limit.is_none() => {
-                    self.pos += 1;
-                    paging.limit = Some(self.number("the limit")?);
-                }
-                "after" if paging.after.is_none() => {
-                    self.pos += 1;
-                    paging.after = Some(self.name("a cursor after `after`")?);
-                }
-                "desc" if allow_desc && !paging.desc => {
-                    self.pos += 1;
-                    paging.desc = true;
-                }
-                "limit" | "after" | "desc" => {
-                    return syntax(column, format!("`{word}` given twice"))
-                }
-                _ => break,
-            }
-        }
-        Ok(paging)
-    }
-
-    /// A condition: `= V`, `OP V [and OP V]`, `between A and B`, `prefix S`.
-    fn condition(&mut self) -> Result<Query, SyntaxError> {
-        let column = self.column();
-        let t = self.next("a condition (= < <= > >= between prefix)")?;
-        match &t.kind {
-            TokenKind::Op("=") => Ok(Query::Eq(self.value("a value after `=`")?)),
-            TokenKind::Op(op) => {
-                let first = (*op, self.value(&format!("a value after `{op}`"))?);
-                // `and` then an operator: the other end of a range on this field (`and FIELD
-                // COND` is another condition, read by `more_conditions`).
-                let operator_follows = matches!(
-                    self.tokens.get(self.pos + 1).map(|t| &t.kind),
-                    Some(TokenKind::Op(_))
-                );
-                if self.at_keyword("and") && operator_follows {
-                    self.pos += 1;
-                    let column = self.column();
-                    let op2 = match self.next("an operator after `and`")?.kind {
-                        TokenKind::Op(op) if op != "=" => op,
-                        _ => return syntax(column, "expected < <= > or >= after `and`"),
-                    };
-                    let second = (op2, self.value(&format!("a value after `{op2}`"))?);
-                    two_sided(first, second, column)
-                } else {
-                    Ok(one_sided(first))
-                }
-            }
-            TokenKind::Word(w) if w.eq_ignore_ascii_case("between") => {
-                let lo = self.value("the lower bound after `between`")?;
-                self.keyword("and")?;
-                let hi = self.value("the upper bound after `and`")?;
-                Ok(Query::range(Bound::Included(lo), Bound::Included(hi)))
-            }
-            TokenKind::Word(w) if w.eq_ignore_ascii_case("prefix") => {
-                let t = self.next("a string or bytes after `prefix`")?;
-                match parse_literal(&t)? {
-                    v @ (Value::Str(_) | Value::Bytes(_)) => Ok(Query::Prefix(v)),
-                    other => syntax(
-                        t.column,
-                        format!(
-                            "a prefix must be a string or bytes, not {}",
-                            other.type_name()
-                        ),
-                    ),
-                }
-            }
-            _ => syntax(
-                column,
-                format!(
-                    "expected a condition (= < <= > >= between prefix), found {}",
-                    t.describe()
-                ),
-            ),
-        }
+        _ => Ok(None),
     }
 }
 
-fn one_sided((op, v): (&str, Value)) -> Query {
-    match op {
-        "<" => Query::range(Bound::Unbounded, Bound::Excluded(v)),
-        "<=" => Query::range(Bound::Unbounded, Bound::Included(v)),
-        ">" => Query::range(Bound::Excluded(v), Bound::Unbounded),
-        _ => Query::range(Bound::Included(v), Bound::Unbounded),
-    }
-}
-
-fn two_sided(a: (&str, Value), b: (&str, Value), column: usize) -> Result<Query, SyntaxError> {
-    let is_lower = |op: &str| op.starts_with('>');
-    let (lower, upper) = match (is_lower(a.0), is_lower(b.0)) {
-        (true, false) => (a, b),
-        (false, true) => (b, a),
-        _ => {
-            return syntax(
-                column,
-                "a two-sided range needs one of > >= and one of < <=",
-            )
+/// `limit N`, `after CURSOR`, `desc`, in any order, each at most once.
+fn paging(p: &mut Tokens, allow_desc: bool) -> Result<Paging, SyntaxError> {
+    let mut paging = Paging::default();
+    while let Some(word) = p.peek().and_then(Token::keyword) {
+        let column = p.column();
+        match word.as_str() {
+            "limit" if paging.limit.is_none() => {
+                p.pos += 1;
+                paging.limit = Some(p.number("the limit")?);
+            }
+            "after" if paging.after.is_none() => {
+                p.pos += 1;
+                paging.after = Some(p.name("a cursor after `after`")?);
+            }
+            "desc" if allow_desc && !paging.desc => {
+                p.pos += 1;
+                paging.desc = true;
+            }
+            "limit" | "after" | "desc" => return syntax(column, format!("`{word}` given twice")),
+            _ => break,
         }
-    };
-    let lo = if lower.0 == ">" {
-        Bound::Excluded(lower.1)
-    } else {
-        Bound::Included(lower.1)
-    };
-    let hi = if upper.0 == "<" {
-        Bound::Excluded(upper.1)
-    } else {
-        Bound::Included(upper.1)
-    };
-    Ok(Query::range(lo, hi))
+    }
+    Ok(paging)
 }
 
 /// The command nearest to an unknown word, if one is close.
@@ -383,11 +197,7 @@ pub fn suggest(word: &str) -> Option<&'static str> {
 /// Parses one command.
 pub fn parse(input: &str) -> Result<Command, SyntaxError> {
     let tokens = tokenize(input)?;
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        end_column: input.chars().count() + 1,
-    };
+    let mut p = Tokens::new(tokens, input.chars().count() + 1);
     let head = p.next("a command")?;
     let Some(word) = head.keyword() else {
         return syntax(
@@ -447,9 +257,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
             let mut changes = Vec::new();
             while p.peek().is_some() {
                 let unset = p.peek().and_then(Token::keyword).as_deref() == Some("unset")
-                    && p.tokens
-                        .get(p.pos + 1)
-                        .is_some_and(|t| t.kind != TokenKind::Op("="));
+                    && p.ahead(1).is_some_and(|t| t.kind != TokenKind::Op("="));
                 if unset {
                     p.pos += 1;
                     changes.push((p.name("a field name after `unset`")?, None));
@@ -486,7 +294,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
             value: p.value("a string or bytes value to append")?,
         },
         "scan" => {
-            let (mut from, mut to, mut filter) = (None, None, None);
+            let (mut from, mut to, mut filter) = (None, None, Vec::new());
             loop {
                 let column = p.column();
                 match p.peek().and_then(Token::keyword).as_deref() {
@@ -498,10 +306,9 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
                         p.pos += 1;
                         to = Some(p.name("a key after `to`")?);
                     }
-                    Some("where") if filter.is_none() => {
+                    Some("where") if filter.is_empty() => {
                         p.pos += 1;
-                        let field = p.name("a field after `where`")?;
-                        filter = Some((field, p.condition()?));
+                        filter = p.conditions("a field after `where`")?;
                     }
                     Some(w @ ("from" | "to" | "where")) => {
                         return syntax(column, format!("`{w}` given twice"))
@@ -509,7 +316,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
                     _ => break,
                 }
             }
-            let paging = p.paging(true)?;
+            let paging = paging(&mut p, true)?;
             Command::Scan {
                 from,
                 to,
@@ -519,7 +326,15 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         }
         "create" => {
             p.keyword("index")?;
-            let field = p.name("a field after `create index`")?;
+            let column = p.column();
+            let name = p.name("a field after `create index` (or fields: `a,b`)")?;
+            let fields: Vec<String> = name.split(',').map(str::to_owned).collect();
+            if fields.iter().any(String::is_empty) {
+                return syntax(
+                    column,
+                    format!("`{name}` names an empty field; write the fields as `a,b`"),
+                );
+            }
             let (mut unique, mut counted) = (false, false);
             loop {
                 if p.at_keyword("unique") && !unique {
@@ -532,7 +347,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
                 p.pos += 1;
             }
             Command::CreateIndex {
-                field,
+                fields,
                 unique,
                 counted,
             }
@@ -546,35 +361,20 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         "indexes" => Command::Indexes,
         "wait" => Command::Wait,
         "query" => {
-            let field = p.name("a field after `query`")?;
-            let query = p.condition()?;
-            let and = p.more_conditions()?;
-            let paging = p.paging(true)?;
-            Command::Query {
-                field,
-                query,
-                and,
-                paging,
-            }
+            let conditions = p.conditions("a field after `query`")?;
+            let paging = paging(&mut p, true)?;
+            Command::Query { conditions, paging }
         }
-        "count" => {
-            let field = p.name("a field after `count`")?;
-            let query = p.condition()?;
-            Command::Count {
-                field,
-                query,
-                and: p.more_conditions()?,
-            }
-        }
+        "count" => Command::Count {
+            conditions: p.conditions("a field after `count`")?,
+        },
         "explain" => {
             if p.at_keyword("query") {
                 p.pos += 1;
             }
-            let field = p.name("a field after `explain`")?;
-            let query = p.condition()?;
-            let mut conditions = vec![(field, query)];
-            conditions.extend(p.more_conditions()?);
-            Command::Explain { conditions }
+            Command::Explain {
+                conditions: p.conditions("a field after `explain`")?,
+            }
         }
         "import" => {
             let file = p.name("a file after `import`")?;
@@ -623,7 +423,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         },
         "restore" => {
             let dir = p.name("a backup directory after `restore`")?;
-            let id = p.backup_id()?;
+            let id = backup_id(&mut p)?;
             let column = p.column();
             if p.peek().and_then(Token::keyword).as_deref() != Some("--to") {
                 return syntax(
@@ -637,7 +437,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         }
         "verify-backup" => {
             let dir = p.name("a backup directory after `verify-backup`")?;
-            let id = p.backup_id()?;
+            let id = backup_id(&mut p)?;
             let deep = p.peek().and_then(Token::keyword).as_deref() == Some("--deep");
             if deep {
                 p.pos += 1;
@@ -686,6 +486,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::ops::Bound;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
@@ -773,16 +574,11 @@ mod tests {
     fn conditions_on_several_fields_are_joined_by_and_and_a_range_stays_one() {
         match parse("query carrier = \"UA\" and dep_delay > 60 and dest prefix I limit 5").unwrap()
         {
-            Command::Query {
-                field,
-                query,
-                and,
-                paging,
-            } => {
-                assert_eq!((field.as_str(), query), ("carrier", Query::eq("UA")));
+            Command::Query { conditions, paging } => {
                 assert_eq!(
-                    and,
+                    conditions,
                     vec![
+                        ("carrier".to_owned(), Query::eq("UA")),
                         ("dep_delay".to_owned(), Query::gt(60)),
                         ("dest".to_owned(), Query::prefix("I")),
                     ]
@@ -792,15 +588,20 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse("query dep_delay >= 10 and < 12.5 and dest = IAH").unwrap() {
-            Command::Query { query, and, .. } => {
+            Command::Query { conditions, .. } => {
                 assert_eq!(
-                    query,
-                    Query::range(
-                        Bound::Included(Value::Int(10)),
-                        Bound::Excluded(Value::Float(12.5))
-                    )
+                    conditions,
+                    vec![
+                        (
+                            "dep_delay".to_owned(),
+                            Query::range(
+                                Bound::Included(Value::Int(10)),
+                                Bound::Excluded(Value::Float(12.5))
+                            )
+                        ),
+                        ("dest".to_owned(), Query::eq("IAH"))
+                    ]
                 );
-                assert_eq!(and, vec![("dest".to_owned(), Query::eq("IAH"))]);
             }
             other => panic!("{other:?}"),
         }
@@ -815,7 +616,9 @@ mod tests {
     #[test]
     fn conditions_cover_every_form() {
         let q = |s: &str| match parse(s).unwrap() {
-            Command::Query { query, .. } | Command::Count { query, .. } => query,
+            Command::Query { conditions, .. } | Command::Count { conditions } => {
+                conditions[0].1.clone()
+            }
             other => panic!("{other:?}"),
         };
         assert_eq!(q("query a = 1"), Query::eq(1));

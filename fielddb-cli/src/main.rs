@@ -4,8 +4,6 @@
 mod backups;
 mod command;
 mod help;
-mod lexer;
-mod literal;
 mod render;
 mod repl;
 mod runner;
@@ -84,7 +82,7 @@ fn run(args: Args) -> i32 {
     let mut failed = false;
     'lines: for line in text.lines() {
         let pieces = if args.echo {
-            lexer::split_commands(line)
+            fielddb_json::lexer::split_commands(line)
         } else {
             vec![line.to_string()]
         };

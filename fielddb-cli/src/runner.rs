@@ -3,8 +3,8 @@
 use serde_json::{json, Value as Json};
 
 use crate::command::parse;
-use crate::lexer::split_commands;
 use crate::session::{Failure, Outcome, Session};
+use fielddb_json::lexer::split_commands;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LineResult {

@@ -14,7 +14,10 @@ use crate::command::{Command, Paging, PutBody};
 use crate::help;
 use crate::render::{self, cell, human_bytes, table, Display};
 use crate::transfer::{self, ImportOptions};
-use fielddb_json::{hex, json_to_record, key_to_json, key_to_text, record_to_json, unhex};
+use fielddb_json::{
+    hex, json_to_record, key_to_json, key_to_text, plan_to_json, plan_to_text, record_to_json,
+    unhex,
+};
 
 /// What a successful command produced.
 pub struct Output {
@@ -95,47 +98,31 @@ fn state_name(info: &IndexInfo) -> &'static str {
     }
 }
 
-/// The filter of a query's first condition and the ones joined to it by `and`.
-fn filter_of(
-    field: String,
-    query: fielddb::Query,
-    and: Vec<(String, fielddb::Query)>,
-) -> fielddb::Filter {
-    and.into_iter()
-        .fold(fielddb::Filter::on(field, query), |f, (field, query)| {
-            f.and(fielddb::Filter::on(field, query))
-        })
-}
-
-/// A condition as the shell writes it: `= 3`, `>= 1 and < 5`, `prefix "x"`.
-fn describe_query(query: &fielddb::Query) -> String {
-    use std::ops::Bound;
-    let lit =
-        |v: &fielddb::Value| record_to_json(&Record::new().set("v", v.clone()))["v"].to_string();
-    match query {
-        fielddb::Query::Eq(v) => format!("= {}", lit(v)),
-        fielddb::Query::Prefix(v) => format!("prefix {}", lit(v)),
-        fielddb::Query::Range { lo, hi } => {
-            let lo = match lo {
-                Bound::Included(v) => Some(format!(">= {}", lit(v))),
-                Bound::Excluded(v) => Some(format!("> {}", lit(v))),
-                Bound::Unbounded => None,
-            };
-            let hi = match hi {
-                Bound::Included(v) => Some(format!("<= {}", lit(v))),
-                Bound::Excluded(v) => Some(format!("< {}", lit(v))),
-                Bound::Unbounded => None,
-            };
-            match (lo, hi) {
-                (Some(lo), Some(hi)) => format!("{lo} and {hi}"),
-                (Some(one), None) | (None, Some(one)) => one,
-                (None, None) => "any value".to_owned(),
-            }
-        }
-    }
+/// The filter of conditions joined by `and`.
+fn filter_of(conditions: Vec<(String, fielddb::Query)>) -> fielddb::Filter {
+    conditions
+        .into_iter()
+        .map(|(field, query)| fielddb::Filter::on(field, query))
+        .reduce(fielddb::Filter::and)
+        .unwrap_or_default()
 }
 
 impl Session {
+    /// The one condition of a query when an index is named by its field: the query then goes
+    /// to that index (and reports it not ready while it builds), as `query FIELD COND` always
+    /// has. Several conditions, or one on a field led only by a compound index, are planned.
+    fn named_index_query<'c>(
+        &self,
+        conditions: &'c [(String, fielddb::Query)],
+    ) -> Option<(&'c str, &'c fielddb::Query)> {
+        match conditions {
+            [(field, query)] if self.db.indexes().iter().any(|i| i.field == *field) => {
+                Some((field.as_str(), query))
+            }
+            _ => None,
+        }
+    }
+
     /// Shows rows as `display` says from now on.
     pub fn set_display(&mut self, display: Display) {
         self.display = display;
@@ -247,7 +234,7 @@ impl Session {
                 if let Some(t) = to {
                     options = options.to(t);
                 }
-                if let Some((field, query)) = filter {
+                for (field, query) in filter {
                     options = options.filter(field, query);
                 }
                 if let Some(n) = paging.limit {
@@ -260,75 +247,35 @@ impl Session {
                 let next = page.next.as_deref().map(key_to_text);
                 rows_output(page, next, self.display)
             }
-            Command::Query {
-                field,
-                query,
-                and,
-                paging,
-            } => {
+            Command::Query { conditions, paging } => {
                 let options = query_options(&paging)?;
-                let page = if and.is_empty() {
-                    self.db.query_by_index(&field, &query, &options)
-                } else {
-                    self.db.query(&filter_of(field, query, and), &options)
+                let page = match self.named_index_query(&conditions) {
+                    Some((field, query)) => self.db.query_by_index(field, query, &options),
+                    None => self.db.query(&filter_of(conditions), &options),
                 }
                 .map_err(err)?;
                 let next = page.next.as_deref().map(hex);
                 rows_output(page, next, self.display)
             }
-            Command::Count { field, query, and } => {
-                let n = if and.is_empty() {
-                    self.db.count_by_index(&field, &query)
-                } else {
-                    let filter = filter_of(field, query, and);
-                    self.db
-                        .query(&filter, &QueryOptions::new())
-                        .map(|page| page.rows.len() as u64)
+            Command::Count { conditions } => {
+                let n = match self.named_index_query(&conditions) {
+                    Some((field, query)) => self.db.count_by_index(field, query),
+                    None => self.db.count(&filter_of(conditions)),
                 }
                 .map_err(err)?;
                 out(json!({"count": n}), n.to_string())
             }
             Command::Explain { conditions } => {
-                let filter = conditions
-                    .into_iter()
-                    .map(|(f, q)| fielddb::Filter::on(f, q))
-                    .reduce(fielddb::Filter::and)
-                    .unwrap_or_default();
-                let plan = self.db.explain(&filter).map_err(err)?;
-                let residual: Vec<String> = plan
-                    .residual
-                    .iter()
-                    .map(|(f, q)| format!("{f} {}", describe_query(q)))
-                    .collect();
-                let estimate = plan.estimated_rows.map_or_else(
-                    || "unknown (not a counted equality)".to_owned(),
-                    |n| n.to_string(),
-                );
-                out(
-                    json!({
-                        "index": plan.index,
-                        "condition": describe_query(&plan.condition),
-                        "residual": residual,
-                        "estimated_rows": plan.estimated_rows,
-                    }),
-                    format!(
-                        "index     {} {}\nresidual  {}\nestimate  {estimate}",
-                        plan.index,
-                        describe_query(&plan.condition),
-                        if residual.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            residual.join(" and ")
-                        },
-                    ),
-                )
+                let plan = self.db.explain(&filter_of(conditions)).map_err(err)?;
+                out(plan_to_json(&plan), plan_to_text(&plan))
             }
             Command::CreateIndex {
-                field,
+                fields,
                 unique,
                 counted,
             } => {
-                let mut spec = fielddb::IndexSpec::on(&field);
+                let mut spec = fielddb::IndexSpec::on_fields(fields.clone());
+                let field = spec.name();
                 if unique {
                     spec = spec.unique();
                 }
@@ -336,7 +283,7 @@ impl Session {
                     spec = spec.counted();
                 }
                 self.db.create_index(spec).map_err(err)?;
-                self.fields.insert(field.clone());
+                self.fields.extend(fields.iter().cloned());
                 let kind = match (unique, counted) {
                     (true, true) => "unique counted ",
                     (true, false) => "unique ",
@@ -344,7 +291,7 @@ impl Session {
                     (false, false) => "",
                 };
                 out(
-                    json!({"field": field, "unique": unique, "counted": counted, "state": "building"}),
+                    json!({"field": field, "fields": fields, "unique": unique, "counted": counted, "state": "building"}),
                     format!("building {kind}index on {field} in the background; `wait` or `indexes` to follow it"),
                 )
             }

@@ -423,7 +423,7 @@ impl ClusterNode {
             after: None,
             limit: Some(1),
             reverse: false,
-            filter: None,
+            filter: Vec::new(),
         };
         let rows = self
             .read(0, &any)

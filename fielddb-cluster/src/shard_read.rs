@@ -60,8 +60,8 @@ pub enum ShardRead {
         limit: Option<u64>,
         /// Descending.
         reverse: bool,
-        /// A condition records must meet.
-        filter: Option<(String, Condition)>,
+        /// The conditions records must meet.
+        filter: Vec<(String, Condition)>,
     },
     /// A page of an index query (`QueryOptions`).
     Query {
@@ -94,8 +94,8 @@ pub enum ShardRead {
 /// An index as one replica reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexLine {
-    /// The field.
-    pub field: String,
+    /// The indexed fields (one, or several for a compound index).
+    pub fields: Vec<String>,
     /// Unique.
     pub unique: bool,
     /// Counted.
@@ -201,10 +201,11 @@ impl ShardRead {
             after: options.after_key().map(<[u8]>::to_vec),
             limit: options.max_rows().map(|n| n as u64),
             reverse: options.is_reverse(),
-            filter: match options.condition() {
-                Some((field, query)) => Some((field.to_owned(), Condition::of(query)?)),
-                None => None,
-            },
+            filter: options
+                .conditions()
+                .iter()
+                .map(|(field, query)| Ok((field.clone(), Condition::of(query)?)))
+                .collect::<fielddb::Result<_>>()?,
         })
     }
 
@@ -263,7 +264,7 @@ impl ShardRead {
                 if let Some(n) = limit(max) {
                     options = options.limit(n);
                 }
-                if let Some((field, condition)) = filter {
+                for (field, condition) in filter {
                     options = options.filter(field.clone(), condition.query()?);
                 }
                 rows(db.scan(&options)?)?
@@ -296,7 +297,7 @@ impl ShardRead {
                             _ => None,
                         },
                         dropping: info.state == IndexState::Dropping,
-                        field: info.field,
+                        fields: info.fields,
                         unique: info.unique,
                         counted: info.counted,
                     })
@@ -391,7 +392,7 @@ impl ShardAnswer {
                         (None, true) => IndexState::Dropping,
                         (None, false) => IndexState::Ready,
                     };
-                    IndexInfo::new(line.field, line.unique, line.counted, state)
+                    IndexInfo::new(line.fields, line.unique, line.counted, state)
                 })
                 .collect()),
             ShardAnswer::Failed(f) => Err(f.into_error()),

@@ -187,12 +187,11 @@ impl Store for ClusterStore {
 
     fn create_index(self: Arc<Self>, session: ClientSession, spec: IndexSpec) -> WriteFuture<()> {
         Box::pin(async move {
-            let field = spec.field().to_owned();
             if let (Some(map), true) = (self.node.sharded(), spec.is_unique()) {
-                return shard_store::refuse_unique(&map, &field);
+                return shard_store::refuse_unique(&map, &spec.name());
             }
             let command = Command::CreateIndex {
-                field,
+                fields: spec.fields().to_vec(),
                 unique: spec.is_unique(),
                 counted: spec.is_counted(),
             };
@@ -244,6 +243,13 @@ impl Store for ClusterStore {
         match self.node.sharded() {
             Some(map) => Err(shard_store::refuse_filter(&map)),
             None => Ok(self.node.db().query(filter, options)?),
+        }
+    }
+
+    fn count_filter(&self, filter: &Filter) -> Result<u64> {
+        match self.node.sharded() {
+            Some(map) => Err(shard_store::refuse_filter(&map)),
+            None => Ok(self.node.db().count(filter)?),
         }
     }
 

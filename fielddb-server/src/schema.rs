@@ -163,7 +163,8 @@ fn flag() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Boolean, Type::Null]))
 }
 
-/// `{"field": NAME, "unique": BOOL, "counted": BOOL}`: an index to create.
+/// `{"field": NAME}` or `{"fields": [NAME, ...]}`, with `"unique": BOOL, "counted": BOOL`: an
+/// index to create.
 pub(crate) struct CreateIndexBody;
 
 impl PartialSchema for CreateIndexBody {
@@ -172,9 +173,21 @@ impl PartialSchema for CreateIndexBody {
             typed(Type::Object)
                 .property("field", field_name())
                 .property(
+                    "fields",
+                    utoipa::openapi::schema::ArrayBuilder::new()
+                        .items(field_name())
+                        .min_items(Some(1))
+                        .max_items(Some(8))
+                        .description(Some(
+                            "Instead of `field`: the fields of a compound index, in order (2 \
+                             to 8; one makes an ordinary index). Give `field` or `fields`.",
+                        )),
+                )
+                .property(
                     "unique",
                     flag().description(Some(
-                        "No two records may hold the same value (null or absent: false).",
+                        "No two records may hold the same value (for a compound index, the \
+                         same values in all its fields) (null or absent: false).",
                     )),
                 )
                 .property(
@@ -183,10 +196,12 @@ impl PartialSchema for CreateIndexBody {
                         "Keep an exact count per value, so an equality count is one read \
                          (null or absent: false).",
                     )),
-                )
-                .required("field"),
+                ),
         )
-        .description(Some("An index to create on one field."))
+        .description(Some(
+            "An index to create on one field, or on several (a compound index, named by its \
+             fields joined by `,`).",
+        ))
         .into()
     }
 }

@@ -231,7 +231,7 @@ fn shard_indexes(node: &ClusterNode, map: &ShardMap) -> Result<Vec<Vec<IndexInfo
 
 /// One index over the whole cluster: ready when ready on every shard; building (progress
 /// summed) while any shard builds it or lacks it; dropping while any shard drops it.
-fn combine(field: &str, parts: &[Option<&IndexInfo>]) -> Option<IndexInfo> {
+fn combine(parts: &[Option<&IndexInfo>]) -> Option<IndexInfo> {
     let any = parts.iter().flatten().next()?;
     let (mut done, mut total) = (0u64, 0u64);
     let (mut building, mut dropping) = (false, false);
@@ -254,7 +254,12 @@ fn combine(field: &str, parts: &[Option<&IndexInfo>]) -> Option<IndexInfo> {
     } else {
         IndexState::Ready
     };
-    Some(IndexInfo::new(field, any.unique, any.counted, state))
+    Some(IndexInfo::new(
+        any.fields.clone(),
+        any.unique,
+        any.counted,
+        state,
+    ))
 }
 
 /// The cluster's indexes, each combined over the shards.
@@ -272,7 +277,7 @@ pub(crate) fn indexes(node: &ClusterNode, map: &ShardMap) -> Result<Vec<IndexInf
                 .iter()
                 .map(|infos| infos.iter().find(|i| i.field == field))
                 .collect();
-            combine(field, &parts)
+            combine(&parts)
         })
         .collect())
 }
@@ -334,20 +339,20 @@ mod tests {
 
     #[test]
     fn an_index_is_ready_only_when_every_shard_has_it_ready() {
-        let ready = IndexInfo::new("city", false, true, IndexState::Ready);
+        let ready = IndexInfo::new(vec!["city".into()], false, true, IndexState::Ready);
         let building = IndexInfo::new(
-            "city",
+            vec!["city".into()],
             false,
             true,
             IndexState::Building { done: 4, total: 10 },
         );
-        let all = combine("city", &[Some(&ready), Some(&ready)]).unwrap();
+        let all = combine(&[Some(&ready), Some(&ready)]).unwrap();
         assert_eq!(all.state, IndexState::Ready);
-        let some = combine("city", &[Some(&ready), Some(&building), Some(&building)]).unwrap();
+        let some = combine(&[Some(&ready), Some(&building), Some(&building)]).unwrap();
         assert_eq!(some.state, IndexState::Building { done: 8, total: 20 });
-        let missing = combine("city", &[Some(&ready), None]).unwrap();
+        let missing = combine(&[Some(&ready), None]).unwrap();
         assert!(matches!(missing.state, IndexState::Building { .. }));
-        assert!(combine("city", &[None, None]).is_none());
+        assert!(combine(&[None, None]).is_none());
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub trait Store: Send + Sync + 'static {
     fn count(&self, field: &str, query: &Query) -> Result<u64>;
     /// The records meeting every condition of `filter`, from the best ready index.
     fn query_filter(&self, filter: &Filter, options: &QueryOptions) -> Result<Rows>;
+    /// The number of records meeting every condition of `filter`.
+    fn count_filter(&self, filter: &Filter) -> Result<u64>;
     /// How `query_filter` answers `filter`.
     fn explain(&self, filter: &Filter) -> Result<Plan>;
     /// Recomputes every ready index from the records and reports differences.
@@ -159,6 +161,9 @@ impl Store for FieldDb {
     }
     fn query_filter(&self, filter: &Filter, options: &QueryOptions) -> Result<Rows> {
         Ok(FieldDb::query(self, filter, options)?)
+    }
+    fn count_filter(&self, filter: &Filter) -> Result<u64> {
+        Ok(FieldDb::count(self, filter)?)
     }
     fn explain(&self, filter: &Filter) -> Result<Plan> {
         Ok(FieldDb::explain(self, filter)?)

@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::encoding::index_def::{self, IndexDef, StoredState, DEF_PREFIX, NEXT_ID_KEY};
+use crate::encoding::index_def::{
+    self, IndexDef, StoredState, DEF_PREFIX, MAX_INDEX_FIELDS, NEXT_ID_KEY,
+};
 use crate::encoding::index_entry::IndexId;
 use crate::encoding::prefix_successor;
 use crate::error::{corrupt, invalid, Error, Result};
@@ -62,35 +64,50 @@ impl Catalog {
         self.defs.values().filter(|d| d.is_maintained())
     }
 
-    /// The index on `field` that is building or ready (at most one is).
-    pub(crate) fn active_on(&self, field: &str) -> Option<&IndexDef> {
-        self.maintained().find(|d| d.field == field)
+    /// The index named `name` (its field, or its fields joined by `,`) that is building or
+    /// ready (at most one is).
+    pub(crate) fn active_on(&self, name: &str) -> Option<&IndexDef> {
+        self.maintained().find(|d| {
+            // Compare without joining: the fields, `,`-separated, spell the name.
+            let mut rest = name;
+            d.fields.iter().enumerate().all(|(i, f)| {
+                if i > 0 {
+                    match rest.strip_prefix(',') {
+                        Some(r) => rest = r,
+                        None => return false,
+                    }
+                }
+                match rest.strip_prefix(f.as_str()) {
+                    Some(r) => {
+                        rest = r;
+                        true
+                    }
+                    None => false,
+                }
+            }) && rest.is_empty()
+        })
     }
 
-    /// Creates a building index on `field` (with `total` as the estimate of records to index)
-    /// in one batch, to which `extra` may add keys of its own; returns its id. Refuses a bad
-    /// field name and a field that already has an index, writing nothing.
+    /// Creates a building index on `fields` (with `total` as the estimate of records to index)
+    /// in one batch, to which `extra` may add keys of its own; returns its id. Refuses bad
+    /// field names and fields that already have an index, writing nothing.
     pub(crate) fn create(
         &mut self,
         storage: &Storage,
-        (field, unique, counted): (&str, bool, bool),
+        (fields, unique, counted): (&[String], bool, bool),
         total: u64,
         extra: impl FnOnce(&mut WriteSet<'_>),
     ) -> Result<IndexId> {
-        if field.is_empty() || field.len() > MAX_FIELD_NAME_LEN {
-            return invalid!(
-                "an index needs a field name of 1 to {MAX_FIELD_NAME_LEN} bytes, got {}",
-                field.len()
-            );
-        }
-        if self.active_on(field).is_some() {
-            return Err(Error::IndexExists(field.to_owned()));
+        check_index_fields(fields)?;
+        let name = fields.join(",");
+        if self.active_on(&name).is_some() {
+            return Err(Error::IndexExists(name));
         }
         let mut batch = storage.batch()?;
         let id = self.allocate_id(&mut batch)?;
         let def = IndexDef {
             id,
-            field: field.to_owned(),
+            fields: fields.to_vec(),
             unique,
             counted,
             state: StoredState::Building {
@@ -154,5 +171,89 @@ impl Catalog {
     /// Forgets in memory a definition whose removal was committed.
     pub(crate) fn forget(&mut self, id: IndexId) {
         self.defs.remove(&id);
+    }
+}
+
+/// Refuses what cannot be indexed: no field, more than [`MAX_INDEX_FIELDS`], an empty or
+/// over-long name, a field named twice, and in a compound index a name holding `,` (the
+/// index's name joins its fields with `,`).
+fn check_index_fields(fields: &[String]) -> Result<()> {
+    if fields.is_empty() || fields.len() > MAX_INDEX_FIELDS {
+        return invalid!(
+            "an index covers 1 to {MAX_INDEX_FIELDS} fields, not {}",
+            fields.len()
+        );
+    }
+    for (i, field) in fields.iter().enumerate() {
+        if field.is_empty() || field.len() > MAX_FIELD_NAME_LEN {
+            return invalid!(
+                "an index needs field names of 1 to {MAX_FIELD_NAME_LEN} bytes, got {}",
+                field.len()
+            );
+        }
+        if fields.len() > 1 && field.contains(',') {
+            return invalid!(
+                "a field of a compound index cannot hold `,` (`{field}`): the index is named \
+                 by its fields joined by `,`"
+            );
+        }
+        if fields[..i].contains(field) {
+            return invalid!("an index names the field `{field}` twice");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(id: IndexId, fields: &[&str]) -> IndexDef {
+        IndexDef {
+            id,
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            unique: false,
+            counted: false,
+            state: StoredState::Ready,
+        }
+    }
+
+    #[test]
+    fn indexes_are_found_by_their_name() {
+        let mut catalog = Catalog::default();
+        catalog.apply(def(1, &["carrier"]));
+        catalog.apply(def(2, &["carrier", "dest"]));
+        catalog.apply(def(3, &["a,b"]));
+        assert_eq!(catalog.active_on("carrier").map(|d| d.id), Some(1));
+        assert_eq!(catalog.active_on("carrier,dest").map(|d| d.id), Some(2));
+        assert_eq!(catalog.active_on("a,b").map(|d| d.id), Some(3));
+        for missing in [
+            "carrier,",
+            "carrier,des",
+            "carrier,dest,",
+            "dest",
+            "",
+            "carrierdest",
+        ] {
+            assert!(catalog.active_on(missing).is_none(), "{missing}");
+        }
+    }
+
+    #[test]
+    fn bad_index_fields_are_refused() {
+        let f = |names: &[&str]| -> Vec<String> { names.iter().map(|n| n.to_string()).collect() };
+        assert!(check_index_fields(&f(&["a"])).is_ok());
+        assert!(check_index_fields(&f(&["a,b"])).is_ok());
+        assert!(check_index_fields(&f(&["a", "b"])).is_ok());
+        for bad in [
+            f(&[]),
+            f(&[""]),
+            f(&["a", "a"]),
+            f(&["a", "b,c"]),
+            f(&["a", ""]),
+            f(&["a", "b", "c", "d", "e", "f", "g", "h", "i"]),
+        ] {
+            assert!(check_index_fields(&bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -220,23 +220,22 @@ impl FieldDb {
         let total = inner.storage.estimated_records()?;
         let id = inner.catalog.write().create(
             &inner.storage,
-            (&spec.field, spec.unique, spec.counted),
+            (&spec.fields, spec.unique, spec.counted),
             total,
             |_| {},
         )?;
-        let field = spec.field;
         inner.notify_changed();
         self.handle.tasks().submit(Task::Build(id))?;
         Ok(IndexBuild {
             handle: Arc::clone(&self.handle),
             id,
-            field,
+            name: spec.name(),
         })
     }
 
-    /// Drops the index on `field`: queries refuse it and writers stop maintaining it at once;
-    /// its entries are deleted in the background. A new index on the field may be created
-    /// straight away.
+    /// Drops the index named `field` (its field, or its fields joined by `,`): queries refuse it
+    /// and writers stop maintaining it at once; its entries are deleted in the background. A
+    /// new index on the field may be created straight away.
     pub fn drop_index(&self, field: &str) -> Result<()> {
         self.refuse_if_replica()?;
         let inner = self.inner();

@@ -1,17 +1,23 @@
 //! Queries with several conditions: a [`Filter`] is conditions on fields joined by *and*;
-//! [`FieldDb::query`] answers it from the best ready index — an equality before a prefix
-//! before a range, and among equalities on counted indexes the one with the fewest records —
-//! and filters the records it fetches by the other conditions (the residual).
-//! [`FieldDb::explain`] shows that plan. A filter no ready index serves is refused, naming the
-//! indexes that would serve it; `ScanOptions::filter` scans instead.
+//! [`FieldDb::query`] answers it from the best ready index and filters the records it fetches
+//! by the other conditions (the residual). An index serves the equalities on a leading run of
+//! its fields, then at most one prefix or range on the next field; a compound index serves
+//! only a filter with a condition on each of its fields (a record lacking one of them has no
+//! entry, and meets no condition on it either). The best index serves the most
+//! equalities, then a prefix before a range before nothing more, then (among counted indexes
+//! fixed whole by equalities) the fewest records, then the fewest fields.
+//! [`FieldDb::explain`] shows that plan with an estimate of the rows the index yields. A filter
+//! no ready index serves is refused, naming the indexes that would serve it;
+//! `ScanOptions::filter` scans instead.
 //!
-//! Results are in the chosen index's (value, key) order; the cursor (`Page::next`) is a
+//! Results are in the chosen index's (values, key) order; the cursor (`Page::next`) is a
 //! position in that index, so it resumes a query only while the plan stays the same.
 
 use crate::db::FieldDb;
 use crate::error::{Error, Result};
-use crate::index::IndexState;
-use crate::query::{index_position, Matcher, Page, Query, QueryOptions};
+use crate::index::lookup::{self, RowEstimate, Scope};
+use crate::index::{IndexInfo, IndexState};
+use crate::query::{Matcher, Page, Query, QueryOptions};
 use crate::record::Record;
 use crate::value::Value;
 
@@ -75,113 +81,246 @@ impl Filter {
 
 /// How a filter is answered.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Plan {
-    /// The index walked (its field).
+    /// The index walked: its name (its field, or its fields joined by `,`).
     pub index: String,
-    /// The condition the index answers.
-    pub condition: Query,
+    /// The conditions the index answers, in the order of its fields: equalities on its first
+    /// fields, then at most one other condition on the next.
+    pub index_conditions: Vec<(String, Query)>,
     /// The conditions checked on each record fetched.
     pub residual: Vec<(String, Query)>,
-    /// The records the index's condition matches, when known without a walk (an equality on a
-    /// counted index).
-    pub estimated_rows: Option<u64>,
+    /// The rows the index's conditions select (before the residual filter), from
+    /// [`FieldDb::explain`]; `None` in a plan made only to run a query.
+    pub estimate: Option<RowEstimate>,
 }
 
-/// An equality first, then a prefix, then a range.
-fn rank(query: &Query) -> u8 {
-    match query {
-        Query::Eq(_) => 0,
-        Query::Prefix(_) => 1,
-        Query::Range { .. } => 2,
+impl Plan {
+    /// The part of the index walked, as its leading values: `("UA", "IAH")`, or with a last
+    /// condition `("UA", > 60)`.
+    pub fn range_text(&self) -> String {
+        let parts: Vec<String> = self
+            .index_conditions
+            .iter()
+            .map(|(_, q)| match q {
+                Query::Eq(v) => v.to_string(),
+                other => describe_condition(other),
+            })
+            .collect();
+        format!("({})", parts.join(", "))
+    }
+
+    fn scope(&self) -> Scope {
+        let mut scope = Scope {
+            equal: Vec::new(),
+            next: None,
+        };
+        for (_, q) in &self.index_conditions {
+            match q {
+                Query::Eq(v) if scope.next.is_none() => scope.equal.push(v.clone()),
+                other => scope.next = Some(other.clone()),
+            }
+        }
+        scope
     }
 }
 
+/// A condition as the shell writes it, without its field: `= 3`, `> 60`, `>= 1 and < 5`,
+/// `prefix "ab"`.
+pub fn describe_condition(query: &Query) -> String {
+    use std::ops::Bound;
+    match query {
+        Query::Eq(v) => format!("= {v}"),
+        Query::Prefix(v) => format!("prefix {v}"),
+        Query::Range { lo, hi } => {
+            let lo = match lo {
+                Bound::Included(v) => Some(format!(">= {v}")),
+                Bound::Excluded(v) => Some(format!("> {v}")),
+                Bound::Unbounded => None,
+            };
+            let hi = match hi {
+                Bound::Included(v) => Some(format!("<= {v}")),
+                Bound::Excluded(v) => Some(format!("< {v}")),
+                Bound::Unbounded => None,
+            };
+            match (lo, hi) {
+                (Some(lo), Some(hi)) => format!("{lo} and {hi}"),
+                (Some(one), None) | (None, Some(one)) => one,
+                (None, None) => "any value".to_owned(),
+            }
+        }
+    }
+}
+
+/// What one index can do for a filter: which conditions lead it, and how well.
+struct Candidate {
+    /// The index's position in `indexes()`.
+    position: usize,
+    /// The conditions (by position in the filter) leading the index, in its field order.
+    leading: Vec<usize>,
+    equalities: usize,
+    /// 0 a prefix, 1 a range, 2 nothing after the equalities.
+    tail_rank: u8,
+    /// The stored count, for a counted index fixed whole by equalities.
+    counted_rows: Option<u64>,
+    fields: usize,
+}
+
+impl Candidate {
+    /// Smaller is better.
+    fn order_key(&self) -> (std::cmp::Reverse<usize>, u8, u64, usize, usize) {
+        (
+            std::cmp::Reverse(self.equalities),
+            self.tail_rank,
+            self.counted_rows.unwrap_or(u64::MAX),
+            self.fields,
+            self.position,
+        )
+    }
+}
+
+/// The conditions of `filter` that lead `index`: one equality per leading field, as far as
+/// they go, then one prefix or range (or equality) on the next field. `None` when none does,
+/// and for a compound index unless the filter has a condition on every one of its fields: a
+/// record lacking one of them has no entry, so the index would miss it — and a record lacking
+/// a field meets no condition on it.
+fn leading_conditions(filter: &Filter, index: &IndexInfo) -> Option<(Vec<usize>, usize, u8)> {
+    let conditioned = |field: &String| filter.conditions.iter().any(|(f, _)| f == field);
+    if !index.fields.iter().all(conditioned) {
+        return None;
+    }
+    let mut leading = Vec::new();
+    let mut tail_rank = 2;
+    for field in &index.fields {
+        let on_field = |i: &usize| filter.conditions[*i].0 == *field;
+        if let Some(eq) = (0..filter.conditions.len())
+            .filter(on_field)
+            .find(|i| matches!(filter.conditions[*i].1, Query::Eq(_)))
+        {
+            leading.push(eq);
+            continue;
+        }
+        let other = (0..filter.conditions.len())
+            .filter(on_field)
+            .min_by_key(|i| match filter.conditions[*i].1 {
+                Query::Prefix(_) => 0,
+                _ => 1,
+            });
+        if let Some(other) = other {
+            tail_rank = match filter.conditions[other].1 {
+                Query::Prefix(_) => 0,
+                _ => 1,
+            };
+            leading.push(other);
+        }
+        break;
+    }
+    if leading.is_empty() {
+        return None;
+    }
+    let equalities = leading.len() - usize::from(tail_rank < 2);
+    Some((leading, equalities, tail_rank))
+}
+
 impl FieldDb {
-    /// The plan [`FieldDb::query`] follows for `filter`.
+    /// The plan [`FieldDb::query`] follows for `filter`, with an estimate of the rows its index
+    /// yields (see [`RowEstimate`]).
     pub fn explain(&self, filter: &Filter) -> Result<Plan> {
+        let mut plan = self.plan(filter)?;
+        plan.estimate = Some(lookup::estimate(self.inner(), &plan.index, &plan.scope())?);
+        Ok(plan)
+    }
+
+    fn plan(&self, filter: &Filter) -> Result<Plan> {
         if filter.conditions.is_empty() {
             return Err(Error::InvalidArgument(
                 "a filter needs at least one condition".into(),
             ));
         }
         let indexes = self.indexes();
-        let mut best: Option<(u8, Option<u64>, usize)> = None;
-        for (i, (field, query)) in filter.conditions.iter().enumerate() {
-            let Some(info) = indexes
-                .iter()
-                .find(|x| x.field == *field && x.state == IndexState::Ready)
-            else {
+        let mut best: Option<Candidate> = None;
+        for (position, info) in indexes.iter().enumerate() {
+            if info.state != IndexState::Ready {
+                continue;
+            }
+            let Some((leading, equalities, tail_rank)) = leading_conditions(filter, info) else {
                 continue;
             };
-            let estimate = match (info.counted, query) {
-                (true, Query::Eq(_)) => Some(self.count_by_index(field, query)?),
-                _ => None,
+            let mut candidate = Candidate {
+                position,
+                leading,
+                equalities,
+                tail_rank,
+                counted_rows: None,
+                fields: info.fields.len(),
             };
-            let candidate = (rank(query), estimate, i);
-            let better = match &best {
-                None => true,
-                Some((r, e, _)) => {
-                    candidate.0 < *r
-                        || (candidate.0 == *r
-                            && matches!((candidate.1, e), (Some(a), Some(b)) if a < *b))
-                        || (candidate.0 == *r && candidate.1.is_some() && e.is_none())
+            if info.counted && equalities == info.fields.len() {
+                let plan = self.plan_of(filter, &info.field, &candidate.leading);
+                if let RowEstimate::Counted(n) =
+                    lookup::estimate(self.inner(), &info.field, &plan.scope())?
+                {
+                    candidate.counted_rows = Some(n);
                 }
-            };
-            if better {
+            }
+            if best
+                .as_ref()
+                .is_none_or(|b| candidate.order_key() < b.order_key())
+            {
                 best = Some(candidate);
             }
         }
-        let Some((_, estimated_rows, chosen)) = best else {
-            let fields: Vec<&str> = filter.conditions.iter().map(|(f, _)| f.as_str()).collect();
-            let listed: Vec<String> = indexes
-                .iter()
-                .map(|i| {
-                    let state = match i.state {
-                        IndexState::Ready => "ready",
-                        IndexState::Building { .. } => "building",
-                        IndexState::Dropping => "dropping",
-                    };
-                    format!("{} ({state})", i.field)
-                })
-                .collect();
-            return Err(Error::NoSuchIndex {
-                field: fields.join("` or `"),
-                indexes: format!(
-                    "{}; a ready index on any one of these fields serves the query (`create \
-                     index {}`), or scan with the conditions as a filter",
-                    if listed.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        listed.join(", ")
-                    },
-                    fields[0]
-                ),
-            });
-        };
-        let (index, condition) = filter.conditions[chosen].clone();
-        let residual = filter
-            .conditions
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != chosen)
-            .map(|(_, c)| c.clone())
+        match best {
+            Some(best) => Ok(self.plan_of(filter, &indexes[best.position].field, &best.leading)),
+            None => Err(refusal(filter, &indexes)),
+        }
+    }
+
+    fn plan_of(&self, filter: &Filter, index: &str, leading: &[usize]) -> Plan {
+        let residual = (0..filter.conditions.len())
+            .filter(|i| !leading.contains(i))
+            .map(|i| filter.conditions[i].clone())
             .collect();
-        Ok(Plan {
-            index,
-            condition,
+        Plan {
+            index: index.to_owned(),
+            index_conditions: leading
+                .iter()
+                .map(|i| filter.conditions[*i].clone())
+                .collect(),
             residual,
-            estimated_rows,
-        })
+            estimate: None,
+        }
+    }
+
+    /// The number of records that meet every condition of `filter`. When the chosen index
+    /// answers every condition it is counted there without fetching a record: one read when
+    /// the index is counted and every one of its fields has an equality, a walk over the
+    /// entries in range otherwise. Else the records in range are fetched and checked.
+    pub fn count(&self, filter: &Filter) -> Result<u64> {
+        let plan = self.plan(filter)?;
+        if plan.residual.is_empty() {
+            return lookup::scoped_count(self.inner(), &plan.index, &plan.scope());
+        }
+        let mut n = 0u64;
+        let mut options = QueryOptions::new().limit(4096);
+        loop {
+            let page = self.query(filter, &options)?;
+            n += page.rows.len() as u64;
+            match page.next {
+                Some(next) => options = QueryOptions::new().limit(4096).start_after(next),
+                None => return Ok(n),
+            }
+        }
     }
 
     /// The records that meet every condition of `filter`, a page at a time, from the best ready
-    /// index (see [`FieldDb::explain`]), in its (value, key) order.
+    /// index (see [`FieldDb::explain`]), in its (values, key) order.
     pub fn query(
         &self,
         filter: &Filter,
         options: &QueryOptions,
     ) -> Result<Page<(Vec<u8>, Record)>> {
-        let plan = self.explain(filter)?;
+        let plan = self.plan(filter)?;
+        let scope = plan.scope();
         let residual: Vec<(&str, Matcher)> = plan
             .residual
             .iter()
@@ -208,15 +347,8 @@ impl FieldDb {
             if let Some(c) = &cursor {
                 walk = walk.start_after(c.clone());
             }
-            let page = self.query_by_index(&plan.index, &plan.condition, &walk)?;
-            for (key, record) in page.rows {
-                let Some(value) = record.get(&plan.index) else {
-                    return Err(Error::Corruption(format!(
-                        "the index on `{}` answered a record without the field",
-                        plan.index
-                    )));
-                };
-                let position = index_position(value, &key);
+            let (page, more) = lookup::scoped_records(self.inner(), &plan.index, &scope, &walk)?;
+            for (position, key, record) in page {
                 if meets(&record) {
                     rows.push((key, record));
                     if rows.len() == limit {
@@ -228,9 +360,54 @@ impl FieldDb {
                 }
                 cursor = Some(position);
             }
-            if page.next.is_none() {
+            if !more {
                 return Ok(Page { rows, next: None });
             }
         }
+    }
+}
+
+/// The refusal of a filter no ready index serves: it names the indexes that exist and the one
+/// to create.
+fn refusal(filter: &Filter, indexes: &[IndexInfo]) -> Error {
+    let fields: Vec<&str> = filter.conditions.iter().map(|(f, _)| f.as_str()).collect();
+    let listed: Vec<String> = indexes
+        .iter()
+        .map(|i| {
+            let state = match i.state {
+                IndexState::Ready => "ready",
+                IndexState::Building { .. } => "building",
+                IndexState::Dropping => "dropping",
+            };
+            format!("{} ({state})", i.field)
+        })
+        .collect();
+    // The index to suggest: the fields with equalities first, then one other condition's.
+    let mut suggested: Vec<&str> = Vec::new();
+    for (field, query) in &filter.conditions {
+        if matches!(query, Query::Eq(_)) && !suggested.contains(&field.as_str()) {
+            suggested.push(field);
+        }
+    }
+    if let Some((field, _)) = filter
+        .conditions
+        .iter()
+        .find(|(f, q)| !matches!(q, Query::Eq(_)) && !suggested.contains(&f.as_str()))
+    {
+        suggested.push(field);
+    }
+    suggested.truncate(crate::encoding::index_def::MAX_INDEX_FIELDS);
+    Error::NoSuchIndex {
+        field: fields.join("` or `"),
+        indexes: format!(
+            "{}; a ready index whose first field has one of these conditions serves the query \
+             (`create index {}` serves it best), or scan with the conditions as a filter",
+            if listed.is_empty() {
+                "none".to_owned()
+            } else {
+                listed.join(", ")
+            },
+            suggested.join(",")
+        ),
     }
 }

@@ -211,11 +211,11 @@ fn apply_catalog_command(
     let mut catalog = inner.catalog.write();
     let outcome = match command {
         Command::CreateIndex {
-            field,
+            fields,
             unique,
             counted,
         } => catalog
-            .create(storage, (field, *unique, *counted), 0, |batch| {
+            .create(storage, (fields, *unique, *counted), 0, |batch| {
                 stage_position(batch, entry, on_answer, &Ok(Answer::Done))
             })
             .map(|_| Answer::Done),

@@ -1,5 +1,5 @@
 //! `scan`: records in key order over a key range, with a limit, a resume cursor, an optional
-//! reverse order, and an optional field condition (the explicit full-scan path, which needs no
+//! reverse order, and optional field conditions (the explicit full-scan path, which needs no
 //! index and reads every record in the range).
 
 use crate::error::Result;
@@ -8,7 +8,7 @@ use crate::read::decode_at;
 use crate::record::Record;
 use crate::storage::{Cf, KeyRange, Storage};
 
-/// What to scan: a key range, paging, order and an optional field condition.
+/// What to scan: a key range, paging, order and optional field conditions.
 ///
 /// ```
 /// use fielddb::{Query, ScanOptions};
@@ -21,7 +21,7 @@ pub struct ScanOptions {
     start_after: Option<Vec<u8>>,
     limit: Option<usize>,
     reverse: bool,
-    filter: Option<(String, Query)>,
+    filter: Vec<(String, Query)>,
 }
 
 impl ScanOptions {
@@ -54,9 +54,10 @@ impl ScanOptions {
         self.reverse = reverse;
         self
     }
-    /// Keep only records whose `field` matches `query` (records without the field are skipped).
+    /// Keep only records whose `field` matches `query` (records without the field are
+    /// skipped). Each call adds a condition; a record is kept when it meets all of them.
     pub fn filter(mut self, field: impl Into<String>, query: Query) -> Self {
-        self.filter = Some((field.into(), query));
+        self.filter.push((field.into(), query));
         self
     }
     /// The first key (inclusive), if set.
@@ -79,17 +80,18 @@ impl ScanOptions {
     pub fn is_reverse(&self) -> bool {
         self.reverse
     }
-    /// The field condition, if set.
-    pub fn condition(&self) -> Option<(&str, &Query)> {
-        self.filter.as_ref().map(|(f, q)| (f.as_str(), q))
+    /// The field conditions, in the order given.
+    pub fn conditions(&self) -> &[(String, Query)] {
+        &self.filter
     }
 }
 
 pub(crate) fn scan(storage: &Storage, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {
-    let matcher = match &options.filter {
-        Some((field, query)) => Some((field.as_str(), query.matcher()?)),
-        None => None,
-    };
+    let matchers = options
+        .filter
+        .iter()
+        .map(|(field, query)| Ok((field.as_str(), query.matcher()?)))
+        .collect::<Result<Vec<_>>>()?;
     let mut lower = options.from.clone();
     let mut upper = options.to.clone();
     if let Some(after) = &options.start_after {
@@ -126,10 +128,9 @@ pub(crate) fn scan(storage: &Storage, options: &ScanOptions) -> Result<Page<(Vec
     let mut more = false;
     while let (Some(key), Some(bytes)) = (it.key(), it.value()) {
         let record = decode_at(key, bytes)?;
-        let keep = match &matcher {
-            Some((field, m)) => record.get(field).is_some_and(|v| m.matches(v)),
-            None => true,
-        };
+        let keep = matchers
+            .iter()
+            .all(|(field, m)| record.get(field).is_some_and(|v| m.matches(v)));
         if keep {
             if rows.len() == limit {
                 more = true;

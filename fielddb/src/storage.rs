@@ -270,6 +270,15 @@ impl Storage {
         self.int_property(Cf::Kv, "rocksdb.estimate-num-keys")
     }
 
+    /// RocksDB's estimate of the bytes `[start, end)` of `cf` takes in SST files (memtables
+    /// not counted; cheap: it reads the files' index blocks, not their data).
+    pub(crate) fn approximate_file_bytes(&self, cf: Cf, start: &[u8], end: &[u8]) -> Result<u64> {
+        let sizes = self
+            .db
+            .get_approximate_sizes_cf(self.cf(cf)?, &[rocksdb::Range::new(start, end)]);
+        Ok(sizes.first().copied().unwrap_or(0))
+    }
+
     fn int_property(&self, cf: Cf, property: &str) -> Result<u64> {
         Ok(self
             .db

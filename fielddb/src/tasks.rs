@@ -140,7 +140,7 @@ fn record_panic(inner: &DbInner, task: Task, payload: &(dyn Any + Send)) {
         .catalog
         .read()
         .get(id)
-        .map_or_else(|| format!("#{id}"), |def| def.field.clone());
+        .map_or_else(|| format!("#{id}"), |def| def.name());
     let what = match task {
         Task::Build(_) => "build",
         Task::Drop(_) => "drop",

@@ -22,7 +22,7 @@ use parking_lot::RwLockReadGuard;
 use crate::batch::{prepare_put, PreparedOp};
 use crate::catalog::Catalog;
 use crate::encoding::index_def::IndexDef;
-use crate::encoding::{index_entry, keycode};
+use crate::encoding::index_entry;
 use crate::error::{Error, Result};
 use crate::index::counts::{self, CountDeltas};
 use crate::inner::DbInner;
@@ -85,7 +85,6 @@ pub(crate) struct WritePlan<'a> {
 /// A unique value a put wants to hold.
 struct Claim<'a> {
     def: &'a IndexDef,
-    value: &'a Value,
     key: &'a [u8],
     value_prefix: Vec<u8>,
     entry: Vec<u8>,
@@ -219,13 +218,15 @@ impl<'a> WritePlan<'a> {
             existed.push(old.is_some() || unreadable);
             let new = op.put.as_ref().map(|(record, _)| record);
             for &def in &indexes {
-                let old_value = old.as_ref().and_then(|r| r.get(&def.field));
-                let new_value = new.and_then(|r| r.get(&def.field));
-                if same_indexed_value(old_value, new_value) {
+                let old_values = old
+                    .as_ref()
+                    .and_then(|r| index_entry::record_values(&def.fields, r));
+                let new_values = new.and_then(|r| index_entry::record_values(&def.fields, r));
+                if old_values == new_values {
                     continue;
                 }
                 let counted = counts::writer_counts(def, &op.key);
-                if let Some(v) = old_value {
+                if let Some(v) = &old_values {
                     let entry = index_entry::entry_key(def.id, v, &op.key);
                     if counted {
                         group
@@ -234,8 +235,8 @@ impl<'a> WritePlan<'a> {
                     }
                     group.entry_changes.insert(entry, false);
                 }
-                if let Some(v) = new_value {
-                    let entry = index_entry::entry_key(def.id, v, &op.key);
+                if let Some(v) = new_values {
+                    let entry = index_entry::entry_key(def.id, &v, &op.key);
                     if counted {
                         group
                             .count_deltas
@@ -245,9 +246,8 @@ impl<'a> WritePlan<'a> {
                     if def.unique {
                         claims.push(Claim {
                             def,
-                            value: v,
                             key: &op.key,
-                            value_prefix: index_entry::value_prefix(def.id, v),
+                            value_prefix: index_entry::value_prefix(def.id, &v),
                             entry,
                         });
                     }
@@ -389,7 +389,7 @@ fn entries_pointing_to(
     it.seek_to_first();
     while let Some(raw) = it.key() {
         let suffix = &raw[prefix_len..];
-        if let Ok((_, holder)) = index_entry::split_suffix(suffix) {
+        if let Ok((_, holder)) = index_entry::split_suffix(suffix, def.fields.len()) {
             if holder == key {
                 let value = suffix[..suffix.len() - holder.len()].to_vec();
                 found.push((raw.to_vec(), value));
@@ -399,15 +399,6 @@ fn entries_pointing_to(
     }
     it.status()?;
     Ok(found)
-}
-
-/// True when both sides index to the same entry (both absent, or equal encodings).
-fn same_indexed_value(a: Option<&Value>, b: Option<&Value>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(a), Some(b)) => keycode::encode_to_vec(a) == keycode::encode_to_vec(b),
-        _ => false,
-    }
 }
 
 /// Fails with `UniqueViolation` when a claimed value is held by another key: claimed earlier in
@@ -427,8 +418,10 @@ fn check_claims(
     };
     for (i, claim) in claims.iter().enumerate() {
         let violation = |existing_key: &[u8]| Error::UniqueViolation {
-            field: claim.def.field.clone(),
-            value: claim.value.clone(),
+            field: claim.def.name(),
+            value: index_entry::encoded_values_for_message(
+                &claim.value_prefix[index_entry::id_prefix(claim.def.id).len()..],
+            ),
             existing_key: existing_key.to_vec(),
         };
         // Two puts of one group claiming the same value for different keys.

@@ -4,12 +4,18 @@
 #![allow(dead_code, unused_imports, unused_macros)]
 
 extern crate self as fielddb;
-// The shell's `literal.rs` calls `fielddb_json::parse_word`; fielddb-json's `literal.rs` needs
-// only `fielddb::Value`, so it is compiled in here under that crate name.
+// The shell's parser uses fielddb-json's lexer and condition parser, which need only
+// `fielddb::{Query, Value}`; they are compiled in here under that crate name, with its
+// `literal.rs`.
 extern crate self as fielddb_json;
+#[path = "../../fielddb-json/src/conditions.rs"]
+pub mod conditions;
+#[path = "../../fielddb-json/src/lexer.rs"]
+pub mod lexer;
 #[path = "../../fielddb-json/src/literal.rs"]
-pub mod json_literal;
-pub use json_literal::{hex, parse_literal as json_parse_literal, parse_word, unhex};
+pub mod literal;
+pub use conditions::{parse_conditions, token_value, Tokens};
+pub use literal::{hex, parse_literal, parse_word, unhex};
 
 // FieldDB's own files, unchanged: values, records, updates, errors, queries and `encoding/`,
 // the bottom layer holding every byte format. None of them touches RocksDB.
@@ -33,10 +39,6 @@ pub use value::Value;
 
 #[path = "../../fielddb-cli/src/command.rs"]
 pub mod command;
-#[path = "../../fielddb-cli/src/lexer.rs"]
-pub mod lexer;
-#[path = "../../fielddb-cli/src/literal.rs"]
-pub mod literal;
 
 /// Decodes a stored record; on success, re-encoding and decoding again must give it back.
 pub fn check_record_decoder(bytes: &[u8]) {
@@ -61,9 +63,10 @@ pub fn check_keycode_decoder(bytes: &[u8]) {
     }
 }
 
-/// Parses a shell command.
+/// Parses a shell command, and the text as the conditions of `GET /v1/query?where=`.
 pub fn check_command_parser(text: &str) {
     let _ = command::parse(text);
+    let _ = conditions::parse_conditions(text);
     for piece in lexer::split_commands(text) {
         let _ = command::parse(&piece);
     }

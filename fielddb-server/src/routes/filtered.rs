@@ -8,7 +8,7 @@
 use axum::extract::State;
 use axum::Json;
 use fielddb::{Filter, QueryOptions, Value};
-use fielddb_json::{hex, json_to_value, unhex};
+use fielddb_json::{hex, json_to_value, plan_to_json, unhex};
 use serde_json::{json, Value as Json_};
 use utoipa::ToSchema;
 
@@ -56,14 +56,19 @@ pub(crate) struct FilterBody {
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the answer for OpenAPI
 pub(crate) struct PlanReply {
-    /// The index walked (its field).
+    /// The index walked: its field, or its fields joined by `,`.
     index: String,
-    /// The condition it answers, in the shell's words.
-    condition: String,
+    /// The conditions the index answers, in the shell's words, in its field order.
+    index_conditions: Vec<String>,
+    /// The part of the index walked, as its leading values: `("UA", "IAH")`.
+    range: String,
     /// The conditions checked on each record fetched.
     residual: Vec<String>,
-    /// The records the index's condition matches, when known without a walk.
+    /// The rows the index's conditions select.
     estimated_rows: Option<u64>,
+    /// Where the estimate comes from: `counted` (the index's counts), `walked` (exact, the
+    /// range was short), `approximate` (RocksDB's approximate sizes).
+    estimate: Option<String>,
 }
 
 fn parse_filter(body: &Json_) -> Result<(Filter, QueryOptions, bool), ApiError> {
@@ -138,30 +143,6 @@ fn parse_filter(body: &Json_) -> Result<(Filter, QueryOptions, bool), ApiError> 
     Ok((filter, options, flag("explain")?))
 }
 
-/// A condition in the shell's words.
-fn describe(field: &str, query: &fielddb::Query) -> String {
-    let lit = |v: &Value| fielddb_json::value_to_json(v).to_string();
-    match query {
-        fielddb::Query::Eq(v) => format!("{field} = {}", lit(v)),
-        fielddb::Query::Prefix(v) => format!("{field} prefix {}", lit(v)),
-        fielddb::Query::Range { lo, hi } => {
-            use std::ops::Bound;
-            let mut parts = Vec::new();
-            match lo {
-                Bound::Included(v) => parts.push(format!(">= {}", lit(v))),
-                Bound::Excluded(v) => parts.push(format!("> {}", lit(v))),
-                Bound::Unbounded => {}
-            }
-            match hi {
-                Bound::Included(v) => parts.push(format!("<= {}", lit(v))),
-                Bound::Excluded(v) => parts.push(format!("< {}", lit(v))),
-                Bound::Unbounded => {}
-            }
-            format!("{field} {}", parts.join(" and "))
-        }
-    }
-}
-
 /// Records meeting every condition, from the best ready index, a page at a time (or the plan).
 #[utoipa::path(post, path = "/v1/query", tag = "queries",
     request_body(content = FilterBody, content_type = "application/json"),
@@ -184,15 +165,7 @@ pub(crate) async fn query_filter(
                 .store
                 .explain(&filter)
                 .map_err(|e| with_progress(e, &st))?;
-            let residual: Vec<String> = plan.residual.iter().map(|(f, q)| describe(f, q)).collect();
-            return Ok(Json(json!({
-                "plan": {
-                    "index": plan.index,
-                    "condition": describe(&plan.index, &plan.condition),
-                    "residual": residual,
-                    "estimated_rows": plan.estimated_rows,
-                }
-            })));
+            return Ok(Json(json!({ "plan": plan_to_json(&plan) })));
         }
         let page = st
             .store

@@ -1,6 +1,8 @@
 //! Index routes: `POST /v1/indexes` (start a background build, 202 with its status URL),
 //! `GET /v1/indexes`, `GET /v1/indexes/{field}` (state and progress) and
-//! `DELETE /v1/indexes/{field}` (202; entries are removed in the background).
+//! `DELETE /v1/indexes/{field}` (202; entries are removed in the background). An index is
+//! named by its field, or a compound index by its fields joined by `,` (`carrier,dest`,
+//! percent-encoded in a path or not).
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -23,7 +25,10 @@ use crate::state::{blocking, AppState};
 /// An index with its state.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct IndexView {
+    /// The index's name: its field, or its fields joined by `,`.
     pub(crate) field: String,
+    /// The indexed fields, in order.
+    pub(crate) fields: Vec<String>,
     pub(crate) unique: bool,
     /// Keeps an exact count per value.
     pub(crate) counted: bool,
@@ -87,6 +92,7 @@ pub(crate) fn view(info: &IndexInfo) -> IndexView {
     };
     IndexView {
         field: info.field.clone(),
+        fields: info.fields.clone(),
         unique: info.unique,
         counted: info.counted,
         state: state_name(&info.state).to_string(),
@@ -100,19 +106,44 @@ pub(crate) fn view(info: &IndexInfo) -> IndexView {
 }
 
 fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
-    let obj = body.as_object().ok_or_else(|| {
-        ApiError::bad_request("expected {\"field\": NAME, \"unique\": BOOL, \"counted\": BOOL}")
-    })?;
+    let shape = "expected {\"field\": NAME} or {\"fields\": [NAME, ...]}, with \"unique\": BOOL, \"counted\": BOOL";
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request(shape))?;
     if let Some(other) = obj
         .keys()
-        .find(|k| !["field", "unique", "counted"].contains(&k.as_str()))
+        .find(|k| !["field", "fields", "unique", "counted"].contains(&k.as_str()))
     {
-        return Err(ApiError::bad_request(format!("unknown member `{other}`")));
+        return Err(ApiError::bad_request(format!(
+            "unknown member `{other}`: {shape}"
+        )));
     }
-    let field = obj
-        .get("field")
-        .and_then(Json_::as_str)
-        .ok_or_else(|| ApiError::bad_request("`field` must be a string"))?;
+    let fields: Vec<String> = match (obj.get("field"), obj.get("fields")) {
+        (Some(field), None) => vec![field
+            .as_str()
+            .ok_or_else(|| ApiError::bad_request("`field` must be a string"))?
+            .to_owned()],
+        (None, Some(Json_::Array(list))) if !list.is_empty() => list
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                f.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| ApiError::bad_request(format!("fields[{i}] must be a string")))
+            })
+            .collect::<Result<_, _>>()?,
+        (None, Some(_)) => {
+            return Err(ApiError::bad_request(
+                "`fields` must be a non-empty array of field names",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(format!(
+                "give `field` or `fields`, not both: {shape}"
+            )))
+        }
+        (None, None) => return Err(ApiError::bad_request(shape)),
+    };
     let flag = |name: &str| match obj.get(name) {
         None | Some(Json_::Null) => Ok(false),
         Some(Json_::Bool(b)) => Ok(*b),
@@ -120,14 +151,14 @@ fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
             "`{name}` must be true or false"
         ))),
     };
-    let mut spec = IndexSpec::on(field);
+    let mut spec = IndexSpec::on_fields(fields);
     if flag("unique")? {
         spec = spec.unique();
     }
     if flag("counted")? {
         spec = spec.counted();
     }
-    Ok((field.to_string(), spec))
+    Ok((spec.name(), spec))
 }
 
 /// Creates an index and starts building it in the background.
@@ -253,6 +284,9 @@ pub(crate) async fn drop_index(
     store.drop_index(session, field.clone()).await?;
     let v = IndexView {
         status: status_url(&field),
+        fields: info
+            .as_ref()
+            .map_or_else(|| vec![field.clone()], |i| i.fields.clone()),
         field,
         unique: info.as_ref().is_some_and(|i| i.unique),
         counted: info.as_ref().is_some_and(|i| i.counted),

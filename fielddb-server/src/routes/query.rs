@@ -1,14 +1,17 @@
 //! Index query routes: `GET /v1/query` (rows with a `next` cursor: the hex of the library's
-//! opaque cursor, as the shell prints it) and `GET /v1/count`. Values in the query string are
-//! literals read like the shell's (`fielddb_json::parse_literal`).
+//! opaque cursor, as the shell prints it) and `GET /v1/count`. Each takes one condition
+//! (`field`, `op`, `value`, `value2`: values are literals read like the shell's,
+//! `fielddb_json::parse_literal`) or, as `where`, conditions in the shell's own text
+//! (`carrier = "UA" and dep_delay > 60`, read by `fielddb_json::parse_conditions`), answered
+//! from the best ready index like `POST /v1/query`; `explain=1` answers the plan instead.
 
 use std::ops::Bound;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query as QueryString, State};
 use axum::Json;
-use fielddb::{IndexState, Query, QueryOptions, Value};
-use fielddb_json::{hex, parse_literal, unhex};
+use fielddb::{Filter, IndexState, Query, QueryOptions, Value};
+use fielddb_json::{hex, parse_conditions, parse_literal, plan_to_json, unhex};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json_};
 use utoipa::{IntoParams, ToSchema};
@@ -20,12 +23,20 @@ use crate::error::StoreError;
 use crate::metrics::state_name;
 use crate::state::{blocking, page_size, AppState};
 
-/// A condition on an indexed field, with paging.
+/// A condition on an indexed field (or conditions as text in `where`), with paging.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct QueryParams {
+    /// Conditions in the shell's words, joined by `and` (`carrier = "UA" and dep_delay > 60`),
+    /// URL-encoded; instead of `field`, `op`, `value` and `value2`.
+    #[serde(rename = "where")]
+    #[param(rename = "where")]
+    pub(crate) where_text: Option<String>,
+    /// With `where`: `1` or `true` answers the plan (index, range, residual, estimate)
+    /// instead of rows.
+    pub(crate) explain: Option<String>,
     /// The indexed field.
-    pub(crate) field: String,
+    pub(crate) field: Option<String>,
     /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`: without it, 400)
     /// or `prefix`.
     #[param(inline)]
@@ -33,7 +44,7 @@ pub(crate) struct QueryParams {
     /// A literal: `42`, `4.5`, `true`, `null`, `"quoted"`, `0x00ff` (bytes), else a string.
     /// A bare word that starts like a number (a digit, or a sign or `.` then a digit) must be a
     /// valid number, and one starting with `0x` valid hex; else 400 (quote it for a string).
-    pub(crate) value: String,
+    pub(crate) value: Option<String>,
     /// The upper bound of `between` (inclusive).
     pub(crate) value2: Option<String>,
     /// Page size: default 100; a larger one, of any size, is capped at 1000.
@@ -48,12 +59,18 @@ pub(crate) struct QueryParams {
     pub(crate) desc: Option<bool>,
 }
 
-/// A condition on an indexed field.
+/// A condition on an indexed field (or conditions as text in `where`).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct CountParams {
+    /// Conditions in the shell's words, joined by `and`, URL-encoded; instead of `field`,
+    /// `op`, `value` and `value2`. All equalities on the fields of a counted compound index
+    /// make the count one read.
+    #[serde(rename = "where")]
+    #[param(rename = "where")]
+    pub(crate) where_text: Option<String>,
     /// The indexed field.
-    pub(crate) field: String,
+    pub(crate) field: Option<String>,
     /// `eq` (default), `lt`, `le`, `gt`, `ge`, `between` (needs `value2`: without it, 400)
     /// or `prefix`.
     #[param(inline)]
@@ -61,9 +78,63 @@ pub(crate) struct CountParams {
     /// A literal: `42`, `4.5`, `true`, `null`, `"quoted"`, `0x00ff` (bytes), else a string.
     /// A bare word that starts like a number (a digit, or a sign or `.` then a digit) must be a
     /// valid number, and one starting with `0x` valid hex; else 400 (quote it for a string).
-    pub(crate) value: String,
+    pub(crate) value: Option<String>,
     /// The upper bound of `between` (inclusive).
     pub(crate) value2: Option<String>,
+}
+
+/// What a query string asks: one condition on a field, or a filter written as text.
+enum Asked {
+    One(String, Query),
+    Filter(Filter),
+}
+
+/// Reads `where`, or else `field`, `op`, `value` and `value2`; refuses a mix of the two.
+fn asked(
+    where_text: Option<&str>,
+    field: Option<&str>,
+    op: Option<Op>,
+    value: Option<&str>,
+    value2: Option<&str>,
+) -> Result<Asked, ApiError> {
+    match (where_text, field, value) {
+        (Some(text), None, None) if op.is_none() && value2.is_none() => {
+            let conditions = parse_conditions(text).map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "bad_where",
+                    format!("`where` {e}"),
+                )
+            })?;
+            let filter = conditions
+                .into_iter()
+                .map(|(f, q)| Filter::on(f, q))
+                .reduce(Filter::and)
+                .ok_or_else(|| ApiError::bad_request("`where` needs a condition"))?;
+            Ok(Asked::Filter(filter))
+        }
+        (Some(_), _, _) => Err(ApiError::bad_request(
+            "give `where`, or `field` with `op` and `value`, not both",
+        )),
+        (None, Some(field), Some(value)) => {
+            Ok(Asked::One(field.to_owned(), condition(op, value, value2)?))
+        }
+        (None, None, _) => Err(ApiError::bad_request(
+            "give `where` (conditions as text) or `field` with `op` and `value`",
+        )),
+        (None, Some(_), None) => Err(ApiError::bad_request("`value` is missing")),
+    }
+}
+
+/// A yes-or-no query-string parameter: `1`/`true` or `0`/`false`.
+fn yes(name: &str, text: Option<&str>) -> Result<bool, ApiError> {
+    match text {
+        None | Some("0") | Some("false") => Ok(false),
+        Some("1") | Some("true") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "`{name}` is 1 or 0 (true or false), not `{other}`"
+        ))),
+    }
 }
 
 /// A comparison operator.
@@ -159,7 +230,14 @@ pub(crate) async fn query(
     params: Result<QueryString<QueryParams>, QueryRejection>,
 ) -> Result<Json<Json_>, ApiError> {
     let QueryString(p) = params?;
-    let q = condition(p.op, &p.value, p.value2.as_deref())?;
+    let asked = asked(
+        p.where_text.as_deref(),
+        p.field.as_deref(),
+        p.op,
+        p.value.as_deref(),
+        p.value2.as_deref(),
+    )?;
+    let explain = yes("explain", p.explain.as_deref())?;
     let mut options = QueryOptions::new()
         .limit(page_size(p.limit)?)
         .reverse(p.desc.unwrap_or(false));
@@ -169,14 +247,28 @@ pub(crate) async fn query(
         options = options.start_after(cursor);
     }
     let st = state.clone();
-    let page = blocking(move || {
-        st.store
-            .query(&p.field, &q, &options)
-            .map_err(|e| with_progress(e, &st))
+    blocking(move || {
+        let page = match (asked, explain) {
+            (Asked::Filter(filter), true) => {
+                let plan = st
+                    .store
+                    .explain(&filter)
+                    .map_err(|e| with_progress(e, &st))?;
+                return Ok(Json(json!({ "plan": plan_to_json(&plan) })));
+            }
+            (Asked::One(..), true) => {
+                return Err(ApiError::bad_request(
+                    "`explain` explains the conditions of `where`",
+                ))
+            }
+            (Asked::Filter(filter), false) => st.store.query_filter(&filter, &options),
+            (Asked::One(field, q), false) => st.store.query(&field, &q, &options),
+        }
+        .map_err(|e| with_progress(e, &st))?;
+        let next = page.next.as_deref().map(hex);
+        Ok(Json(rows_json(&page, next)))
     })
-    .await?;
-    let next = page.next.as_deref().map(hex);
-    Ok(Json(rows_json(&page, next)))
+    .await
 }
 
 /// The number of records whose field matches a condition, from the field's ready index.
@@ -193,12 +285,20 @@ pub(crate) async fn count(
     params: Result<QueryString<CountParams>, QueryRejection>,
 ) -> Result<Json<CountReply>, ApiError> {
     let QueryString(p) = params?;
-    let q = condition(p.op, &p.value, p.value2.as_deref())?;
+    let asked = asked(
+        p.where_text.as_deref(),
+        p.field.as_deref(),
+        p.op,
+        p.value.as_deref(),
+        p.value2.as_deref(),
+    )?;
     let st = state.clone();
     let count = blocking(move || {
-        st.store
-            .count(&p.field, &q)
-            .map_err(|e| with_progress(e, &st))
+        match asked {
+            Asked::One(field, q) => st.store.count(&field, &q),
+            Asked::Filter(filter) => st.store.count_filter(&filter),
+        }
+        .map_err(|e| with_progress(e, &st))
     })
     .await?;
     Ok(Json(CountReply { count }))

@@ -8,9 +8,10 @@
 //! | 2 delete      | key                                                                |
 //! | 3 batch       | u32 LE n, then n ops: u8 1 and key, record; or u8 2 and key         |
 //! | 4 append      | key, record holding the one field and the value to append          |
-//! | 5 create index| u8 flags (bit 0 unique, bit 1 counted), field                      |
-//! | 6 drop index  | field                                                              |
-//! | 7 build step  | field, u32 LE most records to index                                |
+//! | 5 create index| u8 flags (bit 0 unique, bit 1 counted, bit 2 several fields), then  |
+//! |               | the field; with bit 2, u8 n (2 to 8) and n fields                  |
+//! | 6 drop index  | the index's name (its field, or its fields joined by `,`)          |
+//! | 7 build step  | the index's name, u32 LE most records to index                     |
 //! | 8 update      | key, u8 create (0 or 1), u32 LE n, then n changes: u8 1 and a record holding the one field to set; or u8 2 and the field to remove |
 //!
 //! A key, a field and a record are each a u32 LE length and that many bytes (a record in the
@@ -19,8 +20,9 @@
 
 use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 
+use crate::encoding::index_def::MAX_INDEX_FIELDS;
 use crate::encoding::record as record_codec;
-use crate::error::{corrupt, Result};
+use crate::error::{corrupt, invalid, Result};
 use crate::record::Record;
 use crate::update::{FieldChange, Update};
 use crate::value::Value;
@@ -65,21 +67,22 @@ pub enum Command {
     },
     /// Create an index. On a replica it is built by `BuildStep` commands, not in the background.
     CreateIndex {
-        /// The indexed field.
-        field: String,
+        /// The indexed fields: one, or several for a compound index.
+        fields: Vec<String>,
         /// No two records may hold one value.
         unique: bool,
         /// Keep a count per value.
         counted: bool,
     },
-    /// Drop the index on a field, entries and all, at once.
+    /// Drop an index, entries and all, at once.
     DropIndex {
-        /// The indexed field.
+        /// The index's name: its field, or its fields joined by `,`.
         field: String,
     },
-    /// Index up to `records` more records of the building index on `field`, from its cursor.
+    /// Index up to `records` more records of the building index named `field`, from its
+    /// cursor.
     BuildStep {
-        /// The indexed field.
+        /// The index's name: its field, or its fields joined by `,`.
         field: String,
         /// The most records this step indexes.
         records: u32,
@@ -170,13 +173,31 @@ impl Command {
                 put_record(&mut out, &carrier)?;
             }
             Command::CreateIndex {
-                field,
+                fields,
                 unique,
                 counted,
             } => {
                 out.push(CREATE_INDEX);
-                out.push(u8::from(*unique) | (u8::from(*counted) << 1));
-                put_bytes(&mut out, field.as_bytes());
+                let flags = u8::from(*unique) | (u8::from(*counted) << 1);
+                match fields.as_slice() {
+                    [field] => {
+                        out.push(flags);
+                        put_bytes(&mut out, field.as_bytes());
+                    }
+                    _ => {
+                        if !(2..=MAX_INDEX_FIELDS).contains(&fields.len()) {
+                            return invalid!(
+                                "an index covers 1 to {MAX_INDEX_FIELDS} fields, not {}",
+                                fields.len()
+                            );
+                        }
+                        out.push(flags | 4);
+                        out.push(fields.len() as u8);
+                        for field in fields {
+                            put_bytes(&mut out, field.as_bytes());
+                        }
+                    }
+                }
             }
             Command::DropIndex { field } => {
                 out.push(DROP_INDEX);
@@ -260,13 +281,22 @@ impl Command {
             }
             CREATE_INDEX => {
                 let flags = input.take(1)?[0];
-                if flags & !0b11 != 0 {
+                if flags & !0b111 != 0 {
                     return corrupt!("command: unknown index flags");
                 }
+                let fields = if flags & 4 == 0 {
+                    vec![input.text()?]
+                } else {
+                    let n = input.take(1)?[0] as usize;
+                    if !(2..=MAX_INDEX_FIELDS).contains(&n) {
+                        return corrupt!("command: an index of {n} fields");
+                    }
+                    (0..n).map(|_| input.text()).collect::<Result<_>>()?
+                };
                 Command::CreateIndex {
                     unique: flags & 1 != 0,
                     counted: flags & 2 != 0,
-                    field: input.text()?,
+                    fields,
                 }
             }
             DROP_INDEX => Command::DropIndex {
@@ -382,9 +412,14 @@ mod tests {
                 value: Value::Bytes(vec![0, 1]),
             },
             Command::CreateIndex {
-                field: "city".into(),
+                fields: vec!["city".into()],
                 unique: true,
                 counted: false,
+            },
+            Command::CreateIndex {
+                fields: vec!["carrier".into(), "dest".into()],
+                unique: false,
+                counted: true,
             },
             Command::DropIndex {
                 field: "city".into(),

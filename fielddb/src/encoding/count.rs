@@ -75,7 +75,8 @@ mod tests {
 
     #[test]
     fn count_keys_sort_after_every_index_entry() {
-        let entry = index_entry::entry_key(u32::MAX - 1, &Value::Int(1), b"k");
+        let entry =
+            index_entry::entry_key(u32::MAX - 1, &keycode::encode_to_vec(&Value::Int(1)), b"k");
         assert!(count_key(0, b"") > entry);
         let (start, end) = id_range(7);
         assert!(count_key(7, &keycode::encode_to_vec(&Value::Int(-5))) >= start);

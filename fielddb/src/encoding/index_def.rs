@@ -10,9 +10,10 @@
 //!
 //! | bytes                 | content                                                        |
 //! |-----------------------|----------------------------------------------------------------|
-//! | u8                    | version, 1                                                     |
+//! | u8                    | version: 1 one field, 2 several (a compound index)             |
 //! | u8                    | flags: bit 0 unique, bit 1 counted (older definitions: 0 or 1) |
-//! | u32 LE, n             | field length, then the field (UTF-8, non-empty)                |
+//! | version 2 only: u8    | the number of fields, 2 to [`MAX_INDEX_FIELDS`]                |
+//! | u32 LE, n (each field)| field length, then the field (UTF-8, non-empty)                |
 //! | u8                    | state: 0 building, 1 ready, 2 dropping                         |
 //! | building only: u64 LE | records done                                                   |
 //! | building only: u64 LE | estimated total                                                |
@@ -26,7 +27,11 @@ use crate::error::Result;
 
 pub(crate) const DEF_PREFIX: &[u8] = b"index/";
 pub(crate) const NEXT_ID_KEY: &[u8] = b"next_index_id";
-const DEF_VERSION: u8 = 1;
+const DEF_VERSION_ONE_FIELD: u8 = 1;
+const DEF_VERSION_FIELDS: u8 = 2;
+
+/// The most fields one index may cover.
+pub(crate) const MAX_INDEX_FIELDS: usize = 8;
 
 /// The persisted state of an index.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +49,9 @@ pub(crate) enum StoredState {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct IndexDef {
     pub(crate) id: IndexId,
-    pub(crate) field: String,
+    /// The indexed fields, in the order of their values in an entry (one, or several for a
+    /// compound index).
+    pub(crate) fields: Vec<String>,
     pub(crate) unique: bool,
     /// Keeps an exact count per value (`index::counts`).
     pub(crate) counted: bool,
@@ -57,6 +64,11 @@ impl IndexDef {
         !matches!(self.state, StoredState::Dropping)
     }
 
+    /// The index's name: its fields joined by `,` (`carrier,dest`).
+    pub(crate) fn name(&self) -> String {
+        self.fields.join(",")
+    }
+
     pub(crate) fn meta_key(id: IndexId) -> Vec<u8> {
         let mut key = DEF_PREFIX.to_vec();
         key.extend_from_slice(&id.to_be_bytes());
@@ -65,9 +77,15 @@ impl IndexDef {
 
     pub(crate) fn encode(&self) -> Vec<u8> {
         let flags = u8::from(self.unique) | (u8::from(self.counted) << 1);
-        let mut out = vec![DEF_VERSION, flags];
-        let _ = out.write_u32::<LittleEndian>(self.field.len() as u32);
-        out.extend_from_slice(self.field.as_bytes());
+        let mut out = if self.fields.len() == 1 {
+            vec![DEF_VERSION_ONE_FIELD, flags]
+        } else {
+            vec![DEF_VERSION_FIELDS, flags, self.fields.len() as u8]
+        };
+        for field in &self.fields {
+            let _ = out.write_u32::<LittleEndian>(field.len() as u32);
+            out.extend_from_slice(field.as_bytes());
+        }
         match &self.state {
             StoredState::Building {
                 cursor,
@@ -103,18 +121,29 @@ impl IndexDef {
             rest = tail;
             Ok(head)
         };
-        if take(1)?[0] != DEF_VERSION {
-            return Err(bad());
-        }
+        let version = take(1)?[0];
         let flags = take(1)?[0];
         if flags & !0b11 != 0 {
             return Err(bad());
         }
         let (unique, counted) = (flags & 1 != 0, flags & 2 != 0);
-        let field_len = LittleEndian::read_u32(take(4)?) as usize;
-        let field = std::str::from_utf8(take(field_len)?)
-            .map_err(|_| bad())?
-            .to_owned();
+        let n = match version {
+            DEF_VERSION_ONE_FIELD => 1,
+            DEF_VERSION_FIELDS => match take(1)?[0] as usize {
+                n @ 2..=MAX_INDEX_FIELDS => n,
+                _ => return Err(bad()),
+            },
+            _ => return Err(bad()),
+        };
+        let mut fields = Vec::with_capacity(n);
+        for _ in 0..n {
+            let field_len = LittleEndian::read_u32(take(4)?) as usize;
+            let field = std::str::from_utf8(take(field_len)?).map_err(|_| bad())?;
+            if field.is_empty() {
+                return Err(bad());
+            }
+            fields.push(field.to_owned());
+        }
         let state = match take(1)?[0] {
             0 => {
                 let done = LittleEndian::read_u64(take(8)?);
@@ -137,12 +166,12 @@ impl IndexDef {
             2 => StoredState::Dropping,
             _ => return Err(bad()),
         };
-        if !rest.is_empty() || field.is_empty() {
+        if !rest.is_empty() {
             return Err(bad());
         }
         Ok(IndexDef {
             id,
-            field,
+            fields,
             unique,
             counted,
             state,
@@ -193,33 +222,54 @@ mod tests {
             StoredState::Dropping,
         ] {
             for (unique, counted) in [(true, false), (false, true), (true, true), (false, false)] {
-                let def = IndexDef {
-                    id: 7,
-                    field: "age".into(),
-                    unique,
-                    counted,
-                    state: state.clone(),
-                };
-                assert_eq!(IndexDef::decode(7, &def.encode()).unwrap(), def);
+                for fields in [vec!["age"], vec!["carrier", "dest", "day"]] {
+                    let def = IndexDef {
+                        id: 7,
+                        fields: fields.iter().map(|f| f.to_string()).collect(),
+                        unique,
+                        counted,
+                        state: state.clone(),
+                    };
+                    assert_eq!(IndexDef::decode(7, &def.encode()).unwrap(), def);
+                }
             }
         }
     }
 
     #[test]
     fn malformed_definitions_are_corruption() {
-        let def = IndexDef {
+        for fields in [
+            vec!["f".to_string()],
+            vec!["f".to_string(), "g".to_string()],
+        ] {
+            let def = IndexDef {
+                id: 1,
+                fields,
+                unique: false,
+                counted: false,
+                state: StoredState::Ready,
+            };
+            let bytes = def.encode();
+            for cut in 0..bytes.len() {
+                assert!(IndexDef::decode(1, &bytes[..cut]).is_err());
+            }
+            let mut extra = bytes.clone();
+            extra.push(0);
+            assert!(IndexDef::decode(1, &extra).is_err());
+        }
+        // A compound definition claiming one field (or too many) is not one FieldDB writes.
+        let compound = IndexDef {
             id: 1,
-            field: "f".into(),
+            fields: vec!["f".into(), "g".into()],
             unique: false,
             counted: false,
             state: StoredState::Ready,
-        };
-        let bytes = def.encode();
-        for cut in 0..bytes.len() {
-            assert!(IndexDef::decode(1, &bytes[..cut]).is_err());
         }
-        let mut extra = bytes.clone();
-        extra.push(0);
-        assert!(IndexDef::decode(1, &extra).is_err());
+        .encode();
+        for n in [0u8, 1, MAX_INDEX_FIELDS as u8 + 1] {
+            let mut bad = compound.clone();
+            bad[2] = n;
+            assert!(IndexDef::decode(1, &bad).is_err());
+        }
     }
 }

@@ -138,14 +138,13 @@ pub(crate) fn decode(input: &[u8]) -> Result<Record> {
     Ok(Record::from_fields_unchecked(fields))
 }
 
-/// The value of field `name` in an encoded record, or `None` when the record has no such field.
-/// The whole record is checked exactly as [`decode`] checks it, but only that one value is
-/// copied out: the index builder and `verify` read one field of every record.
-pub(crate) fn decode_field(input: &[u8], name: &str) -> Result<Option<Value>> {
-    let mut found = None;
+/// The values of `names` in one encoded record, in the order of `names` (`None` for a field
+/// the record lacks), from one walk that checks the whole record.
+pub(crate) fn decode_fields(input: &[u8], names: &[String]) -> Result<Vec<Option<Value>>> {
+    let mut found = vec![None; names.len()];
     walk(input, |field, value| {
-        if field == name {
-            found = Some(value.to_value());
+        if let Some(i) = names.iter().position(|n| n == field) {
+            found[i] = Some(value.to_value());
         }
     })?;
     Ok(found)
@@ -360,7 +359,7 @@ mod tests {
         bytes[at..at + 3].copy_from_slice(b"f07");
         let err = decode(&bytes).unwrap_err().to_string();
         assert!(err.contains("`f07` appears twice"), "{err}");
-        assert!(decode_field(&bytes, "f01").is_err());
+        assert!(decode_fields(&bytes, &["f01".to_string()]).is_err());
     }
 
     #[test]
@@ -420,7 +419,7 @@ mod tests {
             let record: Record = values.into_iter().enumerate().map(|(i, v)| (format!("f{i}"), v)).collect();
             let bytes = encode(&record).unwrap();
             let name = format!("f{wanted}");
-            let found = decode_field(&bytes, &name).unwrap();
+            let found = decode_fields(&bytes, std::slice::from_ref(&name)).unwrap().pop().flatten();
             prop_assert_eq!(found.as_ref(), record.get(&name));
         }
 
@@ -428,7 +427,7 @@ mod tests {
         fn decode_field_refuses_exactly_what_decode_refuses(
             bytes in proptest::collection::vec(any::<u8>(), 0..256),
         ) {
-            prop_assert_eq!(decode_field(&bytes, "a").is_ok(), decode(&bytes).is_ok());
+            prop_assert_eq!(decode_fields(&bytes, &["a".to_string()]).is_ok(), decode(&bytes).is_ok());
         }
     }
 }

@@ -98,7 +98,8 @@ pub(crate) fn step_locked(
     else {
         return Ok(Step::Finished);
     };
-    let field = def.field.as_str();
+    let name = def.name();
+    let field = name.as_str();
     let storage = &inner.storage;
     let mut batch = storage.batch().map_err(|e| other(field, e))?;
     let mut records = storage
@@ -120,14 +121,17 @@ pub(crate) fn step_locked(
         let (Some(key), Some(bytes)) = (records.key(), records.value()) else {
             break;
         };
-        // Only the indexed field is copied out; the whole record is still checked.
-        let value = record_codec::decode_field(bytes, field)
+        // Only the indexed fields are copied out; the whole record is still checked.
+        let values = record_codec::decode_fields(bytes, &def.fields)
             .map_err(|e| other(field, corrupt_at(key, e)))?;
-        if let Some(value) = &value {
+        // A record lacking one of the fields has no entry.
+        let values: Option<Vec<crate::Value>> = values.into_iter().collect();
+        if let Some(values) = &values {
+            let encoded = index_entry::encode_values(values);
             if def.unique {
-                check_unique(inner, &def, value, key, &mut claimed)?;
+                check_unique(inner, &def, &encoded, key, &mut claimed)?;
             }
-            let entry = index_entry::entry_key(id, value, key);
+            let entry = index_entry::entry_key(id, &encoded, key);
             if def.counted {
                 count_deltas.add_for_entry(id, &entry, key.len(), 1);
             }
@@ -152,7 +156,7 @@ pub(crate) fn step_locked(
             total: (*total).max(done),
         }
     };
-    let field = field.to_owned();
+    let field = name;
     let def = IndexDef { state, ..def };
     Catalog::stage_put(&def, &mut batch);
     extra(&mut batch);
@@ -161,27 +165,29 @@ pub(crate) fn step_locked(
     Ok(if finished { Step::Finished } else { Step::More })
 }
 
-/// Fails the build if another key already holds `value` in the unique index.
+/// Fails the build if another key already holds the encoded values `values` in the unique
+/// index.
 fn check_unique(
     inner: &DbInner,
     def: &IndexDef,
-    value: &crate::Value,
+    values: &[u8],
     key: &[u8],
     claimed: &mut HashMap<Vec<u8>, Vec<u8>>,
 ) -> Result<(), BuildFailure> {
+    let name = def.name();
     let violation = |holder: &[u8]| BuildFailure::Unique {
-        field: def.field.clone(),
-        value: value.clone(),
+        field: name.clone(),
+        value: index_entry::encoded_values_for_message(values),
         existing_key: holder.to_vec(),
     };
-    let prefix = index_entry::value_prefix(def.id, value);
+    let prefix = index_entry::value_prefix(def.id, values);
     if let Some(holder) = claimed.get(&prefix) {
         return Err(violation(holder));
     }
     let mut it = inner
         .storage
         .iter(Cf::Index, KeyRange::all())
-        .map_err(|e| other(&def.field, e))?;
+        .map_err(|e| other(&name, e))?;
     it.seek(&prefix);
     while let Some(found) = it.key() {
         let Some(holder) = found.strip_prefix(prefix.as_slice()) else {
@@ -192,7 +198,7 @@ fn check_unique(
         }
         it.next();
     }
-    it.status().map_err(|e| other(&def.field, e))?;
+    it.status().map_err(|e| other(&name, e))?;
     claimed.insert(prefix, key.to_vec());
     Ok(())
 }

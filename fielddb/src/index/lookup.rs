@@ -1,11 +1,13 @@
-//! Index lookups: answering a `Query` from an index: resolve the field to a ready index, turn the query into a
-//! range of entry keys, walk it, and fetch the records — all from one RocksDB snapshot, taken
-//! while the catalog said the index was ready, so a result never mixes two versions.
+//! Index lookups: answering a [`Scope`] (equalities on an index's first fields, then at most
+//! one condition on the next) from an index: resolve the name to a ready index, turn the scope
+//! into a range of entry keys, walk it, and fetch the records — all from one RocksDB snapshot,
+//! taken while the catalog said the index was ready, so a result never mixes two versions.
 
 use crate::catalog::Catalog;
 use crate::encoding::count;
 use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::encoding::index_entry::{self, id_prefix};
+use crate::encoding::prefix_successor;
 use crate::error::{display_key, invalid, Error, Result};
 use crate::index::counts;
 use crate::index::{IndexInfo, IndexState};
@@ -14,12 +16,13 @@ use crate::query::{Page, Query, QueryOptions};
 use crate::read::decode_at;
 use crate::record::Record;
 use crate::storage::{Cf, KeyRange, Snapshot};
+use crate::value::Value;
 
 /// Lists the indexes and their states for error messages: `age (ready), city (building 45%)`.
 pub(crate) fn describe_indexes(catalog: &Catalog) -> String {
     let list: Vec<String> = catalog
         .all()
-        .map(|d| format!("{} ({})", d.field, state_words(d)))
+        .map(|d| format!("{} ({})", d.name(), state_words(d)))
         .collect();
     if list.is_empty() {
         "none".into()
@@ -40,23 +43,71 @@ fn state_words(def: &IndexDef) -> String {
     }
 }
 
-/// The entry keys a query covers: `[lower, upper)`, both including the index id.
+/// The part of an index a read covers: the values of its first fields (equalities), then at
+/// most one condition on the next field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Scope {
+    pub(crate) equal: Vec<Value>,
+    pub(crate) next: Option<Query>,
+}
+
+impl Scope {
+    /// One condition on an index's first field (an equality joins `equal`).
+    pub(crate) fn of(query: &Query) -> Scope {
+        match query {
+            Query::Eq(v) => Scope {
+                equal: vec![v.clone()],
+                next: None,
+            },
+            other => Scope {
+                equal: Vec::new(),
+                next: Some(other.clone()),
+            },
+        }
+    }
+
+    /// The number of the index's fields the scope constrains.
+    fn width(&self) -> usize {
+        self.equal.len() + usize::from(self.next.is_some())
+    }
+}
+
+/// The entry keys a scope covers: `[lower, upper)`, both including the index id.
 struct EntryRange {
     prefix_len: usize,
+    arity: usize,
     lower: Vec<u8>,
     upper: Vec<u8>,
 }
 
-fn entry_range(def: &IndexDef, query: &Query, options: &QueryOptions) -> Result<EntryRange> {
+fn entry_range(def: &IndexDef, scope: &Scope, options: &QueryOptions) -> Result<EntryRange> {
+    if scope.width() > def.fields.len() {
+        return invalid!(
+            "the index {} has {} field(s); {} conditions cannot all lead it",
+            def.name(),
+            def.fields.len(),
+            scope.width()
+        );
+    }
     let prefix = id_prefix(def.id);
-    let (lo, hi) = query.encoded_bounds()?;
-    let mut lower = [&prefix[..], &lo].concat();
-    let mut upper = match hi {
-        Some(hi) => [&prefix[..], &hi].concat(),
-        None => index_entry::id_range(def.id).1,
+    let mut fixed = prefix.to_vec();
+    for value in &scope.equal {
+        // An equality's bounds refuse NaN; its lower bound is the value's encoding.
+        let (encoded, _) = Query::Eq(value.clone()).encoded_bounds()?;
+        fixed.extend_from_slice(&encoded);
+    }
+    let (lo, hi) = match &scope.next {
+        Some(query) => query.encoded_bounds()?,
+        None => (Vec::new(), None),
     };
+    let mut lower = [&fixed[..], &lo].concat();
+    let mut upper = match hi {
+        Some(hi) => [&fixed[..], &hi].concat(),
+        None => prefix_successor(&fixed).unwrap_or_else(|| index_entry::id_range(def.id).1),
+    };
+    let arity = def.fields.len();
     if let Some(cursor) = &options.start_after {
-        if index_entry::split_suffix(cursor).is_err() {
+        if index_entry::split_suffix(cursor, arity).is_err() {
             return invalid!(
                 "cursor {} is not one an index query returned",
                 display_key(cursor)
@@ -73,27 +124,28 @@ fn entry_range(def: &IndexDef, query: &Query, options: &QueryOptions) -> Result<
     }
     Ok(EntryRange {
         prefix_len: prefix.len(),
+        arity,
         lower,
         upper,
     })
 }
 
-/// Resolves `field` to its ready index and runs `f` on a snapshot taken under the catalog guard.
+/// Resolves `name` to its ready index and runs `f` on a snapshot taken under the catalog guard.
 fn with_ready_index<R>(
     inner: &DbInner,
-    field: &str,
+    name: &str,
     f: impl FnOnce(&IndexDef, &Snapshot<'_>) -> Result<R>,
 ) -> Result<R> {
     let catalog = inner.catalog.read();
-    let Some(def) = catalog.active_on(field).cloned() else {
+    let Some(def) = catalog.active_on(name).cloned() else {
         return Err(Error::NoSuchIndex {
-            field: field.to_owned(),
+            field: name.to_owned(),
             indexes: describe_indexes(&catalog),
         });
     };
     if def.state != StoredState::Ready {
         return Err(Error::IndexNotReady {
-            field: field.to_owned(),
+            field: name.to_owned(),
             indexes: describe_indexes(&catalog),
         });
     }
@@ -102,7 +154,7 @@ fn with_ready_index<R>(
     f(&def, &snapshot)
 }
 
-/// Walks the entries of a query in order, calling `visit` with each entry's suffix (value and
+/// Walks the entries of a range in order, calling `visit` with each entry's suffix (values and
 /// key) until it returns false.
 fn walk(
     snapshot: &Snapshot<'_>,
@@ -134,89 +186,203 @@ fn walk(
     Ok(())
 }
 
-/// Collects up to `limit` keys, and the cursor of the last one when more follow.
-fn collect_keys(
+/// The rows of an index read: each one's key, and its position (the suffix of its entry: the
+/// cursor of a page ending at it), in order.
+#[derive(Default)]
+struct Hits {
+    keys: Vec<Vec<u8>>,
+    positions: Vec<Vec<u8>>,
+    /// More rows follow the limit.
+    more: bool,
+}
+
+impl Hits {
+    /// The cursor of the page these hits make.
+    fn next(&self) -> Option<Vec<u8>> {
+        self.more.then(|| self.positions.last().cloned()).flatten()
+    }
+}
+
+/// Collects up to the options' limit of hits.
+fn collect_hits(
     snapshot: &Snapshot<'_>,
     def: &IndexDef,
-    query: &Query,
+    scope: &Scope,
     options: &QueryOptions,
-) -> Result<Page<Vec<u8>>> {
-    let range = entry_range(def, query, options)?;
+) -> Result<Hits> {
+    let range = entry_range(def, scope, options)?;
     let limit = options.limit.unwrap_or(usize::MAX);
-    let mut rows = Vec::new();
-    let mut last_suffix: Option<Vec<u8>> = None;
-    let mut more = false;
+    let mut hits = Hits::default();
     walk(snapshot, &range, options.reverse, |suffix| {
-        if rows.len() == limit {
-            more = true;
+        if hits.keys.len() == limit {
+            hits.more = true;
             return Ok(false);
         }
-        let (_, key) = index_entry::split_suffix(suffix)?;
-        rows.push(key.to_vec());
-        last_suffix = Some(suffix.to_vec());
+        let (_, key) = index_entry::split_suffix(suffix, range.arity)?;
+        hits.keys.push(key.to_vec());
+        hits.positions.push(suffix.to_vec());
         Ok(true)
     })?;
-    Ok(Page {
-        rows,
-        next: if more { last_suffix } else { None },
-    })
+    Ok(hits)
 }
 
-/// The keys matching `query`, a page at a time.
+/// The keys matching `query` on the index's first field, a page at a time.
 pub(crate) fn keys(
     inner: &DbInner,
-    field: &str,
+    name: &str,
     query: &Query,
     options: &QueryOptions,
 ) -> Result<Page<Vec<u8>>> {
-    with_ready_index(inner, field, |def, snapshot| {
-        collect_keys(snapshot, def, query, options)
-    })
-}
-
-/// The (key, record) pairs matching `query`, a page at a time, from one snapshot.
-pub(crate) fn records(
-    inner: &DbInner,
-    field: &str,
-    query: &Query,
-    options: &QueryOptions,
-) -> Result<Page<(Vec<u8>, Record)>> {
-    with_ready_index(inner, field, |def, snapshot| {
-        let page = collect_keys(snapshot, def, query, options)?;
-        let values = snapshot.multi_get(Cf::Kv, &page.rows)?;
-        let mut rows = Vec::with_capacity(page.rows.len());
-        for (key, value) in page.rows.into_iter().zip(values) {
-            let Some(bytes) = value else {
-                return Err(Error::Corruption(format!(
-                    "index on `{field}` has an entry for key {} that holds no record",
-                    display_key(&key)
-                )));
-            };
-            let record = decode_at(&key, &bytes)?;
-            rows.push((key, record));
-        }
+    with_ready_index(inner, name, |def, snapshot| {
+        let hits = collect_hits(snapshot, def, &Scope::of(query), options)?;
+        let next = hits.next();
         Ok(Page {
-            rows,
-            next: page.next,
+            rows: hits.keys,
+            next,
         })
     })
 }
 
-/// The number of records matching `query` (limit and cursor ignored): one read of the stored
-/// count for an equality on a counted index, a walk over the matching entries otherwise.
-pub(crate) fn count(inner: &DbInner, field: &str, query: &Query) -> Result<u64> {
-    with_ready_index(inner, field, |def, snapshot| {
-        if let (true, Query::Eq(_)) = (def.counted, query) {
-            let (encoded, _) = query.encoded_bounds()?;
-            let stored = snapshot.get(Cf::Index, &count::count_key(def.id, &encoded))?;
-            return counts::to_records(field, stored.as_deref());
+/// A row of an index read: its position in the index (a cursor), its key and its record.
+pub(crate) type PositionedRow = (Vec<u8>, Vec<u8>, Record);
+
+/// The rows in `scope` of the index `name`, up to the options' limit, from one snapshot; and
+/// whether more follow.
+pub(crate) fn scoped_records(
+    inner: &DbInner,
+    name: &str,
+    scope: &Scope,
+    options: &QueryOptions,
+) -> Result<(Vec<PositionedRow>, bool)> {
+    with_ready_index(inner, name, |def, snapshot| {
+        let hits = collect_hits(snapshot, def, scope, options)?;
+        let values = snapshot.multi_get(Cf::Kv, &hits.keys)?;
+        let mut rows = Vec::with_capacity(hits.keys.len());
+        for ((position, key), value) in hits.positions.into_iter().zip(hits.keys).zip(values) {
+            let Some(bytes) = value else {
+                return Err(Error::Corruption(format!(
+                    "index {name} has an entry for key {} that holds no record",
+                    display_key(&key)
+                )));
+            };
+            let record = decode_at(&key, &bytes)?;
+            rows.push((position, key, record));
         }
-        let range = entry_range(def, query, &QueryOptions::default())?;
+        Ok((rows, hits.more))
+    })
+}
+
+/// The (key, record) pairs matching `query` on the index's first field, a page at a time,
+/// from one snapshot.
+pub(crate) fn records(
+    inner: &DbInner,
+    name: &str,
+    query: &Query,
+    options: &QueryOptions,
+) -> Result<Page<(Vec<u8>, Record)>> {
+    let (rows, more) = scoped_records(inner, name, &Scope::of(query), options)?;
+    let next = if more {
+        rows.last().map(|(position, _, _)| position.clone())
+    } else {
+        None
+    };
+    Ok(Page {
+        rows: rows.into_iter().map(|(_, k, r)| (k, r)).collect(),
+        next,
+    })
+}
+
+/// The number of records matching `query` on the index's first field (limit and cursor
+/// ignored).
+pub(crate) fn count(inner: &DbInner, name: &str, query: &Query) -> Result<u64> {
+    scoped_count(inner, name, &Scope::of(query))
+}
+
+/// The number of records in `scope` of the index `name`: one read of the stored count when the
+/// index is counted and the scope holds an equality on every one of its fields, a walk over
+/// the matching entries otherwise.
+pub(crate) fn scoped_count(inner: &DbInner, name: &str, scope: &Scope) -> Result<u64> {
+    with_ready_index(inner, name, |def, snapshot| {
+        if let Some(stored) = stored_count(snapshot, def, scope)? {
+            return Ok(stored);
+        }
+        let range = entry_range(def, scope, &QueryOptions::default())?;
         let mut n = 0u64;
         walk(snapshot, &range, false, |_| {
             n += 1;
             Ok(true)
         })?;
         Ok(n)
+    })
+}
+
+/// The stored count answering `scope`, when the index keeps counts and the scope fixes every
+/// one of its fields by equality.
+fn stored_count(snapshot: &Snapshot<'_>, def: &IndexDef, scope: &Scope) -> Result<Option<u64>> {
+    if !def.counted || scope.next.is_some() || scope.equal.len() != def.fields.len() {
+        return Ok(None);
+    }
+    let range = entry_range(def, scope, &QueryOptions::default())?;
+    let encoded = &range.lower[range.prefix_len..];
+    let stored = snapshot.get(Cf::Index, &count::count_key(def.id, encoded))?;
+    counts::to_records(&def.name(), stored.as_deref()).map(Some)
+}
+
+/// How many records a scope holds, as far as a cheap look can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowEstimate {
+    /// Exactly this many, read from a counted index's counts.
+    Counted(u64),
+    /// Exactly this many, found by walking the range (it was short).
+    Walked(u64),
+    /// About this many, at least the number walked before giving up, extrapolated from
+    /// RocksDB's approximate sizes of the range in SST files.
+    Approximate(u64),
+}
+
+impl RowEstimate {
+    /// The number of rows.
+    pub fn rows(&self) -> u64 {
+        match *self {
+            RowEstimate::Counted(n) | RowEstimate::Walked(n) | RowEstimate::Approximate(n) => n,
+        }
+    }
+}
+
+/// The most entries an estimate walks before extrapolating.
+const ESTIMATE_WALK: u64 = 10_000;
+
+/// Estimates the records in `scope` of the index `name`: the stored count if there is one; else
+/// a walk of up to [`ESTIMATE_WALK`] entries; past that, the walked number scaled by the
+/// approximate file bytes of the whole range over those of the walked part (the walked number
+/// alone when the files hold none of it, all in memtables).
+pub(crate) fn estimate(inner: &DbInner, name: &str, scope: &Scope) -> Result<RowEstimate> {
+    with_ready_index(inner, name, |def, snapshot| {
+        if let Some(stored) = stored_count(snapshot, def, scope)? {
+            return Ok(RowEstimate::Counted(stored));
+        }
+        let range = entry_range(def, scope, &QueryOptions::default())?;
+        let mut n = 0u64;
+        let mut stopped_at: Option<Vec<u8>> = None;
+        walk(snapshot, &range, false, |suffix| {
+            if n == ESTIMATE_WALK {
+                stopped_at = Some([&range.lower[..range.prefix_len], suffix].concat());
+                return Ok(false);
+            }
+            n += 1;
+            Ok(true)
+        })?;
+        let Some(stop) = stopped_at else {
+            return Ok(RowEstimate::Walked(n));
+        };
+        let storage = &inner.storage;
+        let walked = storage.approximate_file_bytes(Cf::Index, &range.lower, &stop)?;
+        let whole = storage.approximate_file_bytes(Cf::Index, &range.lower, &range.upper)?;
+        let scaled = if walked == 0 {
+            n
+        } else {
+            (n as f64 * whole as f64 / walked as f64) as u64
+        };
+        Ok(RowEstimate::Approximate(scaled.max(n)))
     })
 }

@@ -17,22 +17,30 @@ use crate::error::{Error, Result};
 use crate::handle::DbHandle;
 use crate::inner::BuildFailure;
 
-/// What index to create.
+/// What index to create: on one field, or on several (a compound index, whose entries sort by
+/// the first field's value, then the second's, and so on).
 ///
 /// ```
 /// let spec = fielddb::IndexSpec::on("email").unique();
+/// let compound = fielddb::IndexSpec::on_fields(["carrier", "dest"]).counted();
+/// assert_eq!(compound.name(), "carrier,dest");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexSpec {
-    pub(crate) field: String,
+    pub(crate) fields: Vec<String>,
     pub(crate) unique: bool,
     pub(crate) counted: bool,
 }
 
 impl IndexSpec {
-    /// The indexed field.
-    pub fn field(&self) -> &str {
-        &self.field
+    /// The indexed fields, in order.
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+    /// The index's name: its fields joined by `,` (`carrier,dest`), or its one field. Indexes
+    /// are dropped and queried by name.
+    pub fn name(&self) -> String {
+        self.fields.join(",")
     }
     /// Whether values are unique.
     pub fn is_unique(&self) -> bool {
@@ -45,12 +53,24 @@ impl IndexSpec {
     /// A non-unique index on `field`.
     pub fn on(field: impl Into<String>) -> Self {
         IndexSpec {
-            field: field.into(),
+            fields: vec![field.into()],
             unique: false,
             counted: false,
         }
     }
-    /// Makes the index unique: no two records may hold the same value in the field.
+    /// A non-unique compound index on `fields` (2 to 8 of them; one makes an ordinary index).
+    /// A record lacking any of the fields has no entry in it, as a record lacking the field of
+    /// a single-field index has none. A query uses it for equalities on a leading run of its
+    /// fields, then at most one range or prefix on the next field.
+    pub fn on_fields<S: Into<String>>(fields: impl IntoIterator<Item = S>) -> Self {
+        IndexSpec {
+            fields: fields.into_iter().map(Into::into).collect(),
+            unique: false,
+            counted: false,
+        }
+    }
+    /// Makes the index unique: no two records may hold the same value in the field (for a
+    /// compound index, the same tuple of values).
     pub fn unique(mut self) -> Self {
         self.unique = true;
         self
@@ -87,8 +107,10 @@ pub enum IndexState {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct IndexInfo {
-    /// The indexed field.
+    /// The index's name: its field, or its fields joined by `,` (`carrier,dest`).
     pub field: String,
+    /// The indexed fields, in order (one, or several for a compound index).
+    pub fields: Vec<String>,
     /// Whether values are unique.
     pub unique: bool,
     /// Whether the index keeps a count per value ([`IndexSpec::counted`]).
@@ -102,9 +124,10 @@ pub struct IndexInfo {
 
 impl IndexInfo {
     /// An index as a caller describes it: a cluster combining what its shards report.
-    pub fn new(field: impl Into<String>, unique: bool, counted: bool, state: IndexState) -> Self {
+    pub fn new(fields: Vec<String>, unique: bool, counted: bool, state: IndexState) -> Self {
         IndexInfo {
-            field: field.into(),
+            field: fields.join(","),
+            fields,
             unique,
             counted,
             state,
@@ -114,7 +137,8 @@ impl IndexInfo {
 
     pub(crate) fn from_def(def: &IndexDef) -> Self {
         IndexInfo {
-            field: def.field.clone(),
+            field: def.name(),
+            fields: def.fields.clone(),
             unique: def.unique,
             counted: def.counted,
             state: match &def.state {
@@ -152,13 +176,14 @@ impl IndexInfo {
 pub struct IndexBuild {
     pub(crate) handle: Arc<DbHandle>,
     pub(crate) id: IndexId,
-    pub(crate) field: String,
+    /// The index's name.
+    pub(crate) name: String,
 }
 
 impl IndexBuild {
-    /// The indexed field.
-    pub fn field(&self) -> &str {
-        &self.field
+    /// The index's name: its field, or its fields joined by `,`.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The index's current state, or `None` once it no longer exists.
@@ -209,7 +234,7 @@ impl IndexBuild {
                 Err(Error::BuildFailed { field, reason })
             }
             None => Err(Error::BuildFailed {
-                field: self.field.clone(),
+                field: self.name.clone(),
                 reason: "the index was dropped before its build finished".into(),
             }),
         }

@@ -82,8 +82,8 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
         match record_codec::decode(bytes) {
             Ok(record) => {
                 for (def, wanted) in ready.iter().zip(expected.iter_mut()) {
-                    if let Some(value) = record.get(&def.field) {
-                        wanted.push(entry_key(def.id, value, key));
+                    if let Some(values) = index_entry::record_values(&def.fields, &record) {
+                        wanted.push(entry_key(def.id, &values, key));
                     }
                 }
             }
@@ -100,7 +100,7 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
         let mut stored = snapshot.iter(Cf::Index, KeyRange::between(start, end))?;
         stored.seek_to_first();
         let mut index = IndexReport {
-            field: def.field.clone(),
+            field: def.name(),
             ..IndexReport::default()
         };
         let mut want = wanted.iter().peekable();
@@ -149,7 +149,7 @@ fn wrong_counts(snapshot: &Snapshot<'_>, def: &IndexDef, wanted: &[Vec<u8>]) -> 
     let mut expected: BTreeMap<&[u8], i64> = BTreeMap::new();
     for entry in wanted {
         let suffix = &entry[id_prefix(def.id).len()..];
-        let (_, key) = split_suffix(suffix)?;
+        let (_, key) = split_suffix(suffix, def.fields.len())?;
         *expected
             .entry(&suffix[..suffix.len() - key.len()])
             .or_insert(0) += 1;

@@ -1,0 +1,61 @@
+//! The JSON and text forms of a query plan (`fielddb::Plan`), shared by the shell's `explain`
+//! and the server's `explain`: the index, the part of it walked, the residual conditions and
+//! the estimate of the rows the index yields, with where the estimate comes from.
+
+use fielddb::{describe_condition, Plan, Query, RowEstimate};
+use serde_json::{json, Value as Json};
+
+fn condition_text((field, query): &(String, Query)) -> String {
+    format!("{field} {}", describe_condition(query))
+}
+
+/// Where an estimate comes from, in a word: `counted`, `walked` or `approximate`.
+fn estimate_source(estimate: &RowEstimate) -> &'static str {
+    match estimate {
+        RowEstimate::Counted(_) => "counted",
+        RowEstimate::Walked(_) => "walked",
+        RowEstimate::Approximate(_) => "approximate",
+    }
+}
+
+/// `{"index", "index_conditions", "range", "residual", "estimated_rows", "estimate"}`.
+pub fn plan_to_json(plan: &Plan) -> Json {
+    json!({
+        "index": plan.index,
+        "index_conditions": plan.index_conditions.iter().map(condition_text).collect::<Vec<_>>(),
+        "range": plan.range_text(),
+        "residual": plan.residual.iter().map(condition_text).collect::<Vec<_>>(),
+        "estimated_rows": plan.estimate.as_ref().map(RowEstimate::rows),
+        "estimate": plan.estimate.as_ref().map(estimate_source),
+    })
+}
+
+/// The plan as the shell prints it, one line per part.
+pub fn plan_to_text(plan: &Plan) -> String {
+    let list = |conditions: &[(String, Query)]| {
+        if conditions.is_empty() {
+            "none".to_owned()
+        } else {
+            conditions
+                .iter()
+                .map(condition_text)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        }
+    };
+    let estimate = match &plan.estimate {
+        Some(RowEstimate::Counted(n)) => format!("{n} rows (exact: the index's counts)"),
+        Some(RowEstimate::Walked(n)) => format!("{n} rows (exact: walked the range)"),
+        Some(RowEstimate::Approximate(n)) => {
+            format!("about {n} rows (from RocksDB's approximate sizes)")
+        }
+        None => "not estimated".to_owned(),
+    };
+    format!(
+        "index     {}\nrange     {}  ({})\nresidual  {}\nestimate  {estimate}",
+        plan.index,
+        plan.range_text(),
+        list(&plan.index_conditions),
+        list(&plan.residual),
+    )
+}
