@@ -614,6 +614,48 @@ mod tests {
     }
 
     #[test]
+    fn compound_indexes_scans_with_several_conditions_and_bad_conditions() {
+        assert_eq!(
+            parse("create index carrier,dest counted").unwrap(),
+            Command::CreateIndex {
+                fields: vec!["carrier".into(), "dest".into()],
+                unique: false,
+                counted: true,
+            }
+        );
+        let err = parse("create index carrier,").unwrap_err();
+        assert_eq!(err.column, 14);
+        assert!(err.message.contains("empty field"), "{}", err.message);
+        match parse("scan where a = 1 and b > 2 limit 5").unwrap() {
+            Command::Scan { filter, paging, .. } => {
+                assert_eq!(
+                    filter,
+                    vec![
+                        ("a".to_owned(), Query::eq(1)),
+                        ("b".to_owned(), Query::gt(2))
+                    ]
+                );
+                assert_eq!(paging.limit, Some(5));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Contradicting conditions parse; they answer nothing when run.
+        match parse("query a = 1 and a = 2").unwrap() {
+            Command::Query { conditions, .. } => assert_eq!(conditions.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        // An unknown operator, and `and` without a condition, are refused at their column.
+        let err = parse("query a ~ 1").unwrap_err();
+        assert_eq!(err.column, 9, "{err}");
+        assert!(err.message.contains("expected a condition"), "{err}");
+        let err = parse("query a = 1 and").unwrap_err();
+        assert_eq!(err.column, 16, "{err}");
+        assert!(err.message.contains("a field after `and`"), "{err}");
+        let err = parse("count a = 1 and b").unwrap_err();
+        assert_eq!(err.column, 18, "{err}");
+    }
+
+    #[test]
     fn conditions_cover_every_form() {
         let q = |s: &str| match parse(s).unwrap() {
             Command::Query { conditions, .. } | Command::Count { conditions } => {

@@ -97,3 +97,112 @@ fn a_query_with_several_conditions_pages_explains_and_refuses_by_name() {
         assert_eq!(status, 400, "{bad}: {body}");
     }
 }
+
+#[test]
+fn a_compound_index_is_created_queried_as_text_and_dropped_by_its_name() {
+    let s = Server::start();
+    let c = client();
+    let ops: Vec<Value> = (0..40)
+        .map(|i| {
+            let carrier = if i % 2 == 0 { "UA" } else { "AA" };
+            json!({"put": format!("f{i:03}"), "record": {"carrier": carrier, "dest": "IAH", "dep_delay": i}})
+        })
+        .collect();
+    let (status, body) = post(&c, &s, "/v1/batch", &json!({ "ops": ops }));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(
+        &c,
+        &s,
+        "/v1/indexes",
+        &json!({"fields": ["carrier", "dep_delay"], "counted": true}),
+    );
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["field"], json!("carrier,dep_delay"));
+    assert_eq!(body["fields"], json!(["carrier", "dep_delay"]));
+    assert_eq!(body["status"], json!("/v1/indexes/carrier%2Cdep_delay"));
+    common::wait_ready(&c, &s, "carrier%2Cdep_delay");
+
+    // The shell's text, URL-encoded, in `where`; the plan with explain=1; a count.
+    let text = "carrier = UA and dep_delay >= 10 and < 20";
+    let (status, page) = common::json(
+        c.get(s.url("/v1/query"))
+            .query(&[("where", text), ("limit", "3")])
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{page}");
+    let keys: Vec<&str> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, vec!["f010", "f012", "f014"]);
+    assert!(page["next"].is_string(), "{page}");
+    let (status, plan) = common::json(
+        c.get(s.url("/v1/query"))
+            .query(&[("where", text), ("explain", "1")])
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["plan"]["index"], json!("carrier,dep_delay"));
+    assert_eq!(plan["plan"]["range"], json!("(\"UA\", >= 10 and < 20)"));
+    assert_eq!(plan["plan"]["estimated_rows"], json!(5));
+    let (status, count) = common::json(
+        c.get(s.url("/v1/count"))
+            .query(&[("where", "carrier = AA and dep_delay = 7")])
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((status, &count["count"]), (200, &json!(1)), "{count}");
+
+    // Bad text is refused at its column; a mix of forms, or explain without `where`, too.
+    for (query, says) in [
+        (vec![("where", "carrier ~ UA")], "at column 9"),
+        (vec![("where", "carrier = UA and")], "a field after `and`"),
+        (vec![("where", "")], "`where`"),
+        (
+            vec![
+                ("where", "carrier = UA"),
+                ("field", "carrier"),
+                ("value", "UA"),
+            ],
+            "not both",
+        ),
+        (
+            vec![("field", "carrier"), ("value", "UA"), ("explain", "1")],
+            "explain",
+        ),
+        (
+            vec![("where", "carrier = UA"), ("explain", "maybe")],
+            "`explain`",
+        ),
+    ] {
+        let (status, body) = common::json(c.get(s.url("/v1/query")).query(&query).send().unwrap());
+        assert_eq!(status, 400, "{query:?}: {body}");
+        let message = body["error"]["message"].as_str().unwrap_or("");
+        assert!(message.contains(says), "{query:?}: {body}");
+    }
+    // A body naming both `field` and `fields`, or fields of the wrong type: 400, nothing made.
+    for bad in [
+        json!({"field": "a", "fields": ["b", "c"]}),
+        json!({"fields": "carrier"}),
+        json!({"fields": []}),
+        json!({"fields": ["carrier", 3]}),
+        json!({"fields": ["carrier", "carrier"]}),
+    ] {
+        let (status, body) = post(&c, &s, "/v1/indexes", &bad);
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (_, list) = common::get(&c, &s, "/v1/indexes");
+    assert_eq!(list["indexes"].as_array().unwrap().len(), 1, "{list}");
+
+    let resp = c
+        .delete(s.url("/v1/indexes/carrier%2Cdep_delay"))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let (status, _) = common::get(&c, &s, "/v1/indexes/carrier,dep_delay");
+    assert_eq!(status, 404);
+}
