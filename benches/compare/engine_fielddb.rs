@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use fielddb::{Batch, FieldDb, IndexSpec, Query, QueryOptions, Record, Value};
+use fielddb::{Batch, FieldDb, Filter, IndexSpec, Query, QueryOptions, Record, Value};
 
 use crate::workload::{row_hash, Answer, Engine, Field, Rec, Result, Val, Writer};
 
@@ -95,6 +95,29 @@ impl Engine for FieldDbEngine {
     fn build_index(&self, field: Field) -> Result<bool> {
         self.db.create_index(IndexSpec::on(field.name()))?.wait()?;
         Ok(true)
+    }
+
+    fn build_compound_index(&self) -> Result<bool> {
+        self.db
+            .create_index(IndexSpec::on_fields(["city", "age"]))?
+            .wait()?;
+        Ok(true)
+    }
+
+    fn drop_compound_index(&self) -> Result<()> {
+        self.db.drop_index("city,age")?;
+        self.db.wait_for_tasks();
+        Ok(())
+    }
+
+    fn query_two_equalities(&self, city: &str, age: i64) -> Result<Answer> {
+        let filter = Filter::eq("city", city).and(Filter::eq("age", age));
+        let page = self.db.query(&filter, &QueryOptions::new())?;
+        let mut answer = Answer::default();
+        for (key, record) in &page.rows {
+            answer.add(key, score(record));
+        }
+        Ok(answer)
     }
 
     fn writer(&self) -> Result<Option<Writer>> {

@@ -175,6 +175,24 @@ impl Engine for SqliteEngine {
         Ok(true)
     }
 
+    fn build_compound_index(&self) -> Result<bool> {
+        self.conn
+            .execute_batch("CREATE INDEX t_city_age ON t (city, age)")?;
+        Ok(true)
+    }
+
+    fn drop_compound_index(&self) -> Result<()> {
+        self.conn.execute_batch("DROP INDEX t_city_age")?;
+        Ok(())
+    }
+
+    fn query_two_equalities(&self, city: &str, age: i64) -> Result<Answer> {
+        self.rows(
+            "SELECT key, name, city, score, age, balance FROM t WHERE city = ?1 AND age = ?2",
+            rusqlite::params![city, age],
+        )
+    }
+
     fn writer(&self) -> Result<Option<Writer>> {
         let conn = connect(&self.path)?;
         Ok(Some(Box::new(move |rec: &Rec| upsert(&conn, rec))))

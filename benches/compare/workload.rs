@@ -174,6 +174,20 @@ pub trait Engine: Sized {
     fn build_index(&self, field: Field) -> Result<bool>;
     /// A writer for another thread, or `None` when the engine takes no part in the latency runs.
     fn writer(&self) -> Result<Option<Writer>>;
+    /// Adds a compound index on (`city`, `age`) over the existing records and returns when it
+    /// is usable; `false` when the engine has no compound indexes.
+    fn build_compound_index(&self) -> Result<bool> {
+        Ok(false)
+    }
+    /// Drops the compound index again.
+    fn drop_compound_index(&self) -> Result<()> {
+        Ok(())
+    }
+    /// The records whose `city` and `age` equal these, fetched whole, through the compound
+    /// index.
+    fn query_two_equalities(&self, _city: &str, _age: i64) -> Result<Answer> {
+        Err("no compound index".into())
+    }
 }
 
 /// Sizes and where to work.
@@ -348,6 +362,29 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
     out.check("range_rows_per_query", per_query);
     out.check("range_sum", total.sum);
 
+    // Two equalities through a compound index on (city, age), dropped again so that it does
+    // not weigh on the writes below.
+    if db.build_compound_index()? {
+        let mut rng = Rng::new(0x5eed_0005);
+        let asks: Vec<(String, i64)> = (0..QUERIES)
+            .map(|_| (city(rng.below(CITIES)), rng.below(100) as i64))
+            .collect();
+        let (mut total, mut per_query) = (Answer::default(), 0u64);
+        let start = Instant::now();
+        for (c, age) in &asks {
+            let a = db.query_two_equalities(c, *age)?;
+            total.rows += a.rows;
+            total.sum = total.sum.wrapping_add(a.sum);
+            per_query = per_query.wrapping_mul(1_000_003).wrapping_add(a.rows);
+        }
+        let took = start.elapsed();
+        progress(label, &format!("{QUERIES} two-equality queries"), took);
+        out.metric("eq2_query", QUERIES as f64 / took.as_secs_f64());
+        out.metric("eq2_rows", total.rows as f64 / QUERIES as f64);
+        out.check("eq2_rows_per_query", per_query);
+        out.check("eq2_sum", total.sum);
+        db.drop_compound_index()?;
+    }
     // An index built over the N records, nothing else running.
     let start = Instant::now();
     if db.build_index(Field::Age)? {

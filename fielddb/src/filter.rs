@@ -14,6 +14,7 @@
 //! position in that index, so it resumes a query only while the plan stays the same.
 
 use crate::db::FieldDb;
+use crate::encoding::index_def::StoredState;
 use crate::error::{Error, Result};
 use crate::index::lookup::{self, RowEstimate, Scope};
 use crate::index::{IndexInfo, IndexState};
@@ -154,7 +155,7 @@ pub fn describe_condition(query: &Query) -> String {
 
 /// What one index can do for a filter: which conditions lead it, and how well.
 struct Candidate {
-    /// The index's position in `indexes()`.
+    /// The index's position in the catalog (creation order), the last tie-break.
     position: usize,
     /// The conditions (by position in the filter) leading the index, in its field order.
     leading: Vec<usize>,
@@ -184,14 +185,14 @@ impl Candidate {
 /// and for a compound index unless the filter has a condition on every one of its fields: a
 /// record lacking one of them has no entry, so the index would miss it — and a record lacking
 /// a field meets no condition on it.
-fn leading_conditions(filter: &Filter, index: &IndexInfo) -> Option<(Vec<usize>, usize, u8)> {
+fn leading_conditions(filter: &Filter, fields: &[String]) -> Option<(Vec<usize>, usize, u8)> {
     let conditioned = |field: &String| filter.conditions.iter().any(|(f, _)| f == field);
-    if !index.fields.iter().all(conditioned) {
+    if !fields.iter().all(conditioned) {
         return None;
     }
     let mut leading = Vec::new();
     let mut tail_rank = 2;
-    for field in &index.fields {
+    for field in fields {
         let on_field = |i: &usize| filter.conditions[*i].0 == *field;
         if let Some(eq) = (0..filter.conditions.len())
             .filter(on_field)
@@ -237,41 +238,47 @@ impl FieldDb {
                 "a filter needs at least one condition".into(),
             ));
         }
-        let indexes = self.indexes();
-        let mut best: Option<Candidate> = None;
-        for (position, info) in indexes.iter().enumerate() {
-            if info.state != IndexState::Ready {
+        // The usable ready indexes, read under the catalog's guard without copying the rest.
+        let mut candidates: Vec<(String, bool, Candidate)> = Vec::new();
+        for (position, def) in self.inner().catalog.read().all().enumerate() {
+            if def.state != StoredState::Ready {
                 continue;
             }
-            let Some((leading, equalities, tail_rank)) = leading_conditions(filter, info) else {
+            let Some((leading, equalities, tail_rank)) = leading_conditions(filter, &def.fields)
+            else {
                 continue;
             };
-            let mut candidate = Candidate {
+            let fixed_whole = equalities == def.fields.len();
+            let candidate = Candidate {
                 position,
                 leading,
                 equalities,
                 tail_rank,
                 counted_rows: None,
-                fields: info.fields.len(),
+                fields: def.fields.len(),
             };
-            if info.counted && equalities == info.fields.len() {
-                let plan = self.plan_of(filter, &info.field, &candidate.leading);
+            candidates.push((def.name(), def.counted && fixed_whole, candidate));
+        }
+        let mut best: Option<(String, Candidate)> = None;
+        for (name, counted, mut candidate) in candidates {
+            if counted {
+                let plan = self.plan_of(filter, &name, &candidate.leading);
                 if let RowEstimate::Counted(n) =
-                    lookup::estimate(self.inner(), &info.field, &plan.scope())?
+                    lookup::estimate(self.inner(), &name, &plan.scope())?
                 {
                     candidate.counted_rows = Some(n);
                 }
             }
             if best
                 .as_ref()
-                .is_none_or(|b| candidate.order_key() < b.order_key())
+                .is_none_or(|(_, b)| candidate.order_key() < b.order_key())
             {
-                best = Some(candidate);
+                best = Some((name, candidate));
             }
         }
         match best {
-            Some(best) => Ok(self.plan_of(filter, &indexes[best.position].field, &best.leading)),
-            None => Err(refusal(filter, &indexes)),
+            Some((name, best)) => Ok(self.plan_of(filter, &name, &best.leading)),
+            None => Err(refusal(filter, &self.indexes())),
         }
     }
 
