@@ -349,13 +349,31 @@ impl FieldDb {
         let chunk = limit.clamp(64, 4096);
         let mut cursor = options.start_after.clone();
         let mut rows = Vec::new();
+        if plan.residual.is_empty() {
+            // The index answers every condition: one read of exactly the page, and only the
+            // last row's position is needed.
+            let mut walk = QueryOptions::new().reverse(options.reverse).limit(limit);
+            if let Some(c) = &cursor {
+                walk = walk.start_after(c.clone());
+            }
+            let mut found =
+                lookup::scoped_records(self.inner(), &plan.index, &scope, &walk, false)?;
+            return Ok(Page {
+                rows: found.rows,
+                next: if found.more {
+                    found.positions.pop()
+                } else {
+                    None
+                },
+            });
+        }
         loop {
             let mut walk = QueryOptions::new().reverse(options.reverse).limit(chunk);
             if let Some(c) = &cursor {
                 walk = walk.start_after(c.clone());
             }
-            let (page, more) = lookup::scoped_records(self.inner(), &plan.index, &scope, &walk)?;
-            for (position, key, record) in page {
+            let found = lookup::scoped_records(self.inner(), &plan.index, &scope, &walk, true)?;
+            for ((key, record), position) in found.rows.into_iter().zip(found.positions) {
                 if meets(&record) {
                     rows.push((key, record));
                     if rows.len() == limit {
@@ -367,7 +385,7 @@ impl FieldDb {
                 }
                 cursor = Some(position);
             }
-            if !more {
+            if !found.more {
                 return Ok(Page { rows, next: None });
             }
         }

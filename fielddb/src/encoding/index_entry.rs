@@ -87,6 +87,20 @@ pub(crate) fn split_suffix(suffix: &[u8], arity: usize) -> Result<(Vec<Value>, &
     Ok((values, rest))
 }
 
+/// The user key of the part of an entry after the id prefix, found by skipping its `arity`
+/// values without decoding them.
+pub(crate) fn suffix_key(suffix: &[u8], arity: usize) -> Result<&[u8]> {
+    let mut at = 0;
+    for _ in 0..arity {
+        at += keycode::encoded_len(&suffix[at..])?;
+    }
+    let key = &suffix[at..];
+    if key.is_empty() {
+        return corrupt!("index entry has no user key");
+    }
+    Ok(key)
+}
+
 /// The values of an index entry as one [`Value`] for a message: the value itself for a
 /// single-field index, the tuple written `("UA", "IAH")` as a string for a compound one.
 pub(crate) fn values_for_message(mut values: Vec<Value>) -> Value {
@@ -144,6 +158,8 @@ mod tests {
         let (values, key) = split_suffix(&e[4..], 2).unwrap();
         assert_eq!(values, vec![Value::from("UA"), Value::Int(7)]);
         assert_eq!(key, b"k1");
+        assert_eq!(suffix_key(&e[4..], 2).unwrap(), b"k1");
+        assert_eq!(suffix_key(&e[4..], 1).unwrap().len(), e.len() - 4 - 5);
         assert!(split_suffix(&e[4..], 3).is_err() || split_suffix(&e[4..], 3).unwrap().1 != b"k1");
     }
 

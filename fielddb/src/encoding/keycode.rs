@@ -151,6 +151,34 @@ pub(crate) fn decode_value(input: &[u8]) -> Result<(Value, usize)> {
     }
 }
 
+/// The number of bytes the value at the front of `input` takes, found without decoding it
+/// (no allocation; a string's UTF-8 is not checked).
+pub(crate) fn encoded_len(input: &[u8]) -> Result<usize> {
+    let Some((&tag, rest)) = input.split_first() else {
+        return corrupt!("index key: empty value encoding");
+    };
+    match tag {
+        TAG_NULL => Ok(1),
+        TAG_BOOL if matches!(rest.first(), Some(0 | 1)) => Ok(2),
+        TAG_BOOL => corrupt!("index key: bad bool encoding"),
+        TAG_NUMBER if rest.len() >= 16 => Ok(17),
+        TAG_NUMBER => corrupt!("index key: truncated number"),
+        TAG_STR | TAG_BYTES => {
+            let mut i = 0;
+            while let Some(at) = rest[i..].iter().position(|&b| b == ESCAPE) {
+                i += at;
+                match rest.get(i + 1) {
+                    Some(&ESCAPED_ZERO) => i += 2,
+                    Some(&TERMINATOR) => return Ok(1 + i + 2),
+                    _ => return corrupt!("index key: bad escape in string or bytes"),
+                }
+            }
+            corrupt!("index key: unterminated string or bytes")
+        }
+        t => corrupt!("index key: unknown value tag {t:#04x}"),
+    }
+}
+
 fn canonical_number(f: f64, diff: i64) -> Result<Value> {
     // Integral values inside the i64 range decode as Int; 2^63 itself is outside.
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
@@ -193,6 +221,26 @@ mod tests {
 
     fn enc(v: &Value) -> Vec<u8> {
         encode_to_vec(v)
+    }
+
+    proptest! {
+        #[test]
+        fn encoded_len_skips_exactly_what_decoding_takes(v in arb_value(), tail in proptest::collection::vec(any::<u8>(), 0..8)) {
+            let mut bytes = enc(&v);
+            let len = bytes.len();
+            bytes.extend_from_slice(&tail);
+            prop_assert_eq!(encoded_len(&bytes).unwrap(), len);
+            prop_assert_eq!(decode_value(&bytes).unwrap().1, len);
+        }
+
+        #[test]
+        fn encoded_len_fails_where_decoding_fails_on_structure(bytes in proptest::collection::vec(any::<u8>(), 0..24)) {
+            // Decoding may also refuse what skipping accepts (a string that is not UTF-8, a
+            // number out of range), never the other way round.
+            if let Ok((_, used)) = decode_value(&bytes) {
+                prop_assert_eq!(encoded_len(&bytes).unwrap(), used);
+            }
+        }
     }
 
     fn arb_value() -> impl Strategy<Value = Value> {

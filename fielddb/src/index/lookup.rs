@@ -186,11 +186,12 @@ fn walk(
     Ok(())
 }
 
-/// The rows of an index read: each one's key, and its position (the suffix of its entry: the
-/// cursor of a page ending at it), in order.
+/// The rows of an index read: each one's key and, when asked for, each one's position (the
+/// suffix of its entry: the cursor of a page ending at it), in order.
 #[derive(Default)]
 struct Hits {
     keys: Vec<Vec<u8>>,
+    /// Every row's position, or (when not asked for) only the last row's.
     positions: Vec<Vec<u8>>,
     /// More rows follow the limit.
     more: bool,
@@ -203,12 +204,14 @@ impl Hits {
     }
 }
 
-/// Collects up to the options' limit of hits.
+/// Collects up to the options' limit of hits, with every row's position when
+/// `every_position` (else the last one's only).
 fn collect_hits(
     snapshot: &Snapshot<'_>,
     def: &IndexDef,
     scope: &Scope,
     options: &QueryOptions,
+    every_position: bool,
 ) -> Result<Hits> {
     let range = entry_range(def, scope, options)?;
     let limit = options.limit.unwrap_or(usize::MAX);
@@ -218,9 +221,15 @@ fn collect_hits(
             hits.more = true;
             return Ok(false);
         }
-        let (_, key) = index_entry::split_suffix(suffix, range.arity)?;
+        let key = index_entry::suffix_key(suffix, range.arity)?;
         hits.keys.push(key.to_vec());
-        hits.positions.push(suffix.to_vec());
+        match hits.positions.last_mut() {
+            Some(last) if !every_position => {
+                last.clear();
+                last.extend_from_slice(suffix);
+            }
+            _ => hits.positions.push(suffix.to_vec()),
+        }
         Ok(true)
     })?;
     Ok(hits)
@@ -234,7 +243,7 @@ pub(crate) fn keys(
     options: &QueryOptions,
 ) -> Result<Page<Vec<u8>>> {
     with_ready_index(inner, name, |def, snapshot| {
-        let hits = collect_hits(snapshot, def, &Scope::of(query), options)?;
+        let hits = collect_hits(snapshot, def, &Scope::of(query), options, false)?;
         let next = hits.next();
         Ok(Page {
             rows: hits.keys,
@@ -243,22 +252,30 @@ pub(crate) fn keys(
     })
 }
 
-/// A row of an index read: its position in the index (a cursor), its key and its record.
-pub(crate) type PositionedRow = (Vec<u8>, Vec<u8>, Record);
+/// The rows of an index read with their records, in order: (key, record), and the positions
+/// [`Hits`] kept.
+pub(crate) struct RecordRows {
+    pub(crate) rows: Vec<(Vec<u8>, Record)>,
+    /// Every row's position, or only the last row's (see [`scoped_records`]).
+    pub(crate) positions: Vec<Vec<u8>>,
+    /// More rows follow the limit.
+    pub(crate) more: bool,
+}
 
-/// The rows in `scope` of the index `name`, up to the options' limit, from one snapshot; and
-/// whether more follow.
+/// The rows in `scope` of the index `name`, up to the options' limit, from one snapshot, with
+/// every row's position when `every_position` (else the last one's only).
 pub(crate) fn scoped_records(
     inner: &DbInner,
     name: &str,
     scope: &Scope,
     options: &QueryOptions,
-) -> Result<(Vec<PositionedRow>, bool)> {
+    every_position: bool,
+) -> Result<RecordRows> {
     with_ready_index(inner, name, |def, snapshot| {
-        let hits = collect_hits(snapshot, def, scope, options)?;
+        let hits = collect_hits(snapshot, def, scope, options, every_position)?;
         let values = snapshot.multi_get(Cf::Kv, &hits.keys)?;
         let mut rows = Vec::with_capacity(hits.keys.len());
-        for ((position, key), value) in hits.positions.into_iter().zip(hits.keys).zip(values) {
+        for (key, value) in hits.keys.into_iter().zip(values) {
             let Some(bytes) = value else {
                 return Err(Error::Corruption(format!(
                     "index {name} has an entry for key {} that holds no record",
@@ -266,9 +283,13 @@ pub(crate) fn scoped_records(
                 )));
             };
             let record = decode_at(&key, &bytes)?;
-            rows.push((position, key, record));
+            rows.push((key, record));
         }
-        Ok((rows, hits.more))
+        Ok(RecordRows {
+            rows,
+            positions: hits.positions,
+            more: hits.more,
+        })
     })
 }
 
@@ -280,14 +301,14 @@ pub(crate) fn records(
     query: &Query,
     options: &QueryOptions,
 ) -> Result<Page<(Vec<u8>, Record)>> {
-    let (rows, more) = scoped_records(inner, name, &Scope::of(query), options)?;
-    let next = if more {
-        rows.last().map(|(position, _, _)| position.clone())
+    let found = scoped_records(inner, name, &Scope::of(query), options, false)?;
+    let next = if found.more {
+        found.positions.last().cloned()
     } else {
         None
     };
     Ok(Page {
-        rows: rows.into_iter().map(|(_, k, r)| (k, r)).collect(),
+        rows: found.rows,
         next,
     })
 }
