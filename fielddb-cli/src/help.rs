@@ -16,24 +16,27 @@ pub const SUMMARY: &[(&str, &str)] = &[
         "append a string (or bytes) to a field, creating it if absent",
     ),
     (
-        "scan [from KEY] [to KEY] [where FIELD OP VALUE] [limit N] [after KEY] [desc]",
+        "scan [from KEY] [to KEY] [where FIELD COND [and FIELD COND ...]] [limit N] [after KEY] [desc]",
         "records in key order (to is exclusive)",
     ),
     (
-        "create index FIELD [unique] [counted]",
-        "start building an index in the background",
+        "create index FIELD[,FIELD...] [unique] [counted]",
+        "start building an index (on several fields: compound) in the background",
     ),
-    ("drop index FIELD", "drop an index"),
+    ("drop index NAME", "drop an index (a compound one is named FIELD,FIELD)"),
     ("indexes", "list indexes with state and progress"),
     ("wait", "block until background index tasks finish"),
     (
         "query FIELD COND [and FIELD COND ...] [limit N] [after CURSOR] [desc]",
-        "records whose FIELD matches, from its index",
+        "records meeting every condition, from the best ready index",
     ),
-    ("count FIELD COND", "how many records match, from the index"),
+    (
+        "count FIELD COND [and FIELD COND ...]",
+        "how many records match, from the best ready index",
+    ),
     (
         "explain FIELD COND [and FIELD COND ...]",
-        "the plan of a query: index, residual conditions, estimated rows",
+        "the plan of a query: index, range, residual conditions, estimated rows",
     ),
     (
         "import FILE [--key COLUMN] [--null TOKEN]",
@@ -78,15 +81,20 @@ pub fn detail(command: &str) -> Option<&'static str> {
         "append" => "append KEY FIELD VALUE\n\
             Appends a string to a string field, or bytes (0x...) to a bytes field, and shows the\n\
             record. A missing field, or record, is created. Other types are refused.",
-        "scan" => "scan [from KEY] [to KEY] [where FIELD OP VALUE] [limit N] [after KEY] [desc]\n\
-            Records in key order; `from` is inclusive, `to` exclusive. `where` filters on a field\n\
-            without an index (a full scan). OP is one of = < <= > >= between prefix.\n\
+        "scan" => "scan [from KEY] [to KEY] [where FIELD COND [and FIELD COND ...]] [limit N] [after KEY] [desc]\n\
+            Records in key order; `from` is inclusive, `to` exclusive. `where` filters without an\n\
+            index (a full scan), by conditions written as in `query`.\n\
             When a limit cuts the result, `next` gives the key to pass to `after`.",
-        "create" => "create index FIELD [unique] [counted]\nStarts building an index in the background and returns at once;\n\
-            writes go on meanwhile. Use `wait` or `indexes` to follow it. `unique`: no two records\n\
-            may hold the same value. `counted`: keep a count per value, so `count FIELD = V` is one\n\
-            read (each write that changes the field then costs a little more).",
-        "drop" => "drop index FIELD\nDrops the index; its entries are deleted in the background.",
+        "create" => "create index FIELD [unique] [counted]\ncreate index FIELD,FIELD[,...] [unique] [counted]\n\
+            Starts building an index in the background and returns at once;\n\
+            writes go on meanwhile. Use `wait` or `indexes` to follow it. On several fields it is a\n\
+            compound index, named by its fields (`carrier,dest`): entries sort by the first field,\n\
+            then the next; a record lacking any of the fields has no entry. `unique`: no two\n\
+            records may hold the same value (the same values, for a compound index). `counted`:\n\
+            keep a count per value, so `count FIELD = V` (or equalities on every field of a\n\
+            compound index) is one read (each write that changes the field then costs a little more).",
+        "drop" => "drop index NAME\nDrops the index (a compound one is named by its fields: `drop index carrier,dest`);\n\
+            its entries are deleted in the background.",
         "indexes" => "indexes\nLists the indexes with their state (building, ready, dropping) and progress.",
         "wait" => "wait\nBlocks until every background build and drop has finished.",
         "query" => "query FIELD = V\nquery FIELD OP V [and OP V]      (OP: < <= > >=)\n\
@@ -95,14 +103,19 @@ pub fn detail(command: &str) -> Option<&'static str> {
             Ints and floats compare as numbers. When a limit cuts the result, `next` is the\n\
             cursor to pass to `after`.\n\
             Several conditions: query FIELD COND and FIELD COND ..., e.g.\n\
-            query carrier = \"UA\" and dep_delay > 60. The best ready index answers one condition\n\
-            (an equality first; see `explain`), the others filter what it fetches; without a\n\
-            ready index on any of the fields the query is refused, naming them.",
+            query carrier = \"UA\" and dest = IAH and dep_delay > 60. The best ready index answers\n\
+            the equalities on a leading run of its fields, then one range or prefix on the next\n\
+            (a compound index needs a condition on each of its fields; see `explain`); the others\n\
+            filter what it fetches. Contradicting conditions (a = 1 and a = 2) answer nothing.\n\
+            Without a usable ready index the query is refused, naming the index to create;\n\
+            `scan where ...` reads every record instead.",
         "count" => "count FIELD COND [and FIELD COND ...]\n\
-            The number of records matching (as in `query`).",
+            The number of records matching (as in `query`): one read when every condition is an\n\
+            equality on a field of a counted (compound) index; else a walk.",
         "explain" => "explain [query] FIELD COND [and FIELD COND ...]\n\
-            The plan of a query: the index it walks and its condition, the conditions checked on\n\
-            each record fetched, and the estimated rows (exact for an equality on a counted index).",
+            The plan of a query: the index it walks, the part walked (its leading values), the\n\
+            conditions checked on each record fetched, and the rows the index yields: exact from\n\
+            a counted index's counts or a short walk, else estimated from approximate sizes.",
         "import" => "import FILE [--key COLUMN] [--null TOKEN]\n\
             CSV with a header row (.csv) or JSON lines (.jsonl, .ndjson). CSV cells are typed as\n\
             int, then float, then true/false, else string; an empty cell, or one equal to the\n\
