@@ -1,5 +1,6 @@
 //! A process killed with SIGKILL in the middle of an index build and a drop leaves a database
-//! that, reopened, resumes the build from its cursor, finishes the drop, and verifies clean.
+//! that, reopened, resumes the build from its cursor, finishes the drop, and verifies clean; for
+//! a single-field index and for a compound one, through the same code paths.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -31,13 +32,28 @@ fn raw_index_state(dir: &std::path::Path, id: u32) -> (usize, bool) {
 
 #[test]
 fn a_build_and_a_drop_killed_midway_resume_and_finish_after_reopen() {
+    killed_midway_then_reopened("a");
+}
+
+#[test]
+fn a_compound_build_killed_midway_resumes_and_finishes_after_reopen() {
+    killed_midway_then_reopened("a,b");
+}
+
+/// Kills the workload while it builds the index `name` (`a`, or the compound `a,b`) and drops
+/// the one on `b`, then checks what the reopened database makes of it.
+fn killed_midway_then_reopened(name: &str) {
     let dir = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "build-and-drop".to_string(),
+        dir.path().to_str().unwrap().to_string(),
+        RECORDS.to_string(),
+    ];
+    if name.contains(',') {
+        args.push("compound".into());
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_fielddb_test_workload"))
-        .args([
-            "build-and-drop",
-            dir.path().to_str().unwrap(),
-            &RECORDS.to_string(),
-        ])
+        .args(&args)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -66,7 +82,7 @@ fn a_build_and_a_drop_killed_midway_resume_and_finish_after_reopen() {
     assert_eq!((b_entries as u64, b_defined), (RECORDS, true));
 
     let db = FieldDb::open(dir.path()).unwrap();
-    let a = db.indexes().into_iter().find(|i| i.field == "a").unwrap();
+    let a = db.indexes().into_iter().find(|i| i.field == name).unwrap();
     match a.state {
         IndexState::Building { done, .. } => assert!(
             done >= reported_done,
@@ -81,13 +97,13 @@ fn a_build_and_a_drop_killed_midway_resume_and_finish_after_reopen() {
         .into_iter()
         .map(|i| (i.field, i.state))
         .collect();
-    assert_eq!(states, [("a".to_string(), IndexState::Ready)]);
+    assert_eq!(states, [(name.to_string(), IndexState::Ready)]);
     let report = db.verify().unwrap();
     assert_eq!(report.records, RECORDS);
     assert!(report.is_clean(), "{report:?}");
     let query = Query::between(1000, 5000);
     let mut from_index = db
-        .query_keys_by_index("a", &query, &QueryOptions::new())
+        .query_keys_by_index(name, &query, &QueryOptions::new())
         .unwrap()
         .rows;
     from_index.sort();

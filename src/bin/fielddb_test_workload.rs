@@ -9,10 +9,11 @@
 //! the database up into `DIR.backups` again and again, printing `backup ID` after each, until
 //! killed.
 //!
-//! `fielddb_test_workload build-and-drop DIR RECORDS`: loads RECORDS records (fields `a`, `b`),
-//! builds an index on `b`, then starts building an index on `a` and drops the one on `b` (the
-//! drop waits behind the build in the task queue), printing `progress DONE TOTAL` lines as the
-//! build advances and `ready` at the end.
+//! `fielddb_test_workload build-and-drop DIR RECORDS [compound]`: loads RECORDS records (fields
+//! `a`, `b`), builds an index on `b`, then starts building a counted index on `a` (with
+//! `compound`, the compound index `a,b`) and drops the one on `b` (the drop waits behind the
+//! build in the task queue), printing `progress DONE TOTAL` lines as the build advances and
+//! `ready` at the end.
 
 use std::io::Write;
 
@@ -22,13 +23,15 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(dir), Some(number)) = (args.get(1), args.get(2), args.get(3)) else {
         eprintln!(
-            "usage: fielddb_test_workload build-and-drop DIR RECORDS | crash DIR SEED | backup DIR SEED"
+            "usage: fielddb_test_workload build-and-drop DIR RECORDS [compound] | crash DIR SEED | backup DIR SEED"
         );
         std::process::exit(2);
     };
     let number: u64 = number.parse().unwrap_or(100_000);
     let result = match mode.as_str() {
-        "build-and-drop" => build_and_drop(dir, number),
+        "build-and-drop" => {
+            build_and_drop(dir, number, args.get(4).is_some_and(|a| a == "compound"))
+        }
         "crash" => crash(dir, number),
         "backup" => backup(dir, number),
         _ => {
@@ -42,7 +45,7 @@ fn main() {
     }
 }
 
-fn build_and_drop(dir: &str, records: u64) -> fielddb::Result<()> {
+fn build_and_drop(dir: &str, records: u64, compound: bool) -> fielddb::Result<()> {
     let db = FieldDb::open_with(dir, Options::default().build_chunk_records(200))?;
     let mut stdout = std::io::stdout();
     for start in (0..records).step_by(10_000) {
@@ -58,7 +61,12 @@ fn build_and_drop(dir: &str, records: u64) -> fielddb::Result<()> {
     }
     db.create_index_on_field("b")?.wait()?;
     // Counted, so a build resumed after a kill is checked against its counts too.
-    let a = db.create_index(IndexSpec::on("a").counted())?;
+    let spec = if compound {
+        IndexSpec::on_fields(["a", "b"])
+    } else {
+        IndexSpec::on("a")
+    };
+    let a = db.create_index(spec.counted())?;
     db.drop_index("b")?;
     let _ = writeln!(stdout, "started");
     loop {
