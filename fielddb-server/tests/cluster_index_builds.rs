@@ -1,6 +1,6 @@
-//! Unique and counted indexes built while writers write through every node: the builds
-//! advance by logged steps, so every replica ends with the same content hash, `verify` clean,
-//! and the same answers (a duplicate refused the same way everywhere).
+//! Unique, counted and compound indexes built while writers write through every node: the
+//! builds advance by logged steps, so every replica ends with the same content hash, `verify`
+//! clean, and the same answers (a duplicate refused the same way everywhere).
 
 mod cluster_support;
 
@@ -47,6 +47,12 @@ fn indexes_built_under_concurrent_writes_leave_identical_replicas() {
     assert_eq!(status, 202, "{body}");
     let (status, body) = cluster.post(3, "/v1/indexes", &json!({"field": "city", "counted": true}));
     assert_eq!(status, 202, "{body}");
+    let (status, body) = cluster.post(
+        1,
+        "/v1/indexes",
+        &json!({"fields": ["city", "email"], "counted": true}),
+    );
+    assert_eq!(status, 202, "{body}");
     for writer in writers {
         writer.join().unwrap();
     }
@@ -66,5 +72,11 @@ fn indexes_built_under_concurrent_writes_leave_identical_replicas() {
         assert_eq!(report["clean"], true, "node {id}: {report}");
         let (_, count) = cluster.get(id, "/v1/count?field=city&value=c3&consistency=stale");
         assert_eq!(count["count"], json!(231 + 80), "node {id}: {count}");
+        // Through the compound index: an equality, then a prefix on its second field.
+        let (_, count) = cluster.get(
+            id,
+            "/v1/count?where=city%20%3D%20c3%20and%20email%20prefix%20u&consistency=stale",
+        );
+        assert_eq!(count["count"], json!(231), "node {id}: {count}");
     }
 }
