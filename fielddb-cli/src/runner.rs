@@ -1,5 +1,7 @@
 //! Running text: a line of one or more `;`-separated commands, printed as human text or JSON.
 
+use std::io::Write;
+
 use serde_json::{json, Value as Json};
 
 use crate::command::parse;
@@ -28,6 +30,20 @@ pub fn run_line(session: &mut Session, line: &str, json_mode: bool, bail: bool) 
             .and_then(|command| session.execute(command));
         match outcome {
             Ok(Outcome::Quit) => return LineResult::Quit,
+            Ok(Outcome::Rows(rows)) => {
+                // Rows go through one buffered lock of stdout, written as they are encoded.
+                let stdout = std::io::stdout();
+                let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+                let written = if json_mode {
+                    rows.write_json(&mut out)
+                } else {
+                    writeln!(out, "{}", rows.text())
+                };
+                if written.and_then(|()| out.flush()).is_err() {
+                    // stdout is gone (a closed pipe): nothing more can be shown.
+                    return LineResult::Failed;
+                }
+            }
             Ok(Outcome::Done(output)) => {
                 if json_mode {
                     let mut map = serde_json::Map::new();

@@ -16,7 +16,7 @@ use crate::render::{self, cell, human_bytes, table, Display};
 use crate::transfer::{self, ImportOptions};
 use fielddb_json::{
     hex, json_to_record, key_to_json, key_to_text, plan_to_json, plan_to_text, record_to_json,
-    unhex,
+    unhex, KeyJson, RecordJson,
 };
 
 /// What a successful command produced.
@@ -55,7 +55,77 @@ impl From<String> for Failure {
 
 pub enum Outcome {
     Done(Output),
+    /// A page of rows, rendered only in the mode asked for (`RowsOutput`).
+    Rows(RowsOutput),
     Quit,
+}
+
+/// A page of rows, kept as records until printed: `--json` mode streams them straight to the
+/// output (`write_json`), the human mode renders a table (`text`), and neither builds the
+/// other's form.
+pub struct RowsOutput {
+    page: Page<(Vec<u8>, Record)>,
+    next: Option<String>,
+    display: Display,
+}
+
+impl RowsOutput {
+    /// `{"ok":true,"rows":[{"key":K,"record":{...}},...],"next":N}` and a newline, byte for byte
+    /// what building it as a `serde_json::Value` printed.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(b"{\"ok\":true,\"rows\":[")?;
+        for (i, (key, record)) in self.page.rows.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(b"{\"key\":")?;
+            serde_json::to_writer(&mut *out, &KeyJson(key))?;
+            out.write_all(b",\"record\":")?;
+            serde_json::to_writer(&mut *out, &RecordJson(record))?;
+            out.write_all(b"}")?;
+        }
+        out.write_all(b"],\"next\":")?;
+        serde_json::to_writer(&mut *out, &self.next)?;
+        out.write_all(b"}\n")
+    }
+
+    /// The rows as a table (or one field per line), then `(N rows)` and the cursor if any.
+    pub fn text(&self) -> String {
+        let page = &self.page;
+        let mut columns: Vec<String> = Vec::new();
+        for (_, r) in &page.rows {
+            for name in r.names() {
+                if !columns.iter().any(|c| c == name) {
+                    columns.push(name.to_string());
+                }
+            }
+        }
+        let rows: Vec<Vec<String>> = page
+            .rows
+            .iter()
+            .map(|(k, r)| {
+                std::iter::once(key_to_text(k))
+                    .chain(
+                        columns
+                            .iter()
+                            .map(|c| r.get(c).map(cell).unwrap_or_default()),
+                    )
+                    .collect()
+            })
+            .collect();
+        let headers: Vec<String> = std::iter::once("key".to_string()).chain(columns).collect();
+        let mut text = if rows.is_empty() {
+            String::new()
+        } else {
+            format!("{}\n", render::rows(&headers, &rows, self.display))
+        };
+        let n = page.rows.len();
+        text.push_str(&format!("({n} row{})", if n == 1 { "" } else { "s" }));
+        if let Some(next) = &self.next {
+            text.push_str(&format!(" more: add `after {next}`"));
+        }
+        text
+    }
 }
 
 pub struct Session {
@@ -526,44 +596,11 @@ fn query_options(paging: &Paging) -> Result<QueryOptions, String> {
 }
 
 fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>, display: Display) -> Outcome {
-    let rows_json: Vec<Json> = page
-        .rows
-        .iter()
-        .map(|(k, r)| json!({"key": key_to_json(k), "record": record_to_json(r)}))
-        .collect();
-    let mut columns: Vec<String> = Vec::new();
-    for (_, r) in &page.rows {
-        for name in r.names() {
-            if !columns.iter().any(|c| c == name) {
-                columns.push(name.to_string());
-            }
-        }
-    }
-    let rows: Vec<Vec<String>> = page
-        .rows
-        .iter()
-        .map(|(k, r)| {
-            std::iter::once(key_to_text(k))
-                .chain(
-                    columns
-                        .iter()
-                        .map(|c| r.get(c).map(cell).unwrap_or_default()),
-                )
-                .collect()
-        })
-        .collect();
-    let headers: Vec<String> = std::iter::once("key".to_string()).chain(columns).collect();
-    let mut text = if rows.is_empty() {
-        String::new()
-    } else {
-        format!("{}\n", render::rows(&headers, &rows, display))
-    };
-    let n = page.rows.len();
-    text.push_str(&format!("({n} row{})", if n == 1 { "" } else { "s" }));
-    if let Some(next) = &next {
-        text.push_str(&format!(" more: add `after {next}`"));
-    }
-    out(json!({"rows": rows_json, "next": next}), text)
+    Outcome::Rows(RowsOutput {
+        page,
+        next,
+        display,
+    })
 }
 
 fn indexes_json(indexes: &[IndexInfo]) -> Vec<Json> {

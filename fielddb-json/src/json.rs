@@ -50,6 +50,58 @@ pub fn record_to_json(record: &Record) -> Json {
     )
 }
 
+/// A value that serializes to exactly the JSON of [`value_to_json`], written straight to the
+/// output without building a `serde_json::Value` (the shell streams rows through it).
+pub struct ValueJson<'a>(pub &'a Value);
+
+/// A record that serializes to exactly the JSON of [`record_to_json`], streamed.
+pub struct RecordJson<'a>(pub &'a Record);
+
+/// A key that serializes to exactly the JSON of [`key_to_json`], streamed.
+pub struct KeyJson<'a>(pub &'a [u8]);
+
+fn tagged_string<S: serde::Serializer>(s: S, tag: &str, text: &str) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(1))?;
+    map.serialize_entry(tag, text)?;
+    map.end()
+}
+
+impl serde::Serialize for ValueJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            Value::Float(f) if *f > 0.0 => tagged_string(s, "$float", "inf"),
+            Value::Float(_) => tagged_string(s, "$float", "-inf"),
+            Value::Str(text) => s.serialize_str(text),
+            Value::Bytes(b) => tagged_string(s, "$base64", &BASE64.encode(b)),
+        }
+    }
+}
+
+impl serde::Serialize for RecordJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0.iter() {
+            map.serialize_entry(name, &ValueJson(value))?;
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for KeyJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(self.0) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => tagged_string(s, "$base64", &BASE64.encode(self.0)),
+        }
+    }
+}
+
 /// A key as JSON: a string when UTF-8, else `{"$base64": ...}`.
 pub fn key_to_json(key: &[u8]) -> Json {
     match std::str::from_utf8(key) {
@@ -145,6 +197,45 @@ pub fn json_to_key(json: &Json) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            any::<f64>()
+                .prop_filter("no NaN", |f| !f.is_nan())
+                .prop_map(Value::Float),
+            Just(Value::Float(f64::INFINITY)),
+            Just(Value::Float(f64::NEG_INFINITY)),
+            "\\PC{0,8}".prop_map(Value::Str),
+            proptest::collection::vec(any::<u8>(), 0..8).prop_map(Value::Bytes),
+        ]
+    }
+
+    proptest! {
+        /// The streamed forms write exactly the bytes of the `serde_json::Value` forms they
+        /// replaced in the shell's output.
+        #[test]
+        fn streamed_json_is_byte_identical_to_the_value_form(
+            values in proptest::collection::vec(arb_value(), 0..6),
+            key in proptest::collection::vec(any::<u8>(), 1..6),
+        ) {
+            let mut record = Record::new();
+            for (i, v) in values.into_iter().enumerate() {
+                record.push(format!("f{i}"), v);
+            }
+            prop_assert_eq!(
+                serde_json::to_string(&RecordJson(&record)).unwrap(),
+                record_to_json(&record).to_string()
+            );
+            prop_assert_eq!(
+                serde_json::to_string(&KeyJson(&key)).unwrap(),
+                key_to_json(&key).to_string()
+            );
+        }
+    }
 
     #[test]
     fn values_round_trip_through_json() {
