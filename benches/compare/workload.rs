@@ -316,20 +316,9 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
     let cities: Vec<Val> = (0..QUERIES)
         .map(|_| Val::Str(city(rng.below(CITIES))))
         .collect();
-    let (mut total, mut per_query) = (Answer::default(), 0u64);
-    let start = Instant::now();
-    for v in &cities {
-        let a = db.query_eq(Field::City, v)?;
-        total.rows += a.rows;
-        total.sum = total.sum.wrapping_add(a.sum);
-        per_query = per_query.wrapping_mul(1_000_003).wrapping_add(a.rows);
-    }
-    let took = start.elapsed();
-    progress(label, &format!("{QUERIES} equality queries"), took);
-    out.metric("eq_query", QUERIES as f64 / took.as_secs_f64());
-    out.metric("eq_rows", total.rows as f64 / QUERIES as f64);
-    out.check("eq_rows_per_query", per_query);
-    out.check("eq_sum", total.sum);
+    time_queries(label, out, ("equality queries", "eq"), &cities, |v| {
+        db.query_eq(Field::City, v)
+    })?;
 
     let mut counts = 0u64;
     let start = Instant::now();
@@ -346,21 +335,10 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
     // Range queries of about 100 records.
     let mut rng = Rng::new(0x5eed_0004);
     let span = (10 * n as i64 - RANGE_WIDTH).max(1) as u64;
-    let (mut total, mut per_query) = (Answer::default(), 0u64);
-    let start = Instant::now();
-    for _ in 0..QUERIES {
-        let lo = rng.below(span) as i64;
-        let a = db.query_range(Field::Score, lo, lo + RANGE_WIDTH - 1)?;
-        total.rows += a.rows;
-        total.sum = total.sum.wrapping_add(a.sum);
-        per_query = per_query.wrapping_mul(1_000_003).wrapping_add(a.rows);
-    }
-    let took = start.elapsed();
-    progress(label, &format!("{QUERIES} range queries"), took);
-    out.metric("range_query", QUERIES as f64 / took.as_secs_f64());
-    out.metric("range_rows", total.rows as f64 / QUERIES as f64);
-    out.check("range_rows_per_query", per_query);
-    out.check("range_sum", total.sum);
+    let lows: Vec<i64> = (0..QUERIES).map(|_| rng.below(span) as i64).collect();
+    time_queries(label, out, ("range queries", "range"), &lows, |lo| {
+        db.query_range(Field::Score, *lo, lo + RANGE_WIDTH - 1)
+    })?;
 
     // Two equalities through a compound index on (city, age), dropped again so that it does
     // not weigh on the writes below.
@@ -369,20 +347,13 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
         let asks: Vec<(String, i64)> = (0..QUERIES)
             .map(|_| (city(rng.below(CITIES)), rng.below(100) as i64))
             .collect();
-        let (mut total, mut per_query) = (Answer::default(), 0u64);
-        let start = Instant::now();
-        for (c, age) in &asks {
-            let a = db.query_two_equalities(c, *age)?;
-            total.rows += a.rows;
-            total.sum = total.sum.wrapping_add(a.sum);
-            per_query = per_query.wrapping_mul(1_000_003).wrapping_add(a.rows);
-        }
-        let took = start.elapsed();
-        progress(label, &format!("{QUERIES} two-equality queries"), took);
-        out.metric("eq2_query", QUERIES as f64 / took.as_secs_f64());
-        out.metric("eq2_rows", total.rows as f64 / QUERIES as f64);
-        out.check("eq2_rows_per_query", per_query);
-        out.check("eq2_sum", total.sum);
+        time_queries(
+            label,
+            out,
+            ("two-equality queries", "eq2"),
+            &asks,
+            |(c, age)| db.query_two_equalities(c, *age),
+        )?;
         db.drop_compound_index()?;
     }
     // An index built over the N records, nothing else running.
@@ -430,6 +401,34 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
         }
     }
     drop(db);
+    Ok(())
+}
+
+/// Runs `ask` on each of `inputs`, timed, and emits `{key}_query` (queries/s), `{key}_rows`
+/// (rows per query) and the checks `{key}_rows_per_query` and `{key}_sum` that every engine
+/// must agree on; `what` names the queries in the progress line.
+fn time_queries<T>(
+    label: &str,
+    out: &Emitter,
+    (what, key): (&str, &str),
+    inputs: &[T],
+    mut ask: impl FnMut(&T) -> Result<Answer>,
+) -> Result<()> {
+    let (mut total, mut per_query) = (Answer::default(), 0u64);
+    let start = Instant::now();
+    for input in inputs {
+        let a = ask(input)?;
+        total.rows += a.rows;
+        total.sum = total.sum.wrapping_add(a.sum);
+        per_query = per_query.wrapping_mul(1_000_003).wrapping_add(a.rows);
+    }
+    let took = start.elapsed();
+    let n = inputs.len();
+    progress(label, &format!("{n} {what}"), took);
+    out.metric(&format!("{key}_query"), n as f64 / took.as_secs_f64());
+    out.metric(&format!("{key}_rows"), total.rows as f64 / n as f64);
+    out.check(&format!("{key}_rows_per_query"), per_query);
+    out.check(&format!("{key}_sum"), total.sum);
     Ok(())
 }
 
