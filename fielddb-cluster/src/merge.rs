@@ -2,7 +2,8 @@
 //! read's order from the same cursor; the merged page is the first `limit` rows of all of them
 //! in that order, and its cursor the position of its last row, which resumes every shard
 //! exactly (a row is in one shard only, and positions are unique: a scan's position is its key,
-//! an index query's `fielddb::index_position` of its value and key).
+//! an index query's `fielddb::index_position` of its value and key, or of each of its values in
+//! turn for a compound index).
 
 use fielddb::{Page, Record};
 
@@ -14,7 +15,8 @@ type Row = (Vec<u8>, Record);
 pub enum Order<'a> {
     /// Key order (a scan).
     Key,
-    /// (value, key) order on an index's field (an index query).
+    /// (value, key) order on the index of this name (an index query): its field, or for a
+    /// compound index its fields joined by `,`, (values, key) in turn.
     Index(&'a str),
 }
 
@@ -22,10 +24,22 @@ pub enum Order<'a> {
 fn position(order: Order<'_>, key: &[u8], record: &Record) -> Vec<u8> {
     match order {
         Order::Key => key.to_vec(),
-        Order::Index(field) => match record.get(field) {
+        // A field named like the index is a single-field index (its name may hold a `,`).
+        Order::Index(name) => match record.get(name) {
             Some(value) => fielddb::index_position(value, key),
-            // A row an index answered has the field; sort a malformed one first.
-            None => Vec::new(),
+            None => {
+                let fields: Vec<&str> = name.split(',').collect();
+                // Each value's encoding in turn, then the key: built from the last field out.
+                let mut position = key.to_vec();
+                for field in fields.iter().rev() {
+                    match record.get(field) {
+                        Some(value) => position = fielddb::index_position(value, &position),
+                        // A row an index answered has its fields; sort a malformed one first.
+                        None => return Vec::new(),
+                    }
+                }
+                position
+            }
         },
     }
 }
@@ -98,7 +112,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(12))]
         #[test]
         fn paging_a_sharded_result_returns_every_row_once_in_order(
-            rows in proptest::collection::btree_map("[a-z]{1,4}", -5i64..5, 0..60),
+            rows in proptest::collection::btree_map("[a-z]{1,4}", (-5i64..5, 0i64..3), 0..60),
             shards in 1usize..5,
             limit in 1usize..7,
             reverse in any::<bool>(),
@@ -107,13 +121,14 @@ mod tests {
             let dbs: Vec<FieldDb> = dirs.iter().map(|d| FieldDb::open(d.path()).unwrap()).collect();
             let whole_dir = tempfile::tempdir().unwrap();
             let whole = FieldDb::open(whole_dir.path()).unwrap();
-            for (key, n) in &rows {
-                let record = Record::new().set("n", *n);
+            for (key, (n, m)) in &rows {
+                let record = Record::new().set("n", *n).set("m", *m);
                 dbs[shard_of(key.as_bytes(), shards as u32) as usize].put(key, record.clone()).unwrap();
                 whole.put(key, record).unwrap();
             }
             for db in dbs.iter().chain([&whole]) {
                 db.create_index(IndexSpec::on("n")).unwrap().wait().unwrap();
+                db.create_index(IndexSpec::on_fields(["n", "m"])).unwrap().wait().unwrap();
             }
             let query = Query::range(std::ops::Bound::Included(Value::Int(-3)), std::ops::Bound::Unbounded);
             let by_index = page_through(shards, Order::Index("n"), reverse, limit, |s, cursor| {
@@ -125,6 +140,16 @@ mod tests {
                 .query_by_index("n", &query, &QueryOptions::new().reverse(reverse))
                 .unwrap().rows.into_iter().map(|(k, _)| k).collect();
             prop_assert_eq!(by_index, expected);
+            // The compound index: (n, m, key) order, merged and resumed the same way.
+            let by_compound = page_through(shards, Order::Index("n,m"), reverse, limit, |s, cursor| {
+                let mut options = QueryOptions::new().limit(limit).reverse(reverse);
+                if let Some(c) = cursor { options = options.start_after(c.to_vec()); }
+                dbs[s].query_by_index("n,m", &query, &options).unwrap()
+            });
+            let expected: Vec<Vec<u8>> = whole
+                .query_by_index("n,m", &query, &QueryOptions::new().reverse(reverse))
+                .unwrap().rows.into_iter().map(|(k, _)| k).collect();
+            prop_assert_eq!(by_compound, expected);
 
             let by_key = page_through(shards, Order::Key, reverse, limit, |s, cursor| {
                 let mut options = ScanOptions::new().limit(limit).reverse(reverse);
