@@ -259,9 +259,17 @@ impl FieldDb {
             };
             candidates.push((def.name(), def.counted && fixed_whole, candidate));
         }
+        // Counts break ties only: they are read (one read each) just for the counted indexes
+        // among several that serve the filter equally well, not on every query.
+        let shape = |c: &Candidate| (std::cmp::Reverse(c.equalities), c.tail_rank);
+        let best_shape = candidates.iter().map(|(_, _, c)| shape(c)).min();
+        let tied = candidates
+            .iter()
+            .filter(|(_, _, c)| Some(shape(c)) == best_shape)
+            .count();
         let mut best: Option<(String, Candidate)> = None;
         for (name, counted, mut candidate) in candidates {
-            if counted {
+            if counted && tied > 1 && Some(shape(&candidate)) == best_shape {
                 let plan = self.plan_of(filter, &name, &candidate.leading);
                 if let RowEstimate::Counted(n) =
                     lookup::estimate(self.inner(), &name, &plan.scope())?
