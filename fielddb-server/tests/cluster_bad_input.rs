@@ -84,7 +84,7 @@ fn a_raft_rpc_for_a_group_the_node_does_not_hold_is_refused() {
 #[test]
 fn a_patch_through_a_follower_is_applied_once_on_every_replica() {
     let cluster = Cluster::start(3, &[]);
-    let leader = cluster.wait_leader(Duration::from_secs(15));
+    let leader = cluster.wait_leader_known(Duration::from_secs(15));
     let follower = (1..=3).find(|&n| n != leader).unwrap();
     assert_eq!(
         cluster

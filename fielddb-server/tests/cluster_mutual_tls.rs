@@ -111,7 +111,7 @@ fn members_replicate_over_mutual_tls_and_a_peer_without_a_ca_signed_certificate_
         client,
         "https",
     );
-    let leader = cluster.wait_leader(Duration::from_secs(15));
+    let leader = cluster.wait_leader_known(Duration::from_secs(15));
     let follower = (1..=3).find(|&n| n != leader).unwrap();
 
     // A write sent to a follower is forwarded to the leader over mutual TLS, and replicated.

@@ -362,6 +362,29 @@ impl Cluster {
         }
     }
 
+    /// Waits for a leader that every running node names as its leader (so a request sent to a
+    /// follower right after is forwarded, not answered 503 "no leader is known"); panics after
+    /// `timeout`.
+    pub fn wait_leader_known(&self, timeout: Duration) -> u64 {
+        let start = Instant::now();
+        loop {
+            if let Some(id) = self.leader() {
+                let known = self.alive().into_iter().all(|n| {
+                    self.status(n)
+                        .is_some_and(|s| s["leader"].as_u64() == Some(id))
+                });
+                if known {
+                    return id;
+                }
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "no leader known to every node within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Stops node `id` and deletes its data.
     pub fn wipe(&mut self, id: u64) {
         self.kill(id);
