@@ -4,7 +4,8 @@
 //! a reopen and in a checkpoint; direct writes refused.
 
 use fielddb::{
-    Answer, BatchCommand, Command, Error, FieldDb, LoggedCommand, Options, Query, Record, Value,
+    Answer, BatchCommand, Command, Covering, Error, FieldDb, LoggedCommand, Options, Query, Record,
+    Value,
 };
 use proptest::prelude::*;
 
@@ -42,16 +43,19 @@ fn script() -> Vec<Command> {
         fields: vec!["city".into()],
         unique: false,
         counted: true,
+        covering: Covering::Fields(vec!["email".into()]),
     });
     log.push(Command::CreateIndex {
         fields: vec!["email".into()],
         unique: true,
         counted: false,
+        covering: Covering::Nothing,
     });
     log.push(Command::CreateIndex {
         fields: vec!["city".into(), "email".into()],
         unique: false,
         counted: true,
+        covering: Covering::Record,
     });
     for step in 0..12 {
         log.push(Command::BuildStep {
@@ -104,6 +108,7 @@ fn script() -> Vec<Command> {
         fields: vec!["city2".into()],
         unique: true,
         counted: false,
+        covering: Covering::Nothing,
     });
     // While it builds, a writer's duplicate is refused at once.
     log.push(Command::Put {

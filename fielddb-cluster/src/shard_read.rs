@@ -9,8 +9,8 @@
 use std::ops::Bound;
 
 use fielddb::{
-    FieldDb, IndexInfo, IndexReport, IndexState, Page, Query, QueryOptions, Record, ScanOptions,
-    StorageStats, Value, VerifyReport,
+    Covering, FieldDb, IndexInfo, IndexReport, IndexState, Page, Query, QueryOptions, Record,
+    ScanOptions, StorageStats, Value, VerifyReport,
 };
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +100,10 @@ pub struct IndexLine {
     pub unique: bool,
     /// Counted.
     pub counted: bool,
+    /// The fields its entries include (`IndexSpec::include`), if any.
+    pub include: Option<Vec<String>>,
+    /// Its entries hold the whole record (`IndexSpec::include_all`).
+    pub include_all: bool,
     /// `Some((done, total))` while building.
     pub building: Option<(u64, u64)>,
     /// Being dropped.
@@ -113,8 +117,8 @@ pub struct VerifyLine {
     pub records: u64,
     /// Keys whose record does not decode.
     pub corrupt_records: Vec<Vec<u8>>,
-    /// Per index: field, entries, missing, stale, wrong counts.
-    pub indexes: Vec<(String, u64, u64, u64, u64)>,
+    /// Per index: field, entries, missing, stale, wrong counts, wrong covered fields.
+    pub indexes: Vec<(String, u64, u64, u64, u64, u64)>,
 }
 
 /// What a read answered.
@@ -297,6 +301,11 @@ impl ShardRead {
                             _ => None,
                         },
                         dropping: info.state == IndexState::Dropping,
+                        include: match &info.covering {
+                            Covering::Fields(fields) => Some(fields.clone()),
+                            _ => None,
+                        },
+                        include_all: info.covering == Covering::Record,
                         fields: info.fields,
                         unique: info.unique,
                         counted: info.counted,
@@ -311,7 +320,17 @@ impl ShardRead {
                     indexes: report
                         .indexes
                         .into_iter()
-                        .map(|i| (i.field, i.entries, i.missing, i.stale, i.wrong_counts))
+                        .map(|i| {
+                            let counts = (i.entries, i.missing, i.stale, i.wrong_counts);
+                            (
+                                i.field,
+                                counts.0,
+                                counts.1,
+                                counts.2,
+                                counts.3,
+                                i.wrong_covered,
+                            )
+                        })
                         .collect(),
                 })
             }
@@ -392,7 +411,13 @@ impl ShardAnswer {
                         (None, true) => IndexState::Dropping,
                         (None, false) => IndexState::Ready,
                     };
+                    let covering = match (line.include, line.include_all) {
+                        (_, true) => Covering::Record,
+                        (Some(fields), false) => Covering::Fields(fields),
+                        (None, false) => Covering::Nothing,
+                    };
                     IndexInfo::new(line.fields, line.unique, line.counted, state)
+                        .with_covering(covering)
                 })
                 .collect()),
             ShardAnswer::Failed(f) => Err(f.into_error()),
@@ -410,12 +435,15 @@ impl ShardAnswer {
                     .indexes
                     .into_iter()
                     .map(
-                        |(field, entries, missing, stale, wrong_counts)| IndexReport {
-                            field,
-                            entries,
-                            missing,
-                            stale,
-                            wrong_counts,
+                        |(field, entries, missing, stale, wrong_counts, wrong_covered)| {
+                            IndexReport {
+                                field,
+                                entries,
+                                missing,
+                                stale,
+                                wrong_counts,
+                                wrong_covered,
+                            }
                         },
                     )
                     .collect(),

@@ -194,6 +194,7 @@ impl Store for ClusterStore {
                 fields: spec.fields().to_vec(),
                 unique: spec.is_unique(),
                 counted: spec.is_counted(),
+                covering: spec.covering().clone(),
             };
             self.ddl(session, command, |e| {
                 matches!(e, fielddb::Error::IndexExists(_))

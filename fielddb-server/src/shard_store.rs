@@ -313,6 +313,7 @@ pub(crate) fn verify(node: &ClusterNode, map: &ShardMap) -> Result<VerifyReport>
             sum.missing += index.missing;
             sum.stale += index.stale;
             sum.wrong_counts += index.wrong_counts;
+            sum.wrong_covered += index.wrong_covered;
         }
     }
     total.indexes = by_field.into_values().collect();

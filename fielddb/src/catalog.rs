@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::encoding::index_def::{
     self, IndexDef, StoredState, DEF_PREFIX, MAX_INDEX_FIELDS, NEXT_ID_KEY,
 };
-use crate::encoding::index_entry::IndexId;
+use crate::encoding::index_entry::{Covering, IndexId};
 use crate::encoding::prefix_successor;
 use crate::error::{corrupt, invalid, Error, Result};
 use crate::record::MAX_FIELD_NAME_LEN;
@@ -94,11 +94,12 @@ impl Catalog {
     pub(crate) fn create(
         &mut self,
         storage: &Storage,
-        (fields, unique, counted): (&[String], bool, bool),
+        (fields, unique, counted, covering): (&[String], bool, bool, &Covering),
         total: u64,
         extra: impl FnOnce(&mut WriteSet<'_>),
     ) -> Result<IndexId> {
         check_index_fields(fields)?;
+        check_covering(fields, covering)?;
         let name = fields.join(",");
         if self.active_on(&name).is_some() {
             return Err(Error::IndexExists(name));
@@ -110,6 +111,7 @@ impl Catalog {
             fields: fields.to_vec(),
             unique,
             counted,
+            covering: covering.clone(),
             state: StoredState::Building {
                 cursor: None,
                 done: 0,
@@ -204,6 +206,34 @@ fn check_index_fields(fields: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a bad list of fields to cover: empty, an empty or over-long name, a name given
+/// twice, or an indexed field (whose value every entry holds already).
+fn check_covering(fields: &[String], covering: &Covering) -> Result<()> {
+    let Covering::Fields(covered) = covering else {
+        return Ok(());
+    };
+    if covered.is_empty() {
+        return invalid!("an index includes at least one field (or the whole record)");
+    }
+    for (i, name) in covered.iter().enumerate() {
+        if name.is_empty() || name.len() > MAX_FIELD_NAME_LEN {
+            return invalid!(
+                "an index includes fields named by 1 to {MAX_FIELD_NAME_LEN} bytes, got {}",
+                name.len()
+            );
+        }
+        if covered[..i].contains(name) {
+            return invalid!("an index includes the field `{name}` twice");
+        }
+        if fields.contains(name) {
+            return invalid!(
+                "the index is on `{name}` already, so its entries hold it; include other fields"
+            );
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +244,7 @@ mod tests {
             fields: fields.iter().map(|f| f.to_string()).collect(),
             unique: false,
             counted: false,
+            covering: Covering::Nothing,
             state: StoredState::Ready,
         }
     }

@@ -220,7 +220,7 @@ impl FieldDb {
         let total = inner.storage.estimated_records()?;
         let id = inner.catalog.write().create(
             &inner.storage,
-            (&spec.fields, spec.unique, spec.counted),
+            (&spec.fields, spec.unique, spec.counted, &spec.covering),
             total,
             |_| {},
         )?;

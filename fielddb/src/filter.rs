@@ -15,6 +15,7 @@
 
 use crate::db::FieldDb;
 use crate::encoding::index_def::StoredState;
+use crate::encoding::index_entry::Covering;
 use crate::error::{Error, Result};
 use crate::index::lookup::{self, RowEstimate, Scope};
 use crate::index::{IndexInfo, IndexState};
@@ -94,6 +95,9 @@ pub struct Plan {
     /// The rows the index's conditions select (before the residual filter), from
     /// [`FieldDb::explain`]; `None` in a plan made only to run a query.
     pub estimate: Option<RowEstimate>,
+    /// What the index's entries hold besides its values: a query wanting only those fields
+    /// (see [`QueryOptions::fields`]) reads no record.
+    pub covering: Covering,
 }
 
 impl Plan {
@@ -239,8 +243,9 @@ impl FieldDb {
             ));
         }
         // The usable ready indexes, read under the catalog's guard without copying the rest.
-        let mut candidates: Vec<(String, bool, Candidate)> = Vec::new();
-        for (position, def) in self.inner().catalog.read().all().enumerate() {
+        let mut candidates: Vec<(String, bool, &Covering, Candidate)> = Vec::new();
+        let catalog = self.inner().catalog.read();
+        for (position, def) in catalog.all().enumerate() {
             if def.state != StoredState::Ready {
                 continue;
             }
@@ -257,20 +262,25 @@ impl FieldDb {
                 counted_rows: None,
                 fields: def.fields.len(),
             };
-            candidates.push((def.name(), def.counted && fixed_whole, candidate));
+            candidates.push((
+                def.name(),
+                def.counted && fixed_whole,
+                &def.covering,
+                candidate,
+            ));
         }
         // Counts break ties only: they are read (one read each) just for the counted indexes
         // among several that serve the filter equally well, not on every query.
         let shape = |c: &Candidate| (std::cmp::Reverse(c.equalities), c.tail_rank);
-        let best_shape = candidates.iter().map(|(_, _, c)| shape(c)).min();
+        let best_shape = candidates.iter().map(|(_, _, _, c)| shape(c)).min();
         let tied = candidates
             .iter()
-            .filter(|(_, _, c)| Some(shape(c)) == best_shape)
+            .filter(|(_, _, _, c)| Some(shape(c)) == best_shape)
             .count();
-        let mut best: Option<(String, Candidate)> = None;
-        for (name, counted, mut candidate) in candidates {
+        let mut best: Option<(String, &Covering, Candidate)> = None;
+        for (name, counted, covering, mut candidate) in candidates {
             if counted && tied > 1 && Some(shape(&candidate)) == best_shape {
-                let plan = self.plan_of(filter, &name, &candidate.leading);
+                let plan = self.plan_of(filter, &name, &candidate.leading, covering);
                 if let RowEstimate::Counted(n) =
                     lookup::estimate(self.inner(), &name, &plan.scope())?
                 {
@@ -279,18 +289,29 @@ impl FieldDb {
             }
             if best
                 .as_ref()
-                .is_none_or(|(_, b)| candidate.order_key() < b.order_key())
+                .is_none_or(|(_, _, b)| candidate.order_key() < b.order_key())
             {
-                best = Some((name, candidate));
+                best = Some((name, covering, candidate));
             }
         }
         match best {
-            Some((name, best)) => Ok(self.plan_of(filter, &name, &best.leading)),
-            None => Err(refusal(filter, &self.indexes())),
+            Some((name, covering, best)) => {
+                Ok(self.plan_of(filter, &name, &best.leading, covering))
+            }
+            None => {
+                drop(catalog);
+                Err(refusal(filter, &self.indexes()))
+            }
         }
     }
 
-    fn plan_of(&self, filter: &Filter, index: &str, leading: &[usize]) -> Plan {
+    fn plan_of(
+        &self,
+        filter: &Filter,
+        index: &str,
+        leading: &[usize],
+        covering: &Covering,
+    ) -> Plan {
         let residual = (0..filter.conditions.len())
             .filter(|i| !leading.contains(i))
             .map(|i| filter.conditions[i].clone())
@@ -303,6 +324,7 @@ impl FieldDb {
                 .collect(),
             residual,
             estimate: None,
+            covering: covering.clone(),
         }
     }
 
@@ -315,13 +337,25 @@ impl FieldDb {
         if plan.residual.is_empty() {
             return lookup::scoped_count(self.inner(), &plan.index, &plan.scope());
         }
+        // Only the residual's fields are read (none of the record when the index covers them).
+        let mut needed: Vec<String> = Vec::new();
+        for (field, _) in &plan.residual {
+            if !needed.contains(field) {
+                needed.push(field.clone());
+            }
+        }
         let mut n = 0u64;
-        let mut options = QueryOptions::new().limit(4096);
+        let mut options = QueryOptions::new().limit(4096).fields(needed.clone());
         loop {
             let page = self.query(filter, &options)?;
             n += page.rows.len() as u64;
             match page.next {
-                Some(next) => options = QueryOptions::new().limit(4096).start_after(next),
+                Some(next) => {
+                    options = QueryOptions::new()
+                        .limit(4096)
+                        .fields(needed.clone())
+                        .start_after(next)
+                }
                 None => return Ok(n),
             }
         }
@@ -334,8 +368,20 @@ impl FieldDb {
         filter: &Filter,
         options: &QueryOptions,
     ) -> Result<Page<(Vec<u8>, Record)>> {
+        options.check_fields()?;
         let plan = self.plan(filter)?;
         let scope = plan.scope();
+        let wanted = options.fields.as_deref();
+        // The fields read: those wanted and those the residual checks.
+        let needed: Option<Vec<String>> = wanted.map(|wanted| {
+            let mut needed = wanted.to_vec();
+            for (field, _) in &plan.residual {
+                if !needed.contains(field) {
+                    needed.push(field.clone());
+                }
+            }
+            needed
+        });
         let residual: Vec<(&str, Matcher)> = plan
             .residual
             .iter()
@@ -365,7 +411,7 @@ impl FieldDb {
                 walk = walk.start_after(c.clone());
             }
             let mut found =
-                lookup::scoped_records(self.inner(), &plan.index, &scope, &walk, false)?;
+                lookup::scoped_records(self.inner(), &plan.index, &scope, &walk, wanted, false)?;
             return Ok(Page {
                 rows: found.rows,
                 next: if found.more {
@@ -380,9 +426,22 @@ impl FieldDb {
             if let Some(c) = &cursor {
                 walk = walk.start_after(c.clone());
             }
-            let found = lookup::scoped_records(self.inner(), &plan.index, &scope, &walk, true)?;
+            let found = lookup::scoped_records(
+                self.inner(),
+                &plan.index,
+                &scope,
+                &walk,
+                needed.as_deref(),
+                true,
+            )?;
             for ((key, record), position) in found.rows.into_iter().zip(found.positions) {
                 if meets(&record) {
+                    let record = match wanted {
+                        Some(wanted) if needed.as_ref().is_some_and(|n| n.len() > wanted.len()) => {
+                            record.project(wanted)
+                        }
+                        _ => record,
+                    };
                     rows.push((key, record));
                     if rows.len() == limit {
                         return Ok(Page {

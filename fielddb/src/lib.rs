@@ -53,6 +53,7 @@ pub use backup::{
 pub use batch::Batch;
 pub use db::FieldDb;
 pub use encoding::command::{BatchCommand, Command};
+pub use encoding::index_entry::Covering;
 pub use encoding::FORMAT_VERSION;
 pub use error::{display_key, Error, Result, StorageError};
 pub use filter::{describe_condition, Filter, Plan};

@@ -137,12 +137,13 @@ impl Matcher {
     }
 }
 
-/// Paging and order for queries and scans.
+/// Paging, order and the fields wanted, for queries.
 #[derive(Debug, Clone, Default)]
 pub struct QueryOptions {
     pub(crate) limit: Option<usize>,
     pub(crate) start_after: Option<Vec<u8>>,
     pub(crate) reverse: bool,
+    pub(crate) fields: Option<Vec<String>>,
 }
 
 impl QueryOptions {
@@ -165,6 +166,15 @@ impl QueryOptions {
         self.reverse = reverse;
         self
     }
+    /// Return only these fields of each record, in this order (a record lacking one has it
+    /// absent). Only those fields are decoded; when the index holds them all (its own fields,
+    /// and those it includes, [`IndexSpec::include`]) no record is read at all.
+    ///
+    /// [`IndexSpec::include`]: crate::IndexSpec::include
+    pub fn fields<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.fields = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
     /// The most rows to return, if set.
     pub fn max_rows(&self) -> Option<usize> {
         self.limit
@@ -176,6 +186,29 @@ impl QueryOptions {
     /// Whether the order is descending.
     pub fn is_reverse(&self) -> bool {
         self.reverse
+    }
+    /// The fields asked for, if only some are.
+    pub fn wanted_fields(&self) -> Option<&[String]> {
+        self.fields.as_deref()
+    }
+
+    /// Refuses a list of wanted fields that is empty or names a field twice.
+    pub(crate) fn check_fields(&self) -> Result<()> {
+        let Some(fields) = &self.fields else {
+            return Ok(());
+        };
+        if fields.is_empty() {
+            return invalid!("a query asks for at least one field");
+        }
+        for (i, name) in fields.iter().enumerate() {
+            if name.is_empty() {
+                return invalid!("a query asks for fields by name; got an empty name");
+            }
+            if fields[..i].contains(name) {
+                return invalid!("a query asks for the field `{name}` twice");
+            }
+        }
+        Ok(())
     }
 }
 

@@ -167,6 +167,22 @@ impl Record {
     pub(crate) fn from_fields_unchecked(fields: Vec<(String, Value)>) -> Self {
         Record { fields }
     }
+
+    pub(crate) fn into_fields(self) -> Vec<(String, Value)> {
+        self.fields
+    }
+
+    /// The fields of this record among `wanted`, in the order of `wanted` (a query asking for
+    /// some fields, `QueryOptions::fields`); `wanted` holds no name twice.
+    pub(crate) fn project(mut self, wanted: &[String]) -> Record {
+        let mut fields = Vec::with_capacity(wanted.len());
+        for name in wanted {
+            if let Some(at) = self.fields.iter().position(|(n, _)| n == name) {
+                fields.push(self.fields.swap_remove(at));
+            }
+        }
+        Record { fields }
+    }
 }
 
 impl<N: Into<String>, V: Into<Value>> FromIterator<(N, V)> for Record {

@@ -214,8 +214,9 @@ fn apply_catalog_command(
             fields,
             unique,
             counted,
+            covering,
         } => catalog
-            .create(storage, (fields, *unique, *counted), 0, |batch| {
+            .create(storage, (fields, *unique, *counted, covering), 0, |batch| {
                 stage_position(batch, entry, on_answer, &Ok(Answer::Done))
             })
             .map(|_| Answer::Done),

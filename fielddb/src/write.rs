@@ -9,8 +9,10 @@
 //!   guard) is ordered against this write. For each group of operations: with no index to
 //!   maintain, stage the records blindly; otherwise lock the keys' stripes, read each old record
 //!   (or the version left by an earlier operation of the plan), and for every maintained index
-//!   whose value changed stage the removal of the old entry and the new one, and for a counted
-//!   index the change of each value's count (`index::counts`). For unique indexes lock the
+//!   whose value changed stage the removal of the old entry and the new one (with its payload:
+//!   the fields a covering index stores), and for a counted index the change of each value's
+//!   count (`index::counts`); a covering index whose value stayed but whose covered fields
+//!   changed gets its entry rewritten. For unique indexes lock the
 //!   claimed values' stripes and check that no other key holds them, on disk or in the plan; a
 //!   conflict is `Error::UniqueViolation` and the group stages nothing.
 //! - **commit** ([`WritePlan::commit`]): write the batch, atomically.
@@ -22,7 +24,7 @@ use parking_lot::RwLockReadGuard;
 use crate::batch::{prepare_put, PreparedOp};
 use crate::catalog::Catalog;
 use crate::encoding::index_def::IndexDef;
-use crate::encoding::index_entry;
+use crate::encoding::index_entry::{self, Covering};
 use crate::error::{Error, Result};
 use crate::index::counts::{self, CountDeltas};
 use crate::inner::DbInner;
@@ -75,12 +77,16 @@ pub(crate) struct WritePlan<'a> {
     /// The state of each key the plan has staged: `Some(record)` or `None` (absent); kept only
     /// while more groups may follow.
     latest: HashMap<Vec<u8>, Option<Record>>,
-    /// Final fate of each index entry the plan touches: true = put, false = delete.
-    entry_changes: BTreeMap<Vec<u8>, bool>,
+    /// Final fate of each index entry the plan touches: `Some(payload)` = put, `None` = delete.
+    entry_changes: BTreeMap<Vec<u8>, EntryFate>,
     count_deltas: CountDeltas,
     /// Set by [`WritePlan::stage_last`]: no group may follow, so no overlay was kept.
     closed: bool,
 }
+
+/// What becomes of an index entry: put with this payload (see `index_entry::Covering`), or
+/// deleted.
+type EntryFate = Option<Vec<u8>>;
 
 /// A unique value a put wants to hold.
 struct Claim<'a> {
@@ -94,7 +100,7 @@ struct Claim<'a> {
 #[derive(Default)]
 struct Group<'o> {
     latest: HashMap<&'o [u8], Option<Record>>,
-    entry_changes: BTreeMap<Vec<u8>, bool>,
+    entry_changes: BTreeMap<Vec<u8>, EntryFate>,
     count_deltas: CountDeltas,
 }
 
@@ -203,7 +209,7 @@ impl<'a> WritePlan<'a> {
                         // repairs the damage.
                         for &def in &indexes {
                             for (entry, value) in entries_pointing_to(inner, def, &op.key)? {
-                                group.entry_changes.insert(entry, false);
+                                group.entry_changes.insert(entry, None);
                                 if counts::writer_counts(def, &op.key) {
                                     group.count_deltas.add_encoded(def.id, value, -1);
                                 }
@@ -217,12 +223,28 @@ impl<'a> WritePlan<'a> {
             };
             existed.push(old.is_some() || unreadable);
             let new = op.put.as_ref().map(|(record, _)| record);
+            let new_bytes = op.put.as_ref().map(|(_, encoded)| encoded.as_slice());
             for &def in &indexes {
                 let old_values = old
                     .as_ref()
                     .and_then(|r| index_entry::record_values(&def.fields, r));
                 let new_values = new.and_then(|r| index_entry::record_values(&def.fields, r));
+                // The new entry's payload: empty unless the index covers more fields.
+                let new_payload = match (new, &new_values) {
+                    (Some(record), Some(_)) => def.covering.payload(record, new_bytes)?,
+                    _ => Vec::new(),
+                };
                 if old_values == new_values {
+                    // Same entry; a covering index rewrites it when its payload changed.
+                    let (Some(values), Some(old)) = (&new_values, &old) else {
+                        continue;
+                    };
+                    if def.covering != Covering::Nothing
+                        && def.covering.payload(old, None)? != new_payload
+                    {
+                        let entry = index_entry::entry_key(def.id, values, &op.key);
+                        group.entry_changes.insert(entry, Some(new_payload));
+                    }
                     continue;
                 }
                 let counted = counts::writer_counts(def, &op.key);
@@ -233,7 +255,7 @@ impl<'a> WritePlan<'a> {
                             .count_deltas
                             .add_for_entry(def.id, &entry, op.key.len(), -1);
                     }
-                    group.entry_changes.insert(entry, false);
+                    group.entry_changes.insert(entry, None);
                 }
                 if let Some(v) = new_values {
                     let entry = index_entry::entry_key(def.id, &v, &op.key);
@@ -242,7 +264,7 @@ impl<'a> WritePlan<'a> {
                             .count_deltas
                             .add_for_entry(def.id, &entry, op.key.len(), 1);
                     }
-                    group.entry_changes.insert(entry.clone(), true);
+                    group.entry_changes.insert(entry.clone(), Some(new_payload));
                     if def.unique {
                         claims.push(Claim {
                             def,
@@ -257,7 +279,7 @@ impl<'a> WritePlan<'a> {
         }
 
         // A claim whose entry a later operation of the group removed claims nothing.
-        claims.retain(|c| group.entry_changes.get(&c.entry) == Some(&true));
+        claims.retain(|c| matches!(group.entry_changes.get(&c.entry), Some(Some(_))));
         value_stripes.lock_more(claims.iter().map(|c| c.value_prefix.as_slice()));
         check_claims(inner, &claims, &group.entry_changes, entry_changes)?;
 
@@ -342,11 +364,10 @@ impl<'a> WritePlan<'a> {
 
     /// Writes everything staged as one atomic batch.
     pub(crate) fn commit(mut self) -> Result<()> {
-        for (entry, put) in &self.entry_changes {
-            if *put {
-                self.batch.put(Cf::Index, entry, &[]);
-            } else {
-                self.batch.delete(Cf::Index, entry);
+        for (entry, fate) in &self.entry_changes {
+            match fate {
+                Some(payload) => self.batch.put(Cf::Index, entry, payload),
+                None => self.batch.delete(Cf::Index, entry),
             }
         }
         self.count_deltas.stage(&mut self.batch);
@@ -406,15 +427,16 @@ fn entries_pointing_to(
 fn check_claims(
     inner: &DbInner,
     claims: &[Claim],
-    group_changes: &BTreeMap<Vec<u8>, bool>,
-    plan_changes: &BTreeMap<Vec<u8>, bool>,
+    group_changes: &BTreeMap<Vec<u8>, EntryFate>,
+    plan_changes: &BTreeMap<Vec<u8>, EntryFate>,
 ) -> Result<()> {
-    // The fate the plan gives an entry so far, the group's word overriding earlier groups'.
+    // The fate the plan gives an entry so far, the group's word overriding earlier groups':
+    // `Some(true)` put, `Some(false)` deleted, `None` untouched.
     let fate = |entry: &[u8]| {
         group_changes
             .get(entry)
             .or_else(|| plan_changes.get(entry))
-            .copied()
+            .map(Option::is_some)
     };
     for (i, claim) in claims.iter().enumerate() {
         let violation = |existing_key: &[u8]| Error::UniqueViolation {

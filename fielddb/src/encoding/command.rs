@@ -8,8 +8,10 @@
 //! | 2 delete      | key                                                                |
 //! | 3 batch       | u32 LE n, then n ops: u8 1 and key, record; or u8 2 and key         |
 //! | 4 append      | key, record holding the one field and the value to append          |
-//! | 5 create index| u8 flags (bit 0 unique, bit 1 counted, bit 2 several fields), then  |
-//! |               | the field; with bit 2, u8 n (2 to 8) and n fields                  |
+//! | 5 create index| u8 flags (bit 0 unique, bit 1 counted, bit 2 several fields, bit 3 |
+//! |               | covers the record, bit 4 covers listed fields), then the field;    |
+//! |               | with bit 2, u8 n (2 to 8) and n fields; then with bit 4, u32 LE m  |
+//! |               | and the m covered fields                                           |
 //! | 6 drop index  | the index's name (its field, or its fields joined by `,`)          |
 //! | 7 build step  | the index's name, u32 LE most records to index                     |
 //! | 8 update      | key, u8 create (0 or 1), u32 LE n, then n changes: u8 1 and a record holding the one field to set; or u8 2 and the field to remove |
@@ -21,6 +23,7 @@
 use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 
 use crate::encoding::index_def::MAX_INDEX_FIELDS;
+use crate::encoding::index_entry::Covering;
 use crate::encoding::record as record_codec;
 use crate::error::{corrupt, invalid, Result};
 use crate::record::Record;
@@ -73,6 +76,8 @@ pub enum Command {
         unique: bool,
         /// Keep a count per value.
         counted: bool,
+        /// What the entries store besides the indexed values.
+        covering: Covering,
     },
     /// Drop an index, entries and all, at once.
     DropIndex {
@@ -176,9 +181,15 @@ impl Command {
                 fields,
                 unique,
                 counted,
+                covering,
             } => {
                 out.push(CREATE_INDEX);
-                let flags = u8::from(*unique) | (u8::from(*counted) << 1);
+                let mut flags = u8::from(*unique) | (u8::from(*counted) << 1);
+                match covering {
+                    Covering::Nothing => {}
+                    Covering::Record => flags |= 8,
+                    Covering::Fields(_) => flags |= 16,
+                }
                 match fields.as_slice() {
                     [field] => {
                         out.push(flags);
@@ -196,6 +207,12 @@ impl Command {
                         for field in fields {
                             put_bytes(&mut out, field.as_bytes());
                         }
+                    }
+                }
+                if let Covering::Fields(covered) = covering {
+                    let _ = out.write_u32::<LittleEndian>(covered.len() as u32);
+                    for field in covered {
+                        put_bytes(&mut out, field.as_bytes());
                     }
                 }
             }
@@ -281,7 +298,7 @@ impl Command {
             }
             CREATE_INDEX => {
                 let flags = input.take(1)?[0];
-                if flags & !0b111 != 0 {
+                if flags & !0b11111 != 0 || flags & 0b11000 == 0b11000 {
                     return corrupt!("command: unknown index flags");
                 }
                 let fields = if flags & 4 == 0 {
@@ -293,10 +310,23 @@ impl Command {
                     }
                     (0..n).map(|_| input.text()).collect::<Result<_>>()?
                 };
+                let covering = if flags & 8 != 0 {
+                    Covering::Record
+                } else if flags & 16 != 0 {
+                    let m = LittleEndian::read_u32(input.take(4)?) as usize;
+                    // Each field takes at least 4 bytes: refuse a count the input cannot hold.
+                    if m > input.0.len() / 4 {
+                        return corrupt!("command: {m} covered fields in a short entry");
+                    }
+                    Covering::Fields((0..m).map(|_| input.text()).collect::<Result<_>>()?)
+                } else {
+                    Covering::Nothing
+                };
                 Command::CreateIndex {
                     unique: flags & 1 != 0,
                     counted: flags & 2 != 0,
                     fields,
+                    covering,
                 }
             }
             DROP_INDEX => Command::DropIndex {
@@ -415,11 +445,19 @@ mod tests {
                 fields: vec!["city".into()],
                 unique: true,
                 counted: false,
+                covering: Covering::Nothing,
             },
             Command::CreateIndex {
                 fields: vec!["carrier".into(), "dest".into()],
                 unique: false,
                 counted: true,
+                covering: Covering::Record,
+            },
+            Command::CreateIndex {
+                fields: vec!["city".into()],
+                unique: false,
+                counted: false,
+                covering: Covering::Fields(vec!["name".into(), "score".into()]),
             },
             Command::DropIndex {
                 field: "city".into(),

@@ -11,9 +11,12 @@
 //! | bytes                 | content                                                        |
 //! |-----------------------|----------------------------------------------------------------|
 //! | u8                    | version: 1 one field, 2 several (a compound index)             |
-//! | u8                    | flags: bit 0 unique, bit 1 counted (older definitions: 0 or 1) |
+//! | u8                    | flags: bit 0 unique, bit 1 counted, bit 2 covers the record,   |
+//! |                       | bit 3 covers listed fields (older definitions: 0 or 1)         |
 //! | version 2 only: u8    | the number of fields, 2 to [`MAX_INDEX_FIELDS`]                |
 //! | u32 LE, n (each field)| field length, then the field (UTF-8, non-empty)                |
+//! | bit 3 only: u32 LE    | the number of covered fields, at least 1                       |
+//! | u32 LE, n (each)      | covered field length, then the field (UTF-8, non-empty)        |
 //! | u8                    | state: 0 building, 1 ready, 2 dropping                         |
 //! | building only: u64 LE | records done                                                   |
 //! | building only: u64 LE | estimated total                                                |
@@ -22,13 +25,17 @@
 
 use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 
-use crate::encoding::index_entry::IndexId;
+use crate::encoding::index_entry::{Covering, IndexId};
 use crate::error::Result;
 
 pub(crate) const DEF_PREFIX: &[u8] = b"index/";
 pub(crate) const NEXT_ID_KEY: &[u8] = b"next_index_id";
 const DEF_VERSION_ONE_FIELD: u8 = 1;
 const DEF_VERSION_FIELDS: u8 = 2;
+const FLAG_UNIQUE: u8 = 1;
+const FLAG_COUNTED: u8 = 2;
+const FLAG_COVERS_RECORD: u8 = 4;
+const FLAG_COVERS_FIELDS: u8 = 8;
 
 /// The most fields one index may cover.
 pub(crate) const MAX_INDEX_FIELDS: usize = 8;
@@ -55,6 +62,8 @@ pub(crate) struct IndexDef {
     pub(crate) unique: bool,
     /// Keeps an exact count per value (`index::counts`).
     pub(crate) counted: bool,
+    /// What the entries' payloads hold.
+    pub(crate) covering: Covering,
     pub(crate) state: StoredState,
 }
 
@@ -76,7 +85,18 @@ impl IndexDef {
     }
 
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let flags = u8::from(self.unique) | (u8::from(self.counted) << 1);
+        let mut flags = 0;
+        if self.unique {
+            flags |= FLAG_UNIQUE;
+        }
+        if self.counted {
+            flags |= FLAG_COUNTED;
+        }
+        match &self.covering {
+            Covering::Nothing => {}
+            Covering::Record => flags |= FLAG_COVERS_RECORD,
+            Covering::Fields(_) => flags |= FLAG_COVERS_FIELDS,
+        }
         let mut out = if self.fields.len() == 1 {
             vec![DEF_VERSION_ONE_FIELD, flags]
         } else {
@@ -85,6 +105,13 @@ impl IndexDef {
         for field in &self.fields {
             let _ = out.write_u32::<LittleEndian>(field.len() as u32);
             out.extend_from_slice(field.as_bytes());
+        }
+        if let Covering::Fields(covered) = &self.covering {
+            let _ = out.write_u32::<LittleEndian>(covered.len() as u32);
+            for field in covered {
+                let _ = out.write_u32::<LittleEndian>(field.len() as u32);
+                out.extend_from_slice(field.as_bytes());
+            }
         }
         match &self.state {
             StoredState::Building {
@@ -123,10 +150,12 @@ impl IndexDef {
         };
         let version = take(1)?[0];
         let flags = take(1)?[0];
-        if flags & !0b11 != 0 {
+        let known = FLAG_UNIQUE | FLAG_COUNTED | FLAG_COVERS_RECORD | FLAG_COVERS_FIELDS;
+        let both = FLAG_COVERS_RECORD | FLAG_COVERS_FIELDS;
+        if flags & !known != 0 || flags & both == both {
             return Err(bad());
         }
-        let (unique, counted) = (flags & 1 != 0, flags & 2 != 0);
+        let (unique, counted) = (flags & FLAG_UNIQUE != 0, flags & FLAG_COUNTED != 0);
         let n = match version {
             DEF_VERSION_ONE_FIELD => 1,
             DEF_VERSION_FIELDS => match take(1)?[0] as usize {
@@ -135,15 +164,33 @@ impl IndexDef {
             },
             _ => return Err(bad()),
         };
-        let mut fields = Vec::with_capacity(n);
-        for _ in 0..n {
-            let field_len = LittleEndian::read_u32(take(4)?) as usize;
-            let field = std::str::from_utf8(take(field_len)?).map_err(|_| bad())?;
-            if field.is_empty() {
+        fn take_name<'a>(
+            take: &mut impl FnMut(usize) -> Result<&'a [u8]>,
+            bad: impl Fn() -> crate::Error,
+        ) -> Result<String> {
+            let len = LittleEndian::read_u32(take(4)?) as usize;
+            match std::str::from_utf8(take(len)?) {
+                Ok(name) if !name.is_empty() => Ok(name.to_owned()),
+                _ => Err(bad()),
+            }
+        }
+        let fields = (0..n)
+            .map(|_| take_name(&mut take, bad))
+            .collect::<Result<Vec<_>>>()?;
+        let covering = if flags & FLAG_COVERS_RECORD != 0 {
+            Covering::Record
+        } else if flags & FLAG_COVERS_FIELDS != 0 {
+            let count = LittleEndian::read_u32(take(4)?) as usize;
+            // Each name takes at least 5 bytes, so a count the input cannot hold is refused
+            // before anything is allocated for it.
+            if count == 0 || count > bytes.len() / 5 {
                 return Err(bad());
             }
-            fields.push(field.to_owned());
-        }
+            let covered = (0..count).map(|_| take_name(&mut take, bad));
+            Covering::Fields(covered.collect::<Result<_>>()?)
+        } else {
+            Covering::Nothing
+        };
         let state = match take(1)?[0] {
             0 => {
                 let done = LittleEndian::read_u64(take(8)?);
@@ -174,6 +221,7 @@ impl IndexDef {
             fields,
             unique,
             counted,
+            covering,
             state,
         })
     }
@@ -223,14 +271,21 @@ mod tests {
         ] {
             for (unique, counted) in [(true, false), (false, true), (true, true), (false, false)] {
                 for fields in [vec!["age"], vec!["carrier", "dest", "day"]] {
-                    let def = IndexDef {
-                        id: 7,
-                        fields: fields.iter().map(|f| f.to_string()).collect(),
-                        unique,
-                        counted,
-                        state: state.clone(),
-                    };
-                    assert_eq!(IndexDef::decode(7, &def.encode()).unwrap(), def);
+                    for covering in [
+                        Covering::Nothing,
+                        Covering::Record,
+                        Covering::Fields(vec!["name".into(), "score".into()]),
+                    ] {
+                        let def = IndexDef {
+                            id: 7,
+                            fields: fields.iter().map(|f| f.to_string()).collect(),
+                            unique,
+                            counted,
+                            covering,
+                            state: state.clone(),
+                        };
+                        assert_eq!(IndexDef::decode(7, &def.encode()).unwrap(), def);
+                    }
                 }
             }
         }
@@ -238,15 +293,18 @@ mod tests {
 
     #[test]
     fn malformed_definitions_are_corruption() {
-        for fields in [
-            vec!["f".to_string()],
-            vec!["f".to_string(), "g".to_string()],
+        for (fields, covering) in [
+            (vec!["f".to_string()], Covering::Nothing),
+            (vec!["f".to_string(), "g".to_string()], Covering::Nothing),
+            (vec!["f".to_string()], Covering::Fields(vec!["h".into()])),
+            (vec!["f".to_string()], Covering::Record),
         ] {
             let def = IndexDef {
                 id: 1,
                 fields,
                 unique: false,
                 counted: false,
+                covering,
                 state: StoredState::Ready,
             };
             let bytes = def.encode();
@@ -263,6 +321,7 @@ mod tests {
             fields: vec!["f".into(), "g".into()],
             unique: false,
             counted: false,
+            covering: Covering::Nothing,
             state: StoredState::Ready,
         }
         .encode();
@@ -271,5 +330,12 @@ mod tests {
             bad[2] = n;
             assert!(IndexDef::decode(1, &bad).is_err());
         }
+        // Covering both the record and listed fields, or an unknown flag, is not a definition.
+        let mut both = compound.clone();
+        both[1] = FLAG_COVERS_RECORD | FLAG_COVERS_FIELDS;
+        assert!(IndexDef::decode(1, &both).is_err());
+        let mut unknown = compound;
+        unknown[1] = 16;
+        assert!(IndexDef::decode(1, &unknown).is_err());
     }
 }

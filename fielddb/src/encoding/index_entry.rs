@@ -8,14 +8,133 @@
 //! |                 | self-delimiting, so the entries sort by the tuple of values    |
 //! | user key        | the record's key, unescaped, to the end                        |
 //!
-//! The RocksDB value is empty. Logically the key is `fields | values | key`; the id in place of
-//! the fields lets a dropped index be deleted by range while a new index on the same fields is
-//! built under a new id. A record missing any of the indexed fields has no entry.
+//! Logically the key is `fields | values | key`; the id in place of the fields lets a dropped
+//! index be deleted by range while a new index on the same fields is built under a new id. A
+//! record missing any of the indexed fields has no entry.
+//!
+//! The RocksDB value (the entry's payload) depends on what the index covers ([`Covering`]):
+//!
+//! | covering                  | value                                                      |
+//! |---------------------------|------------------------------------------------------------|
+//! | `Covering::Nothing`       | empty                                                      |
+//! | `Covering::Fields(names)` | the record format (`encoding::record`) of the record's     |
+//! |                           | fields among `names`, in the order of `names`              |
+//! | `Covering::Record`        | the record's own bytes, as `kv` holds them                 |
 
+use crate::encoding::record as record_codec;
 use crate::encoding::{keycode, prefix_successor};
 use crate::error::{corrupt, Result};
 use crate::record::Record;
 use crate::value::Value;
+
+/// What an index stores in its entries besides the indexed values, so that a query wanting
+/// only stored fields reads no record ([`IndexSpec::include`]).
+///
+/// [`IndexSpec::include`]: crate::IndexSpec::include
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Covering {
+    /// Only the indexed values (in the entry's key).
+    #[default]
+    Nothing,
+    /// These fields too, as the record holds them.
+    Fields(Vec<String>),
+    /// The whole record.
+    Record,
+}
+
+impl Covering {
+    /// Whether an index on `indexed` covering this can answer a query wanting `wanted` (every
+    /// field when `None`) without reading the records: the indexed values come from the entry's
+    /// key, the rest from its payload.
+    pub(crate) fn covers(&self, indexed: &[String], wanted: Option<&[String]>) -> bool {
+        match (self, wanted) {
+            (Covering::Record, _) => true,
+            (_, None) => false,
+            (Covering::Nothing, Some(wanted)) => wanted.iter().all(|w| indexed.contains(w)),
+            (Covering::Fields(names), Some(wanted)) => wanted
+                .iter()
+                .all(|w| indexed.contains(w) || names.contains(w)),
+        }
+    }
+
+    /// The payload of `record`'s entry (see the table above); `encoded` is the record's own
+    /// bytes when the caller has them.
+    pub(crate) fn payload(&self, record: &Record, encoded: Option<&[u8]>) -> Result<Vec<u8>> {
+        match self {
+            Covering::Nothing => Ok(Vec::new()),
+            Covering::Record => match encoded {
+                Some(bytes) => Ok(bytes.to_vec()),
+                None => record_codec::encode(record),
+            },
+            Covering::Fields(names) => {
+                let held = names
+                    .iter()
+                    .filter_map(|n| record.get(n).map(|v| (n.clone(), v.clone())))
+                    .collect();
+                record_codec::encode(&Record::from_fields_unchecked(held))
+            }
+        }
+    }
+
+    /// The names a payload of [`Covering::Fields`] is made from, after `indexed` in one list, for
+    /// reading both from a stored record in one walk (`encoding::record::decode_fields`); the
+    /// index's fields alone otherwise.
+    pub(crate) fn fields_to_read(&self, indexed: &[String]) -> Vec<String> {
+        let mut names = indexed.to_vec();
+        if let Covering::Fields(covered) = self {
+            names.extend(covered.iter().cloned());
+        }
+        names
+    }
+
+    /// The payload from a stored record's `bytes` and the values `decode_fields` read from them
+    /// for [`Covering::fields_to_read`] (the indexed fields' first, `indexed` of them).
+    pub(crate) fn payload_from_stored(
+        &self,
+        bytes: &[u8],
+        read: &[Option<Value>],
+        indexed: usize,
+    ) -> Result<Vec<u8>> {
+        match self {
+            Covering::Nothing => Ok(Vec::new()),
+            Covering::Record => Ok(bytes.to_vec()),
+            Covering::Fields(names) => {
+                let held = names
+                    .iter()
+                    .zip(&read[indexed..])
+                    .filter_map(|(n, v)| v.clone().map(|v| (n.clone(), v)))
+                    .collect();
+                record_codec::encode(&Record::from_fields_unchecked(held))
+            }
+        }
+    }
+
+    /// The fields an entry holds, as one record: the indexed `values` named by `indexed`, then
+    /// the payload's fields (for [`Covering::Record`], the payload is the record).
+    pub(crate) fn entry_record(
+        &self,
+        indexed: &[String],
+        values: Vec<Value>,
+        payload: &[u8],
+    ) -> Result<Record> {
+        match self {
+            Covering::Record => record_codec::decode(payload),
+            Covering::Nothing => Ok(Record::from_fields_unchecked(
+                indexed.iter().cloned().zip(values).collect(),
+            )),
+            Covering::Fields(_) => {
+                let mut fields: Vec<(String, Value)> =
+                    indexed.iter().cloned().zip(values).collect();
+                for (name, value) in record_codec::decode(payload)?.into_fields() {
+                    if !indexed.contains(&name) {
+                        fields.push((name, value));
+                    }
+                }
+                Ok(Record::from_fields_unchecked(fields))
+            }
+        }
+    }
+}
 
 /// The id of an index: allocated once, never reused, so a dropped index's entries can be
 /// deleted by range while a new index on the same field is built under a new id.

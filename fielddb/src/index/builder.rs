@@ -3,8 +3,8 @@
 //!
 //! The build walks `kv` in key order in steps of `Options::build_chunk_records` records. Each
 //! step holds the catalog's write guard (writers pause for that step only), reads the current
-//! records after the cursor, and commits their entries together with the new cursor in one
-//! batch. Writers maintain a building index themselves, on every key, so nothing is missed and
+//! records after the cursor, and commits their entries (with the covered fields of a covering
+//! index as payload) together with the new cursor in one batch. Writers maintain a building index themselves, on every key, so nothing is missed and
 //! nothing goes stale. A counted index's counts of the step's records ride in the same batch
 //! (writers count only keys the cursor has passed). The last step flips the state to `Ready` in
 //! its batch. A crash loses no
@@ -117,17 +117,19 @@ pub(crate) fn step_locked(
     let mut count_deltas = CountDeltas::default();
     let mut count = 0u64;
     let mut last_key: Option<Vec<u8>> = None;
+    // The indexed fields, then any the entries cover.
+    let names = def.covering.fields_to_read(&def.fields);
+    let arity = def.fields.len();
     while count < chunk as u64 {
         let (Some(key), Some(bytes)) = (records.key(), records.value()) else {
             break;
         };
-        // Only the indexed fields are copied out; the whole record is still checked.
-        let values = record_codec::decode_fields(bytes, &def.fields)
+        // Only those fields are copied out; the whole record is still checked.
+        let read = record_codec::decode_fields(bytes, &names)
             .map_err(|e| other(field, corrupt_at(key, e)))?;
-        // A record lacking one of the fields has no entry.
-        let values: Option<Vec<crate::Value>> = values.into_iter().collect();
-        if let Some(values) = &values {
-            let encoded = index_entry::encode_values(values);
+        // A record lacking one of the indexed fields has no entry.
+        if read[..arity].iter().all(Option::is_some) {
+            let encoded = index_entry::encode_values(read[..arity].iter().flatten());
             if def.unique {
                 check_unique(inner, &def, &encoded, key, &mut claimed)?;
             }
@@ -135,7 +137,11 @@ pub(crate) fn step_locked(
             if def.counted {
                 count_deltas.add_for_entry(id, &entry, key.len(), 1);
             }
-            batch.put(Cf::Index, &entry, &[]);
+            let payload = def
+                .covering
+                .payload_from_stored(bytes, &read, arity)
+                .map_err(|e| other(field, corrupt_at(key, e)))?;
+            batch.put(Cf::Index, &entry, &payload);
         }
         last_key = Some(key.to_vec());
         count += 1;

@@ -2,18 +2,21 @@
 //! one condition on the next) from an index: resolve the name to a ready index, turn the scope
 //! into a range of entry keys, walk it, and fetch the records — all from one RocksDB snapshot,
 //! taken while the catalog said the index was ready, so a result never mixes two versions.
+//! When the entries hold every field wanted (`Covering::covers`), the rows are made from the
+//! entries and no record is fetched.
 
 use crate::catalog::Catalog;
 use crate::encoding::count;
 use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::encoding::index_entry::{self, id_prefix};
 use crate::encoding::prefix_successor;
+use crate::encoding::record as record_codec;
 use crate::error::{display_key, invalid, Error, Result};
 use crate::index::counts;
 use crate::index::{IndexInfo, IndexState};
 use crate::inner::DbInner;
 use crate::query::{Page, Query, QueryOptions};
-use crate::read::decode_at;
+use crate::read::{corrupt_at, decode_at};
 use crate::record::Record;
 use crate::storage::{Cf, KeyRange, Snapshot};
 use crate::value::Value;
@@ -75,7 +78,6 @@ impl Scope {
 /// The entry keys a scope covers: `[lower, upper)`, both including the index id.
 struct EntryRange {
     prefix_len: usize,
-    arity: usize,
     lower: Vec<u8>,
     upper: Vec<u8>,
 }
@@ -124,7 +126,6 @@ fn entry_range(def: &IndexDef, scope: &Scope, options: &QueryOptions) -> Result<
     }
     Ok(EntryRange {
         prefix_len: prefix.len(),
-        arity,
         lower,
         upper,
     })
@@ -155,12 +156,12 @@ fn with_ready_index<R>(
 }
 
 /// Walks the entries of a range in order, calling `visit` with each entry's suffix (values and
-/// key) until it returns false.
+/// key) and payload until it returns false.
 fn walk(
     snapshot: &Snapshot<'_>,
     range: &EntryRange,
     reverse: bool,
-    mut visit: impl FnMut(&[u8]) -> Result<bool>,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Result<bool>,
 ) -> Result<()> {
     if range.lower >= range.upper {
         return Ok(());
@@ -172,8 +173,8 @@ fn walk(
     } else {
         it.seek_to_first();
     }
-    while let Some(key) = it.key() {
-        if !visit(&key[range.prefix_len..])? {
+    while let (Some(key), Some(payload)) = (it.key(), it.value()) {
+        if !visit(&key[range.prefix_len..], payload)? {
             break;
         }
         if reverse {
@@ -186,43 +187,46 @@ fn walk(
     Ok(())
 }
 
-/// The rows of an index read: each one's key and, when asked for, each one's position (the
-/// suffix of its entry: the cursor of a page ending at it), in order.
-#[derive(Default)]
-struct Hits {
-    keys: Vec<Vec<u8>>,
+/// The rows of an index read (what `collect_hits` made of each entry) and, when asked for,
+/// each one's position (the suffix of its entry: the cursor of a page ending at it), in order.
+struct Hits<T> {
+    rows: Vec<T>,
     /// Every row's position, or (when not asked for) only the last row's.
     positions: Vec<Vec<u8>>,
     /// More rows follow the limit.
     more: bool,
 }
 
-impl Hits {
+impl<T> Hits<T> {
     /// The cursor of the page these hits make.
     fn next(&self) -> Option<Vec<u8>> {
         self.more.then(|| self.positions.last().cloned()).flatten()
     }
 }
 
-/// Collects up to the options' limit of hits, with every row's position when
-/// `every_position` (else the last one's only).
-fn collect_hits(
+/// Collects up to the options' limit of hits, each made by `row` from the entry's suffix and
+/// payload, with every row's position when `every_position` (else the last one's only).
+fn collect_hits<T>(
     snapshot: &Snapshot<'_>,
     def: &IndexDef,
     scope: &Scope,
     options: &QueryOptions,
     every_position: bool,
-) -> Result<Hits> {
+    mut row: impl FnMut(&[u8], &[u8]) -> Result<T>,
+) -> Result<Hits<T>> {
     let range = entry_range(def, scope, options)?;
     let limit = options.limit.unwrap_or(usize::MAX);
-    let mut hits = Hits::default();
-    walk(snapshot, &range, options.reverse, |suffix| {
-        if hits.keys.len() == limit {
+    let mut hits = Hits {
+        rows: Vec::new(),
+        positions: Vec::new(),
+        more: false,
+    };
+    walk(snapshot, &range, options.reverse, |suffix, payload| {
+        if hits.rows.len() == limit {
             hits.more = true;
             return Ok(false);
         }
-        let key = index_entry::suffix_key(suffix, range.arity)?;
-        hits.keys.push(key.to_vec());
+        hits.rows.push(row(suffix, payload)?);
         match hits.positions.last_mut() {
             Some(last) if !every_position => {
                 last.clear();
@@ -243,10 +247,13 @@ pub(crate) fn keys(
     options: &QueryOptions,
 ) -> Result<Page<Vec<u8>>> {
     with_ready_index(inner, name, |def, snapshot| {
-        let hits = collect_hits(snapshot, def, &Scope::of(query), options, false)?;
+        let arity = def.fields.len();
+        let hits = collect_hits(snapshot, def, &Scope::of(query), options, false, |s, _| {
+            Ok(index_entry::suffix_key(s, arity)?.to_vec())
+        })?;
         let next = hits.next();
         Ok(Page {
-            rows: hits.keys,
+            rows: hits.rows,
             next,
         })
     })
@@ -263,26 +270,54 @@ pub(crate) struct RecordRows {
 }
 
 /// The rows in `scope` of the index `name`, up to the options' limit, from one snapshot, with
-/// every row's position when `every_position` (else the last one's only).
+/// every row's position when `every_position` (else the last one's only). Each record holds
+/// the fields of `wanted` in its order, or all of them when `wanted` is `None`; from the
+/// entries alone when the index covers them, else from the records (decoding only those).
 pub(crate) fn scoped_records(
     inner: &DbInner,
     name: &str,
     scope: &Scope,
     options: &QueryOptions,
+    wanted: Option<&[String]>,
     every_position: bool,
 ) -> Result<RecordRows> {
     with_ready_index(inner, name, |def, snapshot| {
-        let hits = collect_hits(snapshot, def, scope, options, every_position)?;
-        let values = snapshot.multi_get(Cf::Kv, &hits.keys)?;
-        let mut rows = Vec::with_capacity(hits.keys.len());
-        for (key, value) in hits.keys.into_iter().zip(values) {
+        let arity = def.fields.len();
+        if def.covering.covers(&def.fields, wanted) {
+            let hits = collect_hits(snapshot, def, scope, options, every_position, |s, p| {
+                let (values, key) = index_entry::split_suffix(s, arity)?;
+                let record = def
+                    .covering
+                    .entry_record(&def.fields, values, p)
+                    .map_err(|e| corrupt_entry(name, key, e))?;
+                let record = match wanted {
+                    Some(wanted) => record.project(wanted),
+                    None => record,
+                };
+                Ok((key.to_vec(), record))
+            })?;
+            return Ok(RecordRows {
+                rows: hits.rows,
+                positions: hits.positions,
+                more: hits.more,
+            });
+        }
+        let hits = collect_hits(snapshot, def, scope, options, every_position, |s, _| {
+            Ok(index_entry::suffix_key(s, arity)?.to_vec())
+        })?;
+        let values = snapshot.multi_get(Cf::Kv, &hits.rows)?;
+        let mut rows = Vec::with_capacity(hits.rows.len());
+        for (key, value) in hits.rows.into_iter().zip(values) {
             let Some(bytes) = value else {
                 return Err(Error::Corruption(format!(
                     "index {name} has an entry for key {} that holds no record",
                     display_key(&key)
                 )));
             };
-            let record = decode_at(&key, &bytes)?;
+            let record = match wanted {
+                Some(wanted) => decode_wanted_at(&key, &bytes, wanted)?,
+                None => decode_at(&key, &bytes)?,
+            };
             rows.push((key, record));
         }
         Ok(RecordRows {
@@ -293,6 +328,28 @@ pub(crate) fn scoped_records(
     })
 }
 
+/// The corruption of an entry's payload, naming the index and the key.
+fn corrupt_entry(name: &str, key: &[u8], error: Error) -> Error {
+    match error {
+        Error::Corruption(msg) => Error::Corruption(format!(
+            "index {name}: the entry of key {} holds a malformed payload: {msg}",
+            display_key(key)
+        )),
+        other => other,
+    }
+}
+
+/// The fields `wanted` of the stored record `bytes` at `key`, in the order of `wanted`.
+fn decode_wanted_at(key: &[u8], bytes: &[u8], wanted: &[String]) -> Result<Record> {
+    let values = record_codec::decode_fields(bytes, wanted).map_err(|e| corrupt_at(key, e))?;
+    let fields = wanted
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| value.map(|v| (name.clone(), v)))
+        .collect();
+    Ok(Record::from_fields_unchecked(fields))
+}
+
 /// The (key, record) pairs matching `query` on the index's first field, a page at a time,
 /// from one snapshot.
 pub(crate) fn records(
@@ -301,7 +358,9 @@ pub(crate) fn records(
     query: &Query,
     options: &QueryOptions,
 ) -> Result<Page<(Vec<u8>, Record)>> {
-    let found = scoped_records(inner, name, &Scope::of(query), options, false)?;
+    options.check_fields()?;
+    let wanted = options.fields.as_deref();
+    let found = scoped_records(inner, name, &Scope::of(query), options, wanted, false)?;
     let next = if found.more {
         found.positions.last().cloned()
     } else {
@@ -329,7 +388,7 @@ pub(crate) fn scoped_count(inner: &DbInner, name: &str, scope: &Scope) -> Result
         }
         let range = entry_range(def, scope, &QueryOptions::default())?;
         let mut n = 0u64;
-        walk(snapshot, &range, false, |_| {
+        walk(snapshot, &range, false, |_, _| {
             n += 1;
             Ok(true)
         })?;
@@ -385,7 +444,7 @@ pub(crate) fn estimate(inner: &DbInner, name: &str, scope: &Scope) -> Result<Row
         let range = entry_range(def, scope, &QueryOptions::default())?;
         let mut n = 0u64;
         let mut stopped_at: Option<Vec<u8>> = None;
-        walk(snapshot, &range, false, |suffix| {
+        walk(snapshot, &range, false, |suffix, _| {
             if n == ESTIMATE_WALK {
                 stopped_at = Some([&range.lower[..range.prefix_len], suffix].concat());
                 return Ok(false);

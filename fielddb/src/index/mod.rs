@@ -12,7 +12,7 @@ pub(crate) mod verify;
 use std::sync::Arc;
 
 use crate::encoding::index_def::{IndexDef, StoredState};
-use crate::encoding::index_entry::IndexId;
+use crate::encoding::index_entry::{Covering, IndexId};
 use crate::error::{Error, Result};
 use crate::handle::DbHandle;
 use crate::inner::BuildFailure;
@@ -30,6 +30,7 @@ pub struct IndexSpec {
     pub(crate) fields: Vec<String>,
     pub(crate) unique: bool,
     pub(crate) counted: bool,
+    pub(crate) covering: Covering,
 }
 
 impl IndexSpec {
@@ -50,12 +51,17 @@ impl IndexSpec {
     pub fn is_counted(&self) -> bool {
         self.counted
     }
+    /// What the entries store besides the indexed values.
+    pub fn covering(&self) -> &Covering {
+        &self.covering
+    }
     /// A non-unique index on `field`.
     pub fn on(field: impl Into<String>) -> Self {
         IndexSpec {
             fields: vec![field.into()],
             unique: false,
             counted: false,
+            covering: Covering::Nothing,
         }
     }
     /// A non-unique compound index on `fields` (2 to 8 of them; one makes an ordinary index).
@@ -67,6 +73,7 @@ impl IndexSpec {
             fields: fields.into_iter().map(Into::into).collect(),
             unique: false,
             counted: false,
+            covering: Covering::Nothing,
         }
     }
     /// Makes the index unique: no two records may hold the same value in the field (for a
@@ -83,6 +90,27 @@ impl IndexSpec {
     /// [`FieldDb::count_by_index`]: crate::FieldDb::count_by_index
     pub fn counted(mut self) -> Self {
         self.counted = true;
+        self
+    }
+    /// Makes the index covering: its entries also store `fields` of each record, so a query
+    /// asking only for indexed and included fields ([`QueryOptions::fields`]) is one walk of the
+    /// index, reading no record. Writers rewrite an entry when an included field changes.
+    ///
+    /// ```
+    /// let spec = fielddb::IndexSpec::on("city").include(["name", "score"]);
+    /// assert_eq!(spec.covering(), &fielddb::Covering::Fields(vec!["name".into(), "score".into()]));
+    /// ```
+    ///
+    /// [`QueryOptions::fields`]: crate::QueryOptions::fields
+    pub fn include<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        self.covering = Covering::Fields(fields.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Makes the index store each whole record in its entry, so every query through it reads
+    /// no record: a copy of the data, sorted by the indexed values (it costs the records' size
+    /// again on disk, and a rewrite of the entry on every change to the record).
+    pub fn include_all(mut self) -> Self {
+        self.covering = Covering::Record;
         self
     }
 }
@@ -115,6 +143,8 @@ pub struct IndexInfo {
     pub unique: bool,
     /// Whether the index keeps a count per value ([`IndexSpec::counted`]).
     pub counted: bool,
+    /// What its entries store besides the indexed values ([`IndexSpec::include`]).
+    pub covering: Covering,
     /// Its state.
     pub state: IndexState,
     /// Why its background build or drop failed in this process, if it did (the index then
@@ -130,9 +160,16 @@ impl IndexInfo {
             fields,
             unique,
             counted,
+            covering: Covering::Nothing,
             state,
             failure: None,
         }
+    }
+
+    /// The same, covering `covering`.
+    pub fn with_covering(mut self, covering: Covering) -> Self {
+        self.covering = covering;
+        self
     }
 
     pub(crate) fn from_def(def: &IndexDef) -> Self {
@@ -141,6 +178,7 @@ impl IndexInfo {
             fields: def.fields.clone(),
             unique: def.unique,
             counted: def.counted,
+            covering: def.covering.clone(),
             state: match &def.state {
                 StoredState::Building { done, total, .. } => IndexState::Building {
                     done: *done,

@@ -1,6 +1,7 @@
 //! `verify`: recomputes every ready index from the records and compares it with the stored
-//! entries, reporting entries that are missing and entries that are stale, counts (of a counted
-//! index) that differ from the records, and records that do not decode. Everything is read from
+//! entries, reporting entries that are missing and entries that are stale, covered values (of a
+//! covering index) that differ from the record's, counts (of a counted index) that differ from
+//! the records, and records that do not decode. Everything is read from
 //! one snapshot, so it runs while writers write.
 
 use std::collections::BTreeMap;
@@ -35,6 +36,8 @@ pub struct IndexReport {
     pub missing: u64,
     /// Entries in the index that no record calls for.
     pub stale: u64,
+    /// Entries of a covering index whose stored fields are not the record's.
+    pub wrong_covered: u64,
     /// Values whose stored count (counted indexes only) is not the number of records holding
     /// them.
     pub wrong_counts: u64,
@@ -49,6 +52,10 @@ impl VerifyReport {
     pub fn stale(&self) -> u64 {
         self.indexes.iter().map(|i| i.stale).sum()
     }
+    /// Entries with wrong covered fields over all covering indexes.
+    pub fn wrong_covered(&self) -> u64 {
+        self.indexes.iter().map(|i| i.wrong_covered).sum()
+    }
     /// Wrong counts over all counted indexes.
     pub fn wrong_counts(&self) -> u64 {
         self.indexes.iter().map(|i| i.wrong_counts).sum()
@@ -57,6 +64,7 @@ impl VerifyReport {
     pub fn is_clean(&self) -> bool {
         self.missing() == 0
             && self.stale() == 0
+            && self.wrong_covered() == 0
             && self.wrong_counts() == 0
             && self.corrupt_records.is_empty()
     }
@@ -74,7 +82,8 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
     drop(catalog);
 
     let mut report = VerifyReport::default();
-    let mut expected: Vec<Vec<Vec<u8>>> = vec![Vec::new(); ready.len()];
+    // Per index, the (entry, payload) pairs the records call for.
+    let mut expected: Vec<Vec<(Vec<u8>, Vec<u8>)>> = vec![Vec::new(); ready.len()];
     let mut records = snapshot.iter(Cf::Kv, KeyRange::all())?;
     records.seek_to_first();
     while let (Some(key), Some(bytes)) = (records.key(), records.value()) {
@@ -83,7 +92,8 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
             Ok(record) => {
                 for (def, wanted) in ready.iter().zip(expected.iter_mut()) {
                     if let Some(values) = index_entry::record_values(&def.fields, &record) {
-                        wanted.push(entry_key(def.id, &values, key));
+                        let payload = def.covering.payload(&record, Some(bytes))?;
+                        wanted.push((entry_key(def.id, &values, key), payload));
                     }
                 }
             }
@@ -95,7 +105,7 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
     drop(records);
 
     for (def, mut wanted) in ready.iter().zip(expected) {
-        wanted.sort_unstable();
+        wanted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let (start, end) = index_entry::id_range(def.id);
         let mut stored = snapshot.iter(Cf::Index, KeyRange::between(start, end))?;
         stored.seek_to_first();
@@ -116,9 +126,12 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
                     index.missing += 1;
                     want.next();
                 }
-                (Some(have), Some(w)) => match have.cmp(w.as_slice()) {
+                (Some(have), Some((w, payload))) => match have.cmp(w.as_slice()) {
                     std::cmp::Ordering::Equal => {
                         index.entries += 1;
+                        if stored.value() != Some(payload.as_slice()) {
+                            index.wrong_covered += 1;
+                        }
                         stored.next();
                         want.next();
                     }
@@ -145,9 +158,13 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
 }
 
 /// Compares the stored counts of `def` with the number of `wanted` entries (sorted) per value.
-fn wrong_counts(snapshot: &Snapshot<'_>, def: &IndexDef, wanted: &[Vec<u8>]) -> Result<u64> {
+fn wrong_counts(
+    snapshot: &Snapshot<'_>,
+    def: &IndexDef,
+    wanted: &[(Vec<u8>, Vec<u8>)],
+) -> Result<u64> {
     let mut expected: BTreeMap<&[u8], i64> = BTreeMap::new();
-    for entry in wanted {
+    for (entry, _) in wanted {
         let suffix = &entry[id_prefix(def.id).len()..];
         let (_, key) = split_suffix(suffix, def.fields.len())?;
         *expected
