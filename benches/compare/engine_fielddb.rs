@@ -120,6 +120,38 @@ impl Engine for FieldDbEngine {
         Ok(answer)
     }
 
+    fn query_eq_two_fields(&self, v: &Val) -> Result<Option<Answer>> {
+        let options = QueryOptions::new().fields(["score", "name"]);
+        let page = self
+            .db
+            .query_by_index("city", &Query::eq(value(v)), &options)?;
+        let mut answer = Answer::default();
+        for (key, record) in &page.rows {
+            if record.len() != 2 {
+                return Err(format!("asked for 2 fields, got {record:?}").into());
+            }
+            answer.add(key, score(record));
+        }
+        Ok(Some(answer))
+    }
+
+    fn build_covering_index(&self) -> Result<bool> {
+        self.db.drop_index("city")?;
+        let spec = IndexSpec::on("city").counted().include(["score", "name"]);
+        self.db.create_index(spec)?.wait()?;
+        self.db.wait_for_tasks();
+        Ok(true)
+    }
+
+    fn drop_covering_index(&self) -> Result<()> {
+        self.db.drop_index("city")?;
+        self.db
+            .create_index(IndexSpec::on("city").counted())?
+            .wait()?;
+        self.db.wait_for_tasks();
+        Ok(())
+    }
+
     fn writer(&self) -> Result<Option<Writer>> {
         let db = self.db.clone();
         Ok(Some(Box::new(move |rec: &Rec| {

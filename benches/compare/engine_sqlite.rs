@@ -193,6 +193,34 @@ impl Engine for SqliteEngine {
         )
     }
 
+    fn query_eq_two_fields(&self, v: &Val) -> Result<Option<Answer>> {
+        let Val::Str(city) = v else {
+            return Err("cities are strings".into());
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, score, name FROM t WHERE city = ?1")?;
+        let mut rows = stmt.query([city])?;
+        let mut answer = Answer::default();
+        while let Some(row) = rows.next()? {
+            let key: String = row.get(0)?;
+            let _name: String = row.get(2)?;
+            answer.add(key.as_bytes(), row.get(1)?);
+        }
+        Ok(Some(answer))
+    }
+
+    fn build_covering_index(&self) -> Result<bool> {
+        self.conn
+            .execute_batch("CREATE INDEX t_city_cover ON t (city, score, name, key)")?;
+        Ok(true)
+    }
+
+    fn drop_covering_index(&self) -> Result<()> {
+        self.conn.execute_batch("DROP INDEX t_city_cover")?;
+        Ok(())
+    }
+
     fn writer(&self) -> Result<Option<Writer>> {
         let conn = connect(&self.path)?;
         Ok(Some(Box::new(move |rec: &Rec| upsert(&conn, rec))))

@@ -152,6 +152,22 @@ pub fn rows(results: &BTreeMap<String, EngineResult>) -> Vec<Row> {
             unit: Unit::PerSec,
         },
         Row {
+            key: "eq_fields_query",
+            label: format!(
+                "equality query asking for 2 of 5 fields, {:.0} records each (queries/s)",
+                avg("eq_fields_rows")
+            ),
+            unit: Unit::PerSec,
+        },
+        Row {
+            key: "eq_cover_query",
+            label: format!(
+                "the same through a covering index, {:.0} records each (queries/s)",
+                avg("eq_cover_rows")
+            ),
+            unit: Unit::PerSec,
+        },
+        Row {
             key: "eq2_query",
             label: format!(
                 "two equalities (city, age) via a compound index, {:.1} records each (queries/s)",
@@ -525,6 +541,20 @@ fn goals(results: &BTreeMap<String, EngineResult>) -> String {
         "| a two-equality query through a compound index at least 1× SQLite with the same index (issue 16) | {} | {} |",
         format_ratio(v),
         met(v, 1.0)
+    );
+    let v = r("eq_fields_query", "sqlite");
+    let _ = writeln!(
+        s,
+        "| an equality query asking for 2 of 5 fields at least 1× SQLite (issue 15) | {} | {} |",
+        format_ratio(v),
+        met(v, 1.0)
+    );
+    let v = r("eq_cover_query", "sqlite");
+    let _ = writeln!(
+        s,
+        "| the same through a covering index at least 1.5× SQLite with a covering index (issue 15) | {} | {} |",
+        format_ratio(v),
+        met(v, 1.5)
     );
     let v = r("build_quiet", "sqlite");
     let _ = writeln!(

@@ -1,7 +1,7 @@
 //! The shell's commands and their parser: tokens (from `lexer`) to a `Command`, with errors
 //! that name the column and, for an unknown command, suggest the nearest one.
 
-use fielddb::{Query, Value};
+use fielddb::{Covering, Query, Value};
 use fielddb_json::lexer::{syntax, tokenize, SyntaxError, Token, TokenKind};
 use fielddb_json::Tokens;
 
@@ -77,20 +77,24 @@ pub enum Command {
         filter: Vec<(String, Query)>,
         paging: Paging,
     },
-    /// An index on one field, or on several (`create index carrier,dest`).
+    /// An index on one field, or on several (`create index carrier,dest`), covering some
+    /// fields (`include name,score`) or the record (`include *`).
     CreateIndex {
         fields: Vec<String>,
         unique: bool,
         counted: bool,
+        covering: Covering,
     },
     DropIndex {
         field: String,
     },
     Indexes,
     Wait,
-    /// Conditions joined by `and` (`query carrier = UA and dest = IAH`).
+    /// Conditions joined by `and` (`query carrier = UA and dest = IAH`), and the fields
+    /// wanted (`fields name,score`; all when `None`).
     Query {
         conditions: Vec<(String, Query)>,
+        fields: Option<Vec<String>>,
         paging: Paging,
     },
     Count {
@@ -160,6 +164,20 @@ fn backup_id(p: &mut Tokens) -> Result<Option<u32>, SyntaxError> {
 }
 
 /// `limit N`, `after CURSOR`, `desc`, in any order, each at most once.
+/// A list of fields written `a,b,c` (after `what`), refusing an empty one.
+fn field_list(p: &mut Tokens, what: &str) -> Result<Vec<String>, SyntaxError> {
+    let column = p.column();
+    let list = p.name(&format!("fields after `{what}` (as `a,b`)"))?;
+    let fields: Vec<String> = list.split(',').map(str::to_owned).collect();
+    if fields.iter().any(String::is_empty) {
+        return syntax(
+            column,
+            format!("`{list}` names an empty field; write the fields as `a,b`"),
+        );
+    }
+    Ok(fields)
+}
+
 fn paging(p: &mut Tokens, allow_desc: bool) -> Result<Paging, SyntaxError> {
     let mut paging = Paging::default();
     while let Some(word) = p.peek().and_then(Token::keyword) {
@@ -336,11 +354,19 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
                 );
             }
             let (mut unique, mut counted) = (false, false);
+            let mut covering = Covering::Nothing;
             loop {
                 if p.at_keyword("unique") && !unique {
                     unique = true;
                 } else if p.at_keyword("counted") && !counted {
                     counted = true;
+                } else if p.at_keyword("include") && covering == Covering::Nothing {
+                    p.pos += 1;
+                    covering = match field_list(&mut p, "include")?.as_slice() {
+                        [all] if all == "*" => Covering::Record,
+                        list => Covering::Fields(list.to_vec()),
+                    };
+                    continue;
                 } else {
                     break;
                 }
@@ -350,6 +376,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
                 fields,
                 unique,
                 counted,
+                covering,
             }
         }
         "drop" => {
@@ -362,8 +389,18 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         "wait" => Command::Wait,
         "query" => {
             let conditions = p.conditions("a field after `query`")?;
+            let fields = if p.at_keyword("fields") {
+                p.pos += 1;
+                Some(field_list(&mut p, "fields")?)
+            } else {
+                None
+            };
             let paging = paging(&mut p, true)?;
-            Command::Query { conditions, paging }
+            Command::Query {
+                conditions,
+                fields,
+                paging,
+            }
         }
         "count" => Command::Count {
             conditions: p.conditions("a field after `count`")?,
@@ -574,7 +611,9 @@ mod tests {
     fn conditions_on_several_fields_are_joined_by_and_and_a_range_stays_one() {
         match parse("query carrier = \"UA\" and dep_delay > 60 and dest prefix I limit 5").unwrap()
         {
-            Command::Query { conditions, paging } => {
+            Command::Query {
+                conditions, paging, ..
+            } => {
                 assert_eq!(
                     conditions,
                     vec![
@@ -621,8 +660,32 @@ mod tests {
                 fields: vec!["carrier".into(), "dest".into()],
                 unique: false,
                 counted: true,
+                covering: Covering::Nothing,
             }
         );
+        assert_eq!(
+            parse("create index city include name,score counted").unwrap(),
+            Command::CreateIndex {
+                fields: vec!["city".into()],
+                unique: false,
+                counted: true,
+                covering: Covering::Fields(vec!["name".into(), "score".into()]),
+            }
+        );
+        match parse("create index city include *").unwrap() {
+            Command::CreateIndex { covering, .. } => assert_eq!(covering, Covering::Record),
+            other => panic!("{other:?}"),
+        }
+        let err = parse("create index city include name,").unwrap_err();
+        assert_eq!(err.column, 27, "{err}");
+        match parse("query city = Oslo fields name,score limit 2").unwrap() {
+            Command::Query { fields, paging, .. } => {
+                assert_eq!(fields, Some(vec!["name".into(), "score".into()]));
+                assert_eq!(paging.limit, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse("query city = Oslo fields").is_err());
         let err = parse("create index carrier,").unwrap_err();
         assert_eq!(err.column, 14);
         assert!(err.message.contains("empty field"), "{}", err.message);

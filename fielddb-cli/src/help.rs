@@ -20,14 +20,14 @@ pub const SUMMARY: &[(&str, &str)] = &[
         "records in key order (to is exclusive)",
     ),
     (
-        "create index FIELD[,FIELD...] [unique] [counted]",
+        "create index FIELD[,FIELD...] [unique] [counted] [include FIELD,...|*]",
         "start building an index (on several fields: compound) in the background",
     ),
     ("drop index NAME", "drop an index (a compound one is named FIELD,FIELD)"),
     ("indexes", "list indexes with state and progress"),
     ("wait", "block until background index tasks finish"),
     (
-        "query FIELD COND [and FIELD COND ...] [limit N] [after CURSOR] [desc]",
+        "query FIELD COND [and FIELD COND ...] [fields F,...] [limit N] [after CURSOR] [desc]",
         "records meeting every condition, from the best ready index",
     ),
     (
@@ -92,14 +92,19 @@ pub fn detail(command: &str) -> Option<&'static str> {
             then the next; a record lacking any of the fields has no entry. `unique`: no two\n\
             records may hold the same value (the same values, for a compound index). `counted`:\n\
             keep a count per value, so `count FIELD = V` (or equalities on every field of a\n\
-            compound index) is one read (each write that changes the field then costs a little more).",
+            compound index) is one read (each write that changes the field then costs a little more).\n\
+            `include name,score`: the entries also hold those fields, so `query ... fields` asking\n\
+            only for indexed and included fields reads no record (a covering index); `include *`\n\
+            holds the whole record (a second copy of the data, sorted by the index).",
         "drop" => "drop index NAME\nDrops the index (a compound one is named by its fields: `drop index carrier,dest`);\n\
             its entries are deleted in the background.",
         "indexes" => "indexes\nLists the indexes with their state (building, ready, dropping) and progress.",
         "wait" => "wait\nBlocks until every background build and drop has finished.",
         "query" => "query FIELD = V\nquery FIELD OP V [and OP V]      (OP: < <= > >=)\n\
             query FIELD between A and B      (inclusive)\nquery FIELD prefix S\n\
-            Each takes [limit N] [after CURSOR] [desc]. Needs a ready index on FIELD.\n\
+            Each takes [fields F,...] [limit N] [after CURSOR] [desc]. Needs a ready index on FIELD.\n\
+            `fields name,score` returns only those fields, in that order; read from the index\n\
+            alone when it holds them (its own fields and those it includes).\n\
             Ints and floats compare as numbers. When a limit cuts the result, `next` is the\n\
             cursor to pass to `after`.\n\
             Several conditions: query FIELD COND and FIELD COND ..., e.g.\n\

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fielddb::{FieldDb, IndexInfo, IndexState, Page, QueryOptions, Record, ScanOptions};
+use fielddb::{Covering, FieldDb, IndexInfo, IndexState, Page, QueryOptions, Record, ScanOptions};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value as Json};
 
@@ -317,8 +317,15 @@ impl Session {
                 let next = page.next.as_deref().map(key_to_text);
                 rows_output(page, next, self.display)
             }
-            Command::Query { conditions, paging } => {
-                let options = query_options(&paging)?;
+            Command::Query {
+                conditions,
+                fields,
+                paging,
+            } => {
+                let mut options = query_options(&paging)?;
+                if let Some(fields) = fields {
+                    options = options.fields(fields);
+                }
                 let page = match self.named_index_query(&conditions) {
                     Some((field, query)) => self.db.query_by_index(field, query, &options),
                     None => self.db.query(&filter_of(conditions), &options),
@@ -343,8 +350,14 @@ impl Session {
                 fields,
                 unique,
                 counted,
+                covering,
             } => {
                 let mut spec = fielddb::IndexSpec::on_fields(fields.clone());
+                spec = match &covering {
+                    Covering::Nothing => spec,
+                    Covering::Fields(names) => spec.include(names.clone()),
+                    Covering::Record => spec.include_all(),
+                };
                 let field = spec.name();
                 if unique {
                     spec = spec.unique();
@@ -360,9 +373,13 @@ impl Session {
                     (false, true) => "counted ",
                     (false, false) => "",
                 };
+                let mut reply = json!({"field": field, "fields": fields, "unique": unique, "counted": counted, "state": "building"});
+                if let Some(include) = include_json(&covering) {
+                    reply["include"] = include;
+                }
                 out(
-                    json!({"field": field, "fields": fields, "unique": unique, "counted": counted, "state": "building"}),
-                    format!("building {kind}index on {field} in the background; `wait` or `indexes` to follow it"),
+                    reply,
+                    format!("building {kind}index on {}{} in the background; `wait` or `indexes` to follow it", field, include_words(&covering)),
                 )
             }
             Command::DropIndex { field } => {
@@ -603,11 +620,32 @@ fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>, display: Dis
     })
 }
 
+/// What a covering index includes, as JSON: its fields, or `"*"` for the record.
+fn include_json(covering: &Covering) -> Option<Json> {
+    match covering {
+        Covering::Nothing => None,
+        Covering::Fields(names) => Some(json!(names)),
+        Covering::Record => Some(json!("*")),
+    }
+}
+
+/// The same as the shell writes it: ` include name,score`, ` include *`, or nothing.
+fn include_words(covering: &Covering) -> String {
+    match covering {
+        Covering::Nothing => String::new(),
+        Covering::Fields(names) => format!(" include {}", names.join(",")),
+        Covering::Record => " include *".into(),
+    }
+}
+
 fn indexes_json(indexes: &[IndexInfo]) -> Vec<Json> {
     indexes
         .iter()
         .map(|i| {
             let mut index = json!({"field": i.field, "unique": i.unique, "counted": i.counted, "state": state_name(i), "progress": i.progress()});
+            if let Some(include) = include_json(&i.covering) {
+                index["include"] = include;
+            }
             if let Some(failure) = &i.failure {
                 index["failure"] = json!(failure);
             }
@@ -629,7 +667,7 @@ fn indexes_table(indexes: &[IndexInfo]) -> String {
         .iter()
         .map(|i| {
             vec![
-                i.field.clone(),
+                format!("{}{}", i.field, include_words(&i.covering)),
                 if i.unique { "yes" } else { "no" }.to_string(),
                 if i.counted { "yes" } else { "no" }.to_string(),
                 state_words(i),
@@ -651,6 +689,6 @@ fn indexes_table(indexes: &[IndexInfo]) -> String {
 
 /// Used by `help` and completion: the keywords that may follow a command.
 pub const KEYWORDS: &[&str] = &[
-    "index", "unique", "counted", "from", "to", "where", "limit", "after", "desc", "between",
-    "and", "prefix", "--key", "--null",
+    "index", "unique", "counted", "include", "fields", "from", "to", "where", "limit", "after",
+    "desc", "between", "and", "prefix", "--key", "--null",
 ];

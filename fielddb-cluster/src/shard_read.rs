@@ -215,6 +215,14 @@ impl ShardRead {
 
     /// The read of an index query page.
     pub fn query(field: &str, query: &Query, options: &QueryOptions) -> fielddb::Result<ShardRead> {
+        if options.wanted_fields().is_some() {
+            // The shards' pages merge by the indexed values, which a projection may drop.
+            return Err(fielddb::Error::InvalidArgument(
+                "asking for some fields is not available on a cluster of several shards yet; \
+                 ask for whole records"
+                    .into(),
+            ));
+        }
         Ok(ShardRead::Query {
             field: field.to_owned(),
             condition: Condition::of(query)?,
@@ -475,6 +483,14 @@ mod tests {
 
     fn through_the_wire(read: &ShardRead) -> ShardRead {
         crate::wire::decode(&crate::wire::encode(read).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_sharded_query_for_some_fields_is_refused_as_bad_input() {
+        let options = QueryOptions::new().fields(["name"]);
+        let refused = ShardRead::query("city", &Query::eq("Oslo"), &options);
+        assert!(matches!(refused, Err(fielddb::Error::InvalidArgument(_))));
+        assert!(ShardRead::query("city", &Query::eq("Oslo"), &QueryOptions::new()).is_ok());
     }
 
     #[test]

@@ -204,3 +204,57 @@ fn a_counted_index_says_so_and_counts_an_equality_through_every_change() {
     );
     assert_eq!((status, code(&body)), (400, "bad_request"), "{body}");
 }
+
+#[test]
+fn a_covering_index_is_created_listed_and_answers_queries_for_some_fields() {
+    let s = Server::start();
+    let c = client();
+    people(&c, &s);
+    let body = json!({"field": "born", "include": ["name"]});
+    let (status, created) = post(&c, &s, "/v1/indexes", &body);
+    assert_eq!(status, 202, "{created}");
+    assert_eq!(created["include"], json!(["name"]));
+    wait_ready(&c, &s, "born");
+    let (status, page) = get(
+        &c,
+        &s,
+        "/v1/query?field=born&op=gt&value=1900&fields=name,born",
+    );
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["rows"],
+        json!([
+            {"key": "grace", "record": {"name": "Grace Hopper", "born": 1906.5}},
+            {"key": "alan", "record": {"name": "Alan Turing", "born": 1912}}
+        ])
+    );
+    let filter =
+        json!({"where": [{"field": "born", "op": "lt", "value": 1900}], "fields": ["name"]});
+    let (status, page) = post(&c, &s, "/v1/query", &filter);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["rows"],
+        json!([{"key": "ada", "record": {"name": "Ada Lovelace"}}])
+    );
+    // Bad lists are refused.
+    let (status, body) = get(&c, &s, "/v1/query?field=born&value=1&fields=name,");
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = get(&c, &s, "/v1/query?field=born&value=1&fields=name,name");
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = post(
+        &c,
+        &s,
+        "/v1/indexes",
+        &json!({"field": "name", "include": 3}),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = post(
+        &c,
+        &s,
+        "/v1/indexes",
+        &json!({"field": "name", "include": ["name"]}),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (_, list) = get(&c, &s, "/v1/indexes");
+    assert_eq!(list["indexes"].as_array().unwrap().len(), 1, "{list}");
+}

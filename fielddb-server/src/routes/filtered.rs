@@ -50,6 +50,8 @@ pub(crate) struct FilterBody {
     desc: Option<bool>,
     /// Answer the plan instead of rows.
     explain: Option<bool>,
+    /// Only these fields of each record, in this order.
+    fields: Option<Vec<String>>,
 }
 
 /// The plan of a query with several conditions.
@@ -72,13 +74,13 @@ pub(crate) struct PlanReply {
 }
 
 fn parse_filter(body: &Json_) -> Result<(Filter, QueryOptions, bool), ApiError> {
-    let shape = "expected {\"where\": [{\"field\", \"op\", \"value\"}, ...], \"limit\"?, \"after\"?, \"desc\"?, \"explain\"?}";
+    let shape = "expected {\"where\": [{\"field\", \"op\", \"value\"}, ...], \"limit\"?, \"after\"?, \"desc\"?, \"explain\"?, \"fields\"?}";
     let Some(object) = body.as_object() else {
         return Err(ApiError::bad_request(shape));
     };
     if let Some(unknown) = object
         .keys()
-        .find(|k| !["where", "limit", "after", "desc", "explain"].contains(&k.as_str()))
+        .find(|k| !["where", "limit", "after", "desc", "explain", "fields"].contains(&k.as_str()))
     {
         return Err(ApiError::bad_request(format!(
             "unknown member `{unknown}`: {shape}"
@@ -138,6 +140,22 @@ fn parse_filter(body: &Json_) -> Result<(Filter, QueryOptions, bool), ApiError> 
             .and_then(unhex)
             .ok_or_else(|| ApiError::bad_request("`after` is the hex cursor returned as `next`"))?;
         options = options.start_after(cursor);
+    }
+    match object.get("fields") {
+        None | Some(Json_::Null) => {}
+        Some(Json_::Array(list)) => {
+            let names = list
+                .iter()
+                .map(|f| f.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ApiError::bad_request("`fields` must be an array of field names"))?;
+            options = options.fields(names);
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "`fields` must be an array of field names",
+            ))
+        }
     }
     let filter = filter.ok_or_else(|| ApiError::bad_request(shape))?;
     Ok((filter, options, flag("explain")?))

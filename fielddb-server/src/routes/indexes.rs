@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header::LOCATION, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fielddb::{IndexInfo, IndexSpec, IndexState};
+use fielddb::{Covering, IndexInfo, IndexSpec, IndexState};
 use serde::Serialize;
 use serde_json::Value as Json_;
 use utoipa::ToSchema;
@@ -32,6 +32,11 @@ pub(crate) struct IndexView {
     pub(crate) unique: bool,
     /// Keeps an exact count per value.
     pub(crate) counted: bool,
+    /// What the entries hold besides the indexed values: the fields listed, or `"*"` for the
+    /// whole record (absent for a plain index).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub(crate) include: Option<Json_>,
     /// `building`, `ready` or `dropping`.
     pub(crate) state: String,
     /// Build progress from 0 to 1.
@@ -95,6 +100,11 @@ pub(crate) fn view(info: &IndexInfo) -> IndexView {
         fields: info.fields.clone(),
         unique: info.unique,
         counted: info.counted,
+        include: match &info.covering {
+            Covering::Nothing => None,
+            Covering::Fields(names) => Some(Json_::from(names.clone())),
+            Covering::Record => Some(Json_::from("*")),
+        },
         state: state_name(&info.state).to_string(),
         progress: info.progress(),
         done,
@@ -106,13 +116,13 @@ pub(crate) fn view(info: &IndexInfo) -> IndexView {
 }
 
 fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
-    let shape = "expected {\"field\": NAME} or {\"fields\": [NAME, ...]}, with \"unique\": BOOL, \"counted\": BOOL";
+    let shape = "expected {\"field\": NAME} or {\"fields\": [NAME, ...]}, with \"unique\": BOOL, \"counted\": BOOL, \"include\": [NAME, ...] or \"*\"";
     let obj = body
         .as_object()
         .ok_or_else(|| ApiError::bad_request(shape))?;
     if let Some(other) = obj
         .keys()
-        .find(|k| !["field", "fields", "unique", "counted"].contains(&k.as_str()))
+        .find(|k| !["field", "fields", "unique", "counted", "include"].contains(&k.as_str()))
     {
         return Err(ApiError::bad_request(format!(
             "unknown member `{other}`: {shape}"
@@ -158,6 +168,25 @@ fn parse_create(body: &Json_) -> Result<(String, IndexSpec), ApiError> {
     if flag("counted")? {
         spec = spec.counted();
     }
+    spec = match obj.get("include") {
+        None | Some(Json_::Null) => spec,
+        Some(Json_::String(all)) if all == "*" => spec.include_all(),
+        Some(Json_::Array(list)) => spec.include(
+            list.iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    f.as_str().map(str::to_owned).ok_or_else(|| {
+                        ApiError::bad_request(format!("include[{i}] must be a string"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "`include` must be an array of field names, or \"*\" for the whole record",
+            ))
+        }
+    };
     Ok((spec.name(), spec))
 }
 
@@ -290,6 +319,7 @@ pub(crate) async fn drop_index(
         field,
         unique: info.as_ref().is_some_and(|i| i.unique),
         counted: info.as_ref().is_some_and(|i| i.counted),
+        include: info.as_ref().and_then(|i| view(i).include),
         state: "dropping".into(),
         progress: 0.0,
         done: None,

@@ -57,6 +57,23 @@ pub(crate) struct QueryParams {
     pub(crate) after: Option<String>,
     /// Descending order.
     pub(crate) desc: Option<bool>,
+    /// Only these fields of each record, comma-separated (`name,score`), in that order; read
+    /// from the index alone when it holds them all (its fields and those it includes).
+    pub(crate) fields: Option<String>,
+}
+
+/// The fields a query asks for, from `a,b` (`None`: all of them).
+pub(crate) fn wanted_fields(text: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let fields: Vec<String> = text.split(',').map(str::to_owned).collect();
+    if fields.iter().any(String::is_empty) {
+        return Err(ApiError::bad_request(
+            "`fields` names the wanted fields as `a,b`; one of them is empty",
+        ));
+    }
+    Ok(Some(fields))
 }
 
 /// A condition on an indexed field (or conditions as text in `where`).
@@ -245,6 +262,9 @@ pub(crate) async fn query(
         let cursor = unhex(after)
             .ok_or_else(|| ApiError::bad_request("`after` is the hex cursor returned as `next`"))?;
         options = options.start_after(cursor);
+    }
+    if let Some(fields) = wanted_fields(p.fields.as_deref())? {
+        options = options.fields(fields);
     }
     let st = state.clone();
     blocking(move || {
