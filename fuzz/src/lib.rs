@@ -32,6 +32,7 @@ pub mod update;
 #[path = "../../fielddb/src/value.rs"]
 pub mod value;
 use encoding::{keycode, record as record_codec};
+pub use encoding::index_entry::Covering;
 pub use error::{Error, Result};
 pub use query::{Page, Query, QueryOptions};
 pub use record::Record;
