@@ -322,3 +322,39 @@ fn bad_covering_and_bad_field_lists_are_refused_and_change_nothing() {
         );
     }
 }
+
+#[test]
+fn compaction_moves_records_and_entries_to_files_and_queries_answer_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = FieldDb::open(dir.path()).unwrap();
+    db.create_index(IndexSpec::on("city").include_all())
+        .unwrap()
+        .wait()
+        .unwrap();
+    for i in 0..300 {
+        let record = Record::new()
+            .set("city", ["Oslo", "Rome"][i % 2])
+            .set("n", i as i64);
+        db.put(format!("k{i:03}"), record).unwrap();
+    }
+    for i in 0..100 {
+        db.delete(format!("k{i:03}")).unwrap();
+    }
+    let oslo = Query::eq("Oslo");
+    let before = db
+        .query_by_index("city", &oslo, &QueryOptions::new())
+        .unwrap();
+    assert_eq!(db.storage_stats().unwrap().kv_file_bytes, 0);
+    db.compact().unwrap();
+    let stats = db.storage_stats().unwrap();
+    assert!(
+        stats.kv_file_bytes > 0 && stats.index_file_bytes > 0,
+        "{stats:?}"
+    );
+    let after = db
+        .query_by_index("city", &oslo, &QueryOptions::new())
+        .unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after.rows.len(), 100);
+    assert!(db.verify().unwrap().is_clean());
+}

@@ -354,6 +354,15 @@ impl FieldDb {
         replica::checkpoint(&self.inner().storage, dir.as_ref())
     }
 
+    /// Writes everything held in memory to table files and compacts them, blocking until done:
+    /// reads then come from sorted, compressed files (and the directory holds no space that
+    /// deleted or overwritten records still took). Writes may go on meanwhile. Worth it after a
+    /// bulk load; RocksDB compacts on its own otherwise.
+    pub fn compact(&self) -> Result<()> {
+        self.inner().storage.check_writable()?;
+        self.inner().storage.compact_all()
+    }
+
     /// Space used on disk and in memory, from RocksDB's accounting (cheap; no scan).
     pub fn storage_stats(&self) -> Result<StorageStats> {
         self.inner().storage.stats()

@@ -168,10 +168,6 @@ impl Record {
         Record { fields }
     }
 
-    pub(crate) fn into_fields(self) -> Vec<(String, Value)> {
-        self.fields
-    }
-
     /// The fields of this record among `wanted`, in the order of `wanted` (a query asking for
     /// some fields, `QueryOptions::fields`); `wanted` holds no name twice.
     pub(crate) fn project(mut self, wanted: &[String]) -> Record {

@@ -293,6 +293,21 @@ impl Storage {
         Ok(())
     }
 
+    /// Flushes every column family's memtables to table files, then compacts each whole
+    /// column family into its last level (blocking until done).
+    pub(crate) fn compact_all(&self) -> Result<()> {
+        let handles: Vec<_> = Cf::ALL
+            .iter()
+            .map(|cf| self.cf(*cf))
+            .collect::<Result<_>>()?;
+        self.db
+            .flush_cfs_opt(&handles, &rocksdb::FlushOptions::default())?;
+        for cf in handles {
+            self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
+    }
+
     pub(crate) fn stats(&self) -> Result<StorageStats> {
         let files = "rocksdb.total-sst-files-size";
         let memtables = "rocksdb.cur-size-all-mem-tables";

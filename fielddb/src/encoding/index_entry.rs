@@ -109,30 +109,46 @@ impl Covering {
         }
     }
 
-    /// The fields an entry holds, as one record: the indexed `values` named by `indexed`, then
-    /// the payload's fields (for [`Covering::Record`], the payload is the record).
-    pub(crate) fn entry_record(
+    /// The row an entry answers, for a query wanting `wanted` (which [`Covering::covers`]):
+    /// its user key, and a record of the wanted fields in the order of `wanted` (the whole
+    /// record when `None`), taking the indexed fields' values from `suffix` (the entry's key
+    /// after the id) and the others from `payload`. Only wanted fields are decoded.
+    pub(crate) fn entry_row<'s>(
         &self,
         indexed: &[String],
-        values: Vec<Value>,
+        suffix: &'s [u8],
         payload: &[u8],
-    ) -> Result<Record> {
-        match self {
-            Covering::Record => record_codec::decode(payload),
-            Covering::Nothing => Ok(Record::from_fields_unchecked(
-                indexed.iter().cloned().zip(values).collect(),
-            )),
-            Covering::Fields(_) => {
-                let mut fields: Vec<(String, Value)> =
-                    indexed.iter().cloned().zip(values).collect();
-                for (name, value) in record_codec::decode(payload)?.into_fields() {
-                    if !indexed.contains(&name) {
-                        fields.push((name, value));
-                    }
-                }
-                Ok(Record::from_fields_unchecked(fields))
+        wanted: Option<&[String]>,
+    ) -> Result<(&'s [u8], Record)> {
+        let Some(wanted) = wanted else {
+            let key = suffix_key(suffix, indexed.len())?;
+            return Ok((key, record_codec::decode(payload)?));
+        };
+        // The indexed values, decoded only when one of them is wanted and the payload does not
+        // hold it.
+        let from_key =
+            !matches!(self, Covering::Record) && wanted.iter().any(|w| indexed.contains(w));
+        let (key, mut indexed_values) = if from_key {
+            let (values, key) = split_suffix(suffix, indexed.len())?;
+            (key, values.into_iter().map(Some).collect())
+        } else {
+            (suffix_key(suffix, indexed.len())?, Vec::new())
+        };
+        let mut stored = match self {
+            Covering::Nothing => vec![None; wanted.len()],
+            _ => record_codec::decode_fields(payload, wanted)?,
+        };
+        let mut fields = Vec::with_capacity(wanted.len());
+        for (name, value) in wanted.iter().zip(stored.iter_mut()) {
+            let value = match indexed.iter().position(|f| f == name) {
+                Some(i) if from_key => indexed_values[i].take(),
+                _ => value.take(),
+            };
+            if let Some(value) = value {
+                fields.push((name.clone(), value));
             }
         }
+        Ok((key, Record::from_fields_unchecked(fields)))
     }
 }
 

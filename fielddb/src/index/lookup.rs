@@ -285,15 +285,10 @@ pub(crate) fn scoped_records(
         let arity = def.fields.len();
         if def.covering.covers(&def.fields, wanted) {
             let hits = collect_hits(snapshot, def, scope, options, every_position, |s, p| {
-                let (values, key) = index_entry::split_suffix(s, arity)?;
-                let record = def
+                let (key, record) = def
                     .covering
-                    .entry_record(&def.fields, values, p)
-                    .map_err(|e| corrupt_entry(name, key, e))?;
-                let record = match wanted {
-                    Some(wanted) => record.project(wanted),
-                    None => record,
-                };
+                    .entry_row(&def.fields, s, p, wanted)
+                    .map_err(|e| corrupt_entry(name, s, e))?;
                 Ok((key.to_vec(), record))
             })?;
             return Ok(RecordRows {
@@ -328,12 +323,12 @@ pub(crate) fn scoped_records(
     })
 }
 
-/// The corruption of an entry's payload, naming the index and the key.
-fn corrupt_entry(name: &str, key: &[u8], error: Error) -> Error {
+/// The corruption of an entry (its values, key or payload), naming the index and the entry.
+fn corrupt_entry(name: &str, suffix: &[u8], error: Error) -> Error {
     match error {
         Error::Corruption(msg) => Error::Corruption(format!(
-            "index {name}: the entry of key {} holds a malformed payload: {msg}",
-            display_key(key)
+            "index {name}: the entry {} is malformed: {msg}",
+            display_key(suffix)
         )),
         other => other,
     }
