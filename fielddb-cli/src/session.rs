@@ -399,15 +399,26 @@ impl Session {
                 let per_index: Vec<Json> = report
                     .indexes
                     .iter()
-                    .map(|i| json!({"field": i.field, "entries": i.entries, "missing": i.missing, "stale": i.stale, "wrong_counts": i.wrong_counts}))
+                    .map(|i| json!({"field": i.field, "entries": i.entries, "missing": i.missing, "stale": i.stale, "wrong_counts": i.wrong_counts, "wrong_covered": i.wrong_covered}))
                     .collect();
                 let corrupt: Vec<Json> = report
                     .corrupt_records
                     .iter()
                     .map(|k| key_to_json(k))
                     .collect();
+                // Covered fields are reported only where some index covers fields.
+                let covering = self
+                    .db
+                    .indexes()
+                    .iter()
+                    .any(|i| i.covering != Covering::Nothing);
+                let covered = if covering {
+                    format!(", {} wrong covered", report.wrong_covered())
+                } else {
+                    String::new()
+                };
                 let mut text = format!(
-                    "{} records, {} missing, {} stale, {} wrong counts, {} corrupt records",
+                    "{} records, {} missing, {} stale, {} wrong counts{covered}, {} corrupt records",
                     report.records,
                     report.missing(),
                     report.stale(),
@@ -419,31 +430,31 @@ impl Session {
                         .indexes
                         .iter()
                         .map(|i| {
-                            vec![
+                            let mut row = vec![
                                 i.field.clone(),
                                 i.entries.to_string(),
                                 i.missing.to_string(),
                                 i.stale.to_string(),
                                 i.wrong_counts.to_string(),
-                            ]
+                            ];
+                            if covering {
+                                row.push(i.wrong_covered.to_string());
+                            }
+                            row
                         })
                         .collect();
-                    text = format!(
-                        "{}\n{text}",
-                        table(
-                            &[
-                                "index".into(),
-                                "entries".into(),
-                                "missing".into(),
-                                "stale".into(),
-                                "wrong counts".into()
-                            ],
-                            &rows
-                        )
-                    );
+                    let mut header: Vec<String> =
+                        ["index", "entries", "missing", "stale", "wrong counts"]
+                            .into_iter()
+                            .map(String::from)
+                            .collect();
+                    if covering {
+                        header.push("wrong covered".into());
+                    }
+                    text = format!("{}\n{text}", table(&header, &rows));
                 }
                 out(
-                    json!({"records": report.records, "missing": report.missing(), "stale": report.stale(), "wrong_counts": report.wrong_counts(), "corrupt": corrupt, "indexes": per_index}),
+                    json!({"records": report.records, "missing": report.missing(), "stale": report.stale(), "wrong_counts": report.wrong_counts(), "wrong_covered": report.wrong_covered(), "corrupt": corrupt, "indexes": per_index}),
                     text,
                 )
             }

@@ -30,6 +30,8 @@ pub(crate) struct IndexCheck {
     pub(crate) stale: u64,
     /// Values whose stored count differs from the records (counted indexes only).
     pub(crate) wrong_counts: u64,
+    /// Entries whose covered fields differ from the record's (covering indexes only).
+    pub(crate) wrong_covered: u64,
 }
 
 /// The result of recomputing every ready index from the records.
@@ -41,6 +43,7 @@ pub(crate) struct VerifyReply {
     pub(crate) missing: u64,
     pub(crate) stale: u64,
     pub(crate) wrong_counts: u64,
+    pub(crate) wrong_covered: u64,
     /// Keys of records that do not decode.
     #[schema(value_type = Vec<Object>)]
     pub(crate) corrupt: Vec<serde_json::Value>,
@@ -76,6 +79,7 @@ pub(crate) fn verify_reply(report: &fielddb::VerifyReport) -> VerifyReply {
         missing: report.missing(),
         stale: report.stale(),
         wrong_counts: report.wrong_counts(),
+        wrong_covered: report.wrong_covered(),
         corrupt: report
             .corrupt_records
             .iter()
@@ -90,6 +94,7 @@ pub(crate) fn verify_reply(report: &fielddb::VerifyReport) -> VerifyReply {
                 missing: i.missing,
                 stale: i.stale,
                 wrong_counts: i.wrong_counts,
+                wrong_covered: i.wrong_covered,
             })
             .collect(),
     }
