@@ -593,7 +593,12 @@ fn method(results: &BTreeMap<String, EngineResult>, records: usize) -> String {
          floor keeps the same counts by hand (merge operands), so their equality counts are one \
          read; SQLite and native_db count by walking their index. The 3-index batched database \
          then serves the reads: {gets} point gets of random keys, {q} equality queries on `city` returning \
-         the records ({eq_rows:.0} each, 1/1000 of N), the same {q} as counts, {q} range \
+         the records ({eq_rows:.0} each, 1/1000 of N), the same {q} as counts, the same {q} \
+         asking for 2 of the 5 fields (`score`, `name`; FieldDB `QueryOptions::fields`, SQLite \
+         `SELECT key, score, name`), then again through a covering index (FieldDB: the index on \
+         `city` rebuilt with `include([\"score\", \"name\"])`, answering from its entries alone; \
+         SQLite: an index on (`city`, `score`, `name`, `key`)), after which the plain index is \
+         back; {q} range \
          queries on `score` returning about 100 records each; then a compound index on (`city`, \
          `age`) is built, {q} queries ask for one city and one age (FieldDB: `query` with two \
          `Filter::eq`; SQLite: `WHERE city = ? AND age = ?`; the RocksDB floor and native_db \
