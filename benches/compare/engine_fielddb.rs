@@ -152,6 +152,11 @@ impl Engine for FieldDbEngine {
         Ok(())
     }
 
+    fn compact(&self) -> Result<()> {
+        self.db.wait_for_tasks();
+        Ok(self.db.compact()?)
+    }
+
     fn writer(&self) -> Result<Option<Writer>> {
         let db = self.db.clone();
         Ok(Some(Box::new(move |rec: &Rec| {

@@ -236,6 +236,16 @@ impl Shared {
 }
 
 impl Engine for RocksDbEngine {
+    fn compact(&self) -> Result<()> {
+        let db = &self.shared.db;
+        for name in [CF_KV, CF_INDEX] {
+            let cf = db.cf_handle(name).ok_or("a column family is missing")?;
+            db.flush_cf(cf)?;
+            db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
+    }
+
     fn open(dir: &Path, indexed: &[Field]) -> Result<Self> {
         let mut db_options = rocksdb::Options::default();
         db_options.create_if_missing(true);

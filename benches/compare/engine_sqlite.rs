@@ -221,6 +221,12 @@ impl Engine for SqliteEngine {
         Ok(())
     }
 
+    fn compact(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     fn writer(&self) -> Result<Option<Writer>> {
         let conn = connect(&self.path)?;
         Ok(Some(Box::new(move |rec: &Rec| upsert(&conn, rec))))

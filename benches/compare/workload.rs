@@ -202,6 +202,12 @@ pub trait Engine: Sized {
     fn drop_covering_index(&self) -> Result<()> {
         Ok(())
     }
+    /// Settles the files on disk as a bulk load would end: memtables flushed and compacted
+    /// (FieldDB, RocksDB), the WAL checkpointed into the database file (SQLite); nothing where
+    /// the engine has no such step.
+    fn compact(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Sizes and where to work.
@@ -257,6 +263,9 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
         .collect();
 
     let mut main_db: Option<E> = None;
+    let main_dir = cfg
+        .dir
+        .join(format!("{}-batch", INDEX_SETS[INDEX_SETS.len() - 1].0));
     for (set_no, (set, fields)) in INDEX_SETS.iter().enumerate() {
         let dir = cfg.dir.join(format!("{set}-single"));
         let db = E::open(&dir, fields)?;
@@ -438,8 +447,26 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
             emit_latency(out, "lat_build", during);
         }
     }
+    // The bytes on disk at the end: N records and every index built above, compacted.
+    db.compact()?;
+    out.metric("disk", dir_bytes(&main_dir)? as f64 / 1024.0);
     drop(db);
     Ok(())
+}
+
+/// The bytes of the files under `dir`.
+fn dir_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }
 
 /// Runs `ask` on each of `inputs`, timed, and emits `{key}_query` (queries/s), `{key}_rows`

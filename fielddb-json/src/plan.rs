@@ -1,8 +1,9 @@
 //! The JSON and text forms of a query plan (`fielddb::Plan`), shared by the shell's `explain`
 //! and the server's `explain`: the index, the part of it walked, the residual conditions and
-//! the estimate of the rows the index yields, with where the estimate comes from.
+//! the estimate of the rows the index yields, with where the estimate comes from, and what a
+//! covering index holds.
 
-use fielddb::{describe_condition, Plan, Query, RowEstimate};
+use fielddb::{describe_condition, Covering, Plan, Query, RowEstimate};
 use serde_json::{json, Value as Json};
 
 fn condition_text((field, query): &(String, Query)) -> String {
@@ -18,16 +19,23 @@ fn estimate_source(estimate: &RowEstimate) -> &'static str {
     }
 }
 
-/// `{"index", "index_conditions", "range", "residual", "estimated_rows", "estimate"}`.
+/// `{"index", "index_conditions", "range", "residual", "estimated_rows", "estimate"}`, and
+/// `"include"` (the fields, or `"*"`) when the index is a covering one.
 pub fn plan_to_json(plan: &Plan) -> Json {
-    json!({
+    let mut out = json!({
         "index": plan.index,
         "index_conditions": plan.index_conditions.iter().map(condition_text).collect::<Vec<_>>(),
         "range": plan.range_text(),
         "residual": plan.residual.iter().map(condition_text).collect::<Vec<_>>(),
         "estimated_rows": plan.estimate.as_ref().map(RowEstimate::rows),
         "estimate": plan.estimate.as_ref().map(estimate_source),
-    })
+    });
+    match &plan.covering {
+        Covering::Nothing => {}
+        Covering::Fields(names) => out["include"] = json!(names),
+        Covering::Record => out["include"] = json!("*"),
+    }
+    out
 }
 
 /// The plan as the shell prints it, one line per part.
@@ -51,8 +59,16 @@ pub fn plan_to_text(plan: &Plan) -> String {
         }
         None => "not estimated".to_owned(),
     };
+    let include = match &plan.covering {
+        Covering::Nothing => String::new(),
+        Covering::Fields(names) => format!(
+            "\nincludes  {} (a query asking only for indexed and included fields reads no record)",
+            names.join(",")
+        ),
+        Covering::Record => "\nincludes  the whole record (no record is read)".to_owned(),
+    };
     format!(
-        "index     {}\nrange     {}  ({})\nresidual  {}\nestimate  {estimate}",
+        "index     {}\nrange     {}  ({})\nresidual  {}\nestimate  {estimate}{include}",
         plan.index,
         plan.range_text(),
         list(&plan.index_conditions),

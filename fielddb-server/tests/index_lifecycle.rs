@@ -236,6 +236,9 @@ fn a_covering_index_is_created_listed_and_answers_queries_for_some_fields() {
         page["rows"],
         json!([{"key": "ada", "record": {"name": "Ada Lovelace"}}])
     );
+    let (status, plan) = get(&c, &s, "/v1/query?where=born%20%3E%201900&explain=1");
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["plan"]["include"], json!(["name"]), "{plan}");
     // Bad lists are refused.
     let (status, body) = get(&c, &s, "/v1/query?field=born&value=1&fields=name,");
     assert_eq!(status, 400, "{body}");

@@ -71,6 +71,9 @@ pub(crate) struct PlanReply {
     /// Where the estimate comes from: `counted` (the index's counts), `walked` (exact, the
     /// range was short), `approximate` (RocksDB's approximate sizes).
     estimate: Option<String>,
+    /// Present for a covering index: the fields it includes, or `"*"` for the whole record.
+    #[schema(value_type = Option<Object>)]
+    include: Option<Json_>,
 }
 
 fn parse_filter(body: &Json_) -> Result<(Filter, QueryOptions, bool), ApiError> {
