@@ -259,6 +259,9 @@ impl Engine for RocksDbEngine {
             table.set_pin_l0_filter_and_index_blocks_in_cache(true);
             if bloom {
                 table.set_bloom_filter(10.0, false);
+                // As FieldDB's `kv`: a hash index in each data block for point lookups.
+                table.set_data_block_index_type(rocksdb::DataBlockIndexType::BinaryAndHash);
+                table.set_data_block_hash_ratio(0.75);
             }
             let mut cf = rocksdb::Options::default();
             cf.set_block_based_table_factory(&table);
