@@ -24,6 +24,7 @@ pub const COMMANDS: &[&str] = &[
     "export",
     "verify",
     "stats",
+    "compact",
     "backup",
     "backups",
     "restore",
@@ -114,6 +115,8 @@ pub enum Command {
     },
     Verify,
     Stats,
+    /// Flush and compact the files (`FieldDb::compact`).
+    Compact,
     /// Back the database up into each directory.
     Backup {
         dirs: Vec<String>,
@@ -448,6 +451,7 @@ pub fn parse(input: &str) -> Result<Command, SyntaxError> {
         },
         "verify" => Command::Verify,
         "stats" => Command::Stats,
+        "compact" => Command::Compact,
         "backup" => {
             let mut dirs = vec![p.name("a backup directory after `backup`")?];
             while p.peek().is_some() {

@@ -45,6 +45,7 @@ pub const SUMMARY: &[(&str, &str)] = &[
     ("export FILE", "write every record as JSON lines"),
     ("verify", "check every ready index against the records"),
     ("stats", "records, indexes and sizes"),
+    ("compact", "write memory to files and compact them (after a bulk load)"),
     (
         "backup DIR [DIR ...]",
         "back the database up into each directory (incremental, online)",
@@ -131,6 +132,10 @@ pub fn detail(command: &str) -> Option<&'static str> {
         "verify" => "verify\nRecomputes every ready index from the records; reports missing and stale entries and\n\
             wrong counts (of counted indexes).",
         "stats" => "stats\nRecords, indexes with state and progress, and sizes on disk.",
+        "compact" => "compact\nWaits for background index work, then writes everything held in memory to files and\n\
+            compacts them, so reads come from sorted files and the directory holds no space that\n\
+            deleted or overwritten records still took. Worth it after a bulk load; RocksDB\n\
+            compacts on its own otherwise.",
         "backup" => "backup DIR [DIR ...]\n\
             Backs the database up, as of now, into each directory (created if needed), while\n\
             writes go on. A backup is consistent (records, index entries and counts together)\n\

@@ -458,6 +458,19 @@ impl Session {
                     text,
                 )
             }
+            Command::Compact => {
+                self.db.wait_for_tasks();
+                self.db.compact().map_err(err)?;
+                let s = self.db.storage_stats().map_err(err)?;
+                out(
+                    json!({"bytes": {"records": s.kv_file_bytes, "indexes": s.index_file_bytes, "catalog": s.meta_file_bytes, "memtables": s.memtable_bytes}}),
+                    format!(
+                        "compacted: record files {}, index files {}",
+                        human_bytes(s.kv_file_bytes),
+                        human_bytes(s.index_file_bytes)
+                    ),
+                )
+            }
             Command::Stats => {
                 let records = self.db.len().map_err(err)?;
                 let s = self.db.storage_stats().map_err(err)?;

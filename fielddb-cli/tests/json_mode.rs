@@ -123,3 +123,25 @@ fn failures_carry_the_library_error_code() {
     assert_eq!(lines[0]["code"], "no_such_index");
     assert_eq!(lines[4]["code"], "unique_violation", "{:?}", lines);
 }
+
+#[test]
+fn compact_moves_what_memory_holds_to_files_and_reports_their_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let r = common::run_c(
+        &db,
+        "put a city=Oslo; put b city=Rome; create index city; stats; compact",
+        &["--json"],
+    );
+    let lines = r.json();
+    let n = lines.len();
+    assert_eq!(
+        lines[n - 2]["bytes"]["records"],
+        serde_json::json!(0),
+        "{}",
+        r.stdout
+    );
+    let bytes = &lines[n - 1]["bytes"];
+    assert!(bytes["records"].as_u64().unwrap() > 0, "{}", r.stdout);
+    assert!(bytes["indexes"].as_u64().unwrap() > 0, "{}", r.stdout);
+}
