@@ -6,7 +6,7 @@ use std::path::Path;
 
 use fielddb::{Batch, FieldDb, Filter, IndexSpec, Query, QueryOptions, Record, Value};
 
-use crate::workload::{row_hash, Answer, Engine, Field, Rec, Result, Val, Writer};
+use crate::workload::{mix_op, row_hash, Answer, Engine, Field, Mixer, Rec, Result, Val, Writer};
 
 pub struct FieldDbEngine {
     db: FieldDb,
@@ -150,6 +150,13 @@ impl Engine for FieldDbEngine {
             .wait()?;
         self.db.wait_for_tasks();
         Ok(())
+    }
+
+    fn mixer(&self) -> Result<Option<Mixer>> {
+        let engine = FieldDbEngine {
+            db: self.db.clone(),
+        };
+        Ok(Some(Box::new(move |op| mix_op(&engine, op))))
     }
 
     fn compact(&self) -> Result<()> {

@@ -29,7 +29,7 @@ use rocksdb::{
     WriteOptions, DB,
 };
 
-use crate::workload::{row_hash, Answer, Engine, Field, Rec, Result, Val, Writer};
+use crate::workload::{mix_op, row_hash, Answer, Engine, Field, Mixer, Rec, Result, Val, Writer};
 
 const CF_KV: &str = "kv";
 const CF_INDEX: &str = "index";
@@ -236,6 +236,13 @@ impl Shared {
 }
 
 impl Engine for RocksDbEngine {
+    fn mixer(&self) -> Result<Option<Mixer>> {
+        let engine = RocksDbEngine {
+            shared: Arc::clone(&self.shared),
+        };
+        Ok(Some(Box::new(move |op| mix_op(&engine, op))))
+    }
+
     fn compact(&self) -> Result<()> {
         let db = &self.shared.db;
         for name in [CF_KV, CF_INDEX] {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection};
 
-use crate::workload::{row_hash, Answer, Engine, Field, Rec, Result, Val, Writer};
+use crate::workload::{mix_op, row_hash, Answer, Engine, Field, Mixer, Rec, Result, Val, Writer};
 
 const UPSERT: &str = "INSERT INTO t (key, name, city, score, age, balance) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(key) DO UPDATE SET \
@@ -219,6 +219,14 @@ impl Engine for SqliteEngine {
     fn drop_covering_index(&self) -> Result<()> {
         self.conn.execute_batch("DROP INDEX t_city_cover")?;
         Ok(())
+    }
+
+    fn mixer(&self) -> Result<Option<Mixer>> {
+        let engine = SqliteEngine {
+            conn: connect(&self.path)?,
+            path: self.path.clone(),
+        };
+        Ok(Some(Box::new(move |op| mix_op(&engine, op))))
     }
 
     fn compact(&self) -> Result<()> {

@@ -148,6 +148,29 @@ pub fn row_hash(key: &[u8], score: i64) -> u64 {
 /// A writer usable from another thread (its own connection or a clone of the handle).
 pub type Writer = Box<dyn FnMut(&Rec) -> Result<()> + Send>;
 
+/// One operation of the concurrent mix.
+pub enum MixOp<'a> {
+    Get(&'a str),
+    QueryCity(&'a Val),
+    Put(&'a Rec),
+}
+
+/// A handle of its own on the engine's database for one thread of the concurrent mix (SQLite:
+/// its own connection): runs an operation and returns the rows it read.
+pub type Mixer = Box<dyn FnMut(MixOp<'_>) -> Result<u64> + Send>;
+
+/// Runs `op` on `engine` with its own methods: what a mixer does with its handle.
+pub fn mix_op<E: Engine>(engine: &E, op: MixOp<'_>) -> Result<u64> {
+    Ok(match op {
+        MixOp::Get(key) => u64::from(engine.get(key)?.is_some()),
+        MixOp::QueryCity(city) => engine.query_eq(Field::City, city)?.rows,
+        MixOp::Put(rec) => {
+            engine.put(rec)?;
+            0
+        }
+    })
+}
+
 /// One engine, doing the workload's operations its own way.
 pub trait Engine: Sized {
     /// Opens a fresh database in `dir` with indexes on `indexed`, created before any record.
@@ -201,6 +224,10 @@ pub trait Engine: Sized {
     /// Puts the plain index on `city` back.
     fn drop_covering_index(&self) -> Result<()> {
         Ok(())
+    }
+    /// A handle for one thread of the concurrent mix, or `None` when the engine takes no part.
+    fn mixer(&self) -> Result<Option<Mixer>> {
+        Ok(None)
     }
     /// Settles the files on disk as a bulk load would end: memtables flushed and compacted
     /// (FieldDB, RocksDB), the WAL checkpointed into the database file (SQLite); nothing where
@@ -447,11 +474,69 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
             emit_latency(out, "lat_build", during);
         }
     }
+    // A concurrent mix: 1, 2 and 4 threads, each with its own handle, doing 90% reads (half
+    // point gets, half equality queries on `city`) and 10% indexed puts, for a fixed time.
+    // Last, since its puts change records by however many each engine manages.
+    for threads in [1usize, 2, 4] {
+        let mut mixers = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            match db.mixer()? {
+                Some(m) => mixers.push(m),
+                None => break,
+            }
+        }
+        if mixers.len() < threads {
+            break;
+        }
+        let (ops, took) = run_mix(mixers, &keys, n, cfg.latency_run())?;
+        progress(label, &format!("mix, {threads} threads ({ops} ops)"), took);
+        out.metric(&format!("mix{threads}"), ops as f64 / took.as_secs_f64());
+    }
+
     // The bytes on disk at the end: N records and every index built above, compacted.
     db.compact()?;
     out.metric("disk", dir_bytes(&main_dir)? as f64 / 1024.0);
     drop(db);
     Ok(())
+}
+
+/// Runs each mixer on a thread of its own for `run`; returns the operations done and the time.
+fn run_mix(
+    mixers: Vec<Mixer>,
+    keys: &Arc<Vec<String>>,
+    n: usize,
+    run: Duration,
+) -> Result<(u64, Duration)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let handles: Vec<_> = mixers
+        .into_iter()
+        .enumerate()
+        .map(|(t, mut mix)| {
+            let (stop, keys) = (Arc::clone(&stop), Arc::clone(keys));
+            std::thread::spawn(move || -> Result<u64> {
+                let mut rng = Rng::new(0x5eed_0200 + t as u64);
+                let mut ops = 0u64;
+                while !stop.load(Ordering::Acquire) {
+                    let key = &keys[rng.below(keys.len() as u64) as usize];
+                    match rng.below(10) {
+                        0 => mix(MixOp::Put(&Rec::random(&mut rng, key.clone(), n)))?,
+                        1..=4 => mix(MixOp::Get(key))?,
+                        _ => mix(MixOp::QueryCity(&Val::Str(city(rng.below(CITIES)))))?,
+                    };
+                    ops += 1;
+                }
+                Ok(ops)
+            })
+        })
+        .collect();
+    std::thread::sleep(run);
+    stop.store(true, Ordering::Release);
+    let mut total = 0;
+    for handle in handles {
+        total += handle.join().map_err(|_| "a mix thread panicked")??;
+    }
+    Ok((total, start.elapsed()))
 }
 
 /// The bytes of the files under `dir`.
