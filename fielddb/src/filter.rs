@@ -243,9 +243,10 @@ impl FieldDb {
             ));
         }
         // The usable ready indexes, read under the catalog's guard without copying the rest.
-        let mut candidates: Vec<(String, bool, &Covering, Candidate)> = Vec::new();
-        let catalog = self.inner().catalog.read();
-        for (position, def) in catalog.all().enumerate() {
+        // The guard is released before the tie-break below, whose estimates take it again (a
+        // second read guard while a writer waits would deadlock).
+        let mut candidates: Vec<(String, bool, Covering, Candidate)> = Vec::new();
+        for (position, def) in self.inner().catalog.read().all().enumerate() {
             if def.state != StoredState::Ready {
                 continue;
             }
@@ -265,7 +266,7 @@ impl FieldDb {
             candidates.push((
                 def.name(),
                 def.counted && fixed_whole,
-                &def.covering,
+                def.covering.clone(),
                 candidate,
             ));
         }
@@ -277,10 +278,10 @@ impl FieldDb {
             .iter()
             .filter(|(_, _, _, c)| Some(shape(c)) == best_shape)
             .count();
-        let mut best: Option<(String, &Covering, Candidate)> = None;
+        let mut best: Option<(String, Covering, Candidate)> = None;
         for (name, counted, covering, mut candidate) in candidates {
             if counted && tied > 1 && Some(shape(&candidate)) == best_shape {
-                let plan = self.plan_of(filter, &name, &candidate.leading, covering);
+                let plan = self.plan_of(filter, &name, &candidate.leading, &covering);
                 if let RowEstimate::Counted(n) =
                     lookup::estimate(self.inner(), &name, &plan.scope())?
                 {
@@ -296,12 +297,9 @@ impl FieldDb {
         }
         match best {
             Some((name, covering, best)) => {
-                Ok(self.plan_of(filter, &name, &best.leading, covering))
+                Ok(self.plan_of(filter, &name, &best.leading, &covering))
             }
-            None => {
-                drop(catalog);
-                Err(refusal(filter, &self.indexes()))
-            }
+            None => Err(refusal(filter, &self.indexes())),
         }
     }
 
