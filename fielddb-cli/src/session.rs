@@ -15,8 +15,8 @@ use crate::help;
 use crate::render::{self, cell, human_bytes, table, Display};
 use crate::transfer::{self, ImportOptions};
 use fielddb_json::{
-    hex, json_to_record, key_to_json, key_to_text, plan_to_json, plan_to_text, record_to_json,
-    unhex, KeyJson, RecordJson,
+    hex, include_json, json_to_record, key_to_json, key_to_text, plan_to_json, plan_to_text,
+    record_to_json, unhex, KeyJson, RecordJson,
 };
 
 /// What a successful command produced.
@@ -642,15 +642,6 @@ fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>, display: Dis
         next,
         display,
     })
-}
-
-/// What a covering index includes, as JSON: its fields, or `"*"` for the record.
-fn include_json(covering: &Covering) -> Option<Json> {
-    match covering {
-        Covering::Nothing => None,
-        Covering::Fields(names) => Some(json!(names)),
-        Covering::Record => Some(json!("*")),
-    }
 }
 
 /// The same as the shell writes it: ` include name,score`, ` include *`, or nothing.

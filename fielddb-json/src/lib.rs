@@ -16,4 +16,4 @@ pub use json::{
     value_to_json, KeyJson, RecordJson, ValueJson,
 };
 pub use literal::{hex, parse_literal, parse_word, unhex};
-pub use plan::{plan_to_json, plan_to_text};
+pub use plan::{include_json, plan_to_json, plan_to_text};

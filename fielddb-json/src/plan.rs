@@ -19,6 +19,16 @@ fn estimate_source(estimate: &RowEstimate) -> &'static str {
     }
 }
 
+/// What a covering index includes, as JSON: its fields, or `"*"` for the whole record; `None`
+/// for a plain index. The shell's `indexes` and `explain` and the server's index views use it.
+pub fn include_json(covering: &Covering) -> Option<Json> {
+    match covering {
+        Covering::Nothing => None,
+        Covering::Fields(names) => Some(json!(names)),
+        Covering::Record => Some(json!("*")),
+    }
+}
+
 /// `{"index", "index_conditions", "range", "residual", "estimated_rows", "estimate"}`, and
 /// `"include"` (the fields, or `"*"`) when the index is a covering one.
 pub fn plan_to_json(plan: &Plan) -> Json {
@@ -30,10 +40,8 @@ pub fn plan_to_json(plan: &Plan) -> Json {
         "estimated_rows": plan.estimate.as_ref().map(RowEstimate::rows),
         "estimate": plan.estimate.as_ref().map(estimate_source),
     });
-    match &plan.covering {
-        Covering::Nothing => {}
-        Covering::Fields(names) => out["include"] = json!(names),
-        Covering::Record => out["include"] = json!("*"),
+    if let Some(include) = include_json(&plan.covering) {
+        out["include"] = include;
     }
     out
 }

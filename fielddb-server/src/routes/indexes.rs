@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header::LOCATION, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fielddb::{Covering, IndexInfo, IndexSpec, IndexState};
+use fielddb::{IndexInfo, IndexSpec, IndexState};
 use serde::Serialize;
 use serde_json::Value as Json_;
 use utoipa::ToSchema;
@@ -100,11 +100,7 @@ pub(crate) fn view(info: &IndexInfo) -> IndexView {
         fields: info.fields.clone(),
         unique: info.unique,
         counted: info.counted,
-        include: match &info.covering {
-            Covering::Nothing => None,
-            Covering::Fields(names) => Some(Json_::from(names.clone())),
-            Covering::Record => Some(Json_::from("*")),
-        },
+        include: fielddb_json::include_json(&info.covering),
         state: state_name(&info.state).to_string(),
         progress: info.progress(),
         done,
