@@ -3,10 +3,13 @@
 //! RSS), answers cross-checked, and a table of FieldDB/peer ratios.
 //!
 //! - `cargo bench --bench compare [-- --records N]` (cargo passes `--bench`): the full run,
-//!   N = 200,000 by default; writes the section between the markers in `docs/benchmarks.md`
-//!   and `docs/benchmarks.png`.
-//! - `cargo test --bench compare` (no `--bench`): the smoke run, N = 2,000, output in a temp
-//!   dir only; it fails if any two engines answered a query, count or get differently.
+//!   at two sizes, N = 200,000 by default (the records stay in memtables) and 10 × N (loaded,
+//!   then compacted into files before the reads; native_db, whose loads alone would take
+//!   minutes there, runs at the first size only); `--one-size` runs N only. Writes the section
+//!   between the markers in `docs/benchmarks.md`, `docs/benchmarks.png` (first size) and
+//!   `docs/benchmarks-large.png`.
+//! - `cargo test --bench compare` (no `--bench`): the smoke run, N = 2,000 and 20,000, output in
+//!   a temp dir only; it fails if any two engines answered a query, count or get differently.
 //! - `--engines fielddb,rocksdb` runs only those engines and `--no-write` leaves the docs
 //!   alone: quick partial runs while tuning. `--engine NAME --dir DIR` is the child mode.
 //!
@@ -26,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use report::{EngineResult, Machine, ENGINES};
+use report::{EngineResult, Machine, SizeRun, ENGINES};
 use workload::{Config, Emitter, Result};
 
 struct Args {
@@ -36,6 +39,9 @@ struct Args {
     engines: Vec<String>,
     dir: Option<PathBuf>,
     no_write: bool,
+    /// Child mode: this is the large size.
+    large: bool,
+    one_size: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -46,6 +52,8 @@ fn parse_args() -> Result<Args> {
         engines: ENGINES.iter().map(|(id, _)| id.to_string()).collect(),
         dir: None,
         no_write: false,
+        large: false,
+        one_size: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -57,6 +65,8 @@ fn parse_args() -> Result<Args> {
             "--engines" => args.engines = value()?.split(',').map(str::to_owned).collect(),
             "--dir" => args.dir = Some(PathBuf::from(value()?)),
             "--no-write" => args.no_write = true,
+            "--large" => args.large = true,
+            "--one-size" => args.one_size = true,
             // Flags cargo or a test runner may pass; nothing to do with them.
             _ if arg.starts_with("--") => {}
             _ => {}
@@ -87,17 +97,22 @@ fn run() -> Result<()> {
         .unwrap_or(if args.full { 200_000 } else { 2_000 });
     if let Some(engine) = &args.engine {
         let dir = args.dir.clone().ok_or("--engine needs --dir")?;
-        return child(engine, records, args.full, &dir);
+        return child(engine, records, &args, &dir);
     }
-    parent(&args, records)
+    let mut sizes = vec![(records, false)];
+    if !args.one_size {
+        sizes.push((records * 10, true));
+    }
+    parent(&args, &sizes)
 }
 
 /// Child mode: one engine, results as lines on stdout.
-fn child(engine: &str, records: usize, full: bool, dir: &Path) -> Result<()> {
+fn child(engine: &str, records: usize, args: &Args, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let cfg = Config {
         records,
-        full,
+        full: args.full,
+        large: args.large,
         dir: dir.to_path_buf(),
     };
     let out = Emitter;
@@ -115,8 +130,9 @@ fn child(engine: &str, records: usize, full: bool, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Parent mode: each engine in its own process, one after the other, then the report.
-fn parent(args: &Args, records: usize) -> Result<()> {
+/// Parent mode: each size in turn, each engine in its own process, one after the other, then
+/// the report.
+fn parent(args: &Args, sizes: &[(usize, bool)]) -> Result<()> {
     let started = Instant::now();
     let load_before = report::load_average();
     let tmp = tempfile::Builder::new()
@@ -124,61 +140,86 @@ fn parent(args: &Args, records: usize) -> Result<()> {
         .tempdir()?;
     let exe = std::env::current_exe()?;
     let mode = if args.full { "full" } else { "smoke" };
-    eprintln!(
-        "compare ({mode}): {records} records, engines {}, in {}",
-        args.engines.join(", "),
-        tmp.path().display()
-    );
-    let mut results: BTreeMap<String, EngineResult> = BTreeMap::new();
-    for (id, _) in ENGINES
-        .iter()
-        .filter(|(id, _)| args.engines.iter().any(|e| e == id))
-    {
-        let start = Instant::now();
-        let mut cmd = Command::new(&exe);
-        cmd.args(["--engine", id, "--records", &records.to_string(), "--dir"])
-            .arg(tmp.path().join(id))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if args.full {
-            cmd.arg("--full");
-        }
-        let output = cmd.output()?;
-        if !output.status.success() {
-            return Err(format!("the {id} run failed ({})", output.status).into());
-        }
-        let mut result = EngineResult::parse(&String::from_utf8_lossy(&output.stdout))?;
-        result.wall = start.elapsed();
+    let mut runs = Vec::new();
+    for &(records, large) in sizes {
+        let size_started = Instant::now();
+        // native_db's loads at the large size would take minutes; it runs at the first only.
+        let engines: Vec<&str> = ENGINES
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| args.engines.iter().any(|e| e == id))
+            .filter(|id| !(large && *id == "native_db"))
+            .collect();
         eprintln!(
-            "  {:<10} done in {:.1} s",
-            report::display_name(id),
-            result.wall.as_secs_f64()
+            "compare ({mode}): {records} records{}, engines {}, in {}",
+            if large {
+                ", compacted before the reads"
+            } else {
+                ""
+            },
+            engines.join(", "),
+            tmp.path().display()
         );
-        std::fs::remove_dir_all(tmp.path().join(id)).ok();
-        results.insert(id.to_string(), result);
+        let mut results: BTreeMap<String, EngineResult> = BTreeMap::new();
+        for id in engines {
+            let start = Instant::now();
+            let mut cmd = Command::new(&exe);
+            cmd.args(["--engine", id, "--records", &records.to_string(), "--dir"])
+                .arg(tmp.path().join(id))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit());
+            if args.full {
+                cmd.arg("--full");
+            }
+            if large {
+                cmd.arg("--large");
+            }
+            let output = cmd.output()?;
+            if !output.status.success() {
+                return Err(format!("the {id} run failed ({})", output.status).into());
+            }
+            let mut result = EngineResult::parse(&String::from_utf8_lossy(&output.stdout))?;
+            result.wall = start.elapsed();
+            eprintln!(
+                "  {:<10} done in {:.1} s",
+                report::display_name(id),
+                result.wall.as_secs_f64()
+            );
+            std::fs::remove_dir_all(tmp.path().join(id)).ok();
+            results.insert(id.to_string(), result);
+        }
+        cross_check(&results)?;
+        runs.push(SizeRun {
+            records,
+            large,
+            results,
+            took: size_started.elapsed(),
+        });
     }
-
-    cross_check(&results)?;
 
     let mut machine = Machine::describe(tmp.path(), load_before);
     machine.load_after = report::load_average();
     let total = started.elapsed();
-    let section = report::render(&results, &machine, records, total);
+    let section = report::render(&runs, &machine, total);
     println!("{section}");
 
-    let all_engines = results.len() == ENGINES.len();
+    let all_engines = args.engines.len() == ENGINES.len();
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-    if args.full && all_engines && !args.no_write {
-        report::splice(&docs.join("benchmarks.md"), &section)?;
-        chart::draw(&docs.join("benchmarks.png"), &results)?;
-        eprintln!("wrote docs/benchmarks.md (between the compare markers) and docs/benchmarks.png");
+    let out = if args.full && all_engines && !args.no_write {
+        docs
     } else {
-        // The smoke run still renders both, to a temp dir, so the code stays working.
-        let md = tmp.path().join("benchmarks.md");
-        std::fs::write(&md, "# Benchmarks\n")?;
-        report::splice(&md, &section)?;
-        chart::draw(&tmp.path().join("benchmarks.png"), &results)?;
+        // The smoke run still renders everything, to a temp dir, so the code stays working.
+        std::fs::write(tmp.path().join("benchmarks.md"), "# Benchmarks\n")?;
+        tmp.path().to_path_buf()
+    };
+    report::splice(&out.join("benchmarks.md"), &section)?;
+    for run in &runs {
+        chart::draw(&out.join(report::chart_file(run.large)), &run.results)?;
+    }
+    if out == tmp.path() {
         eprintln!("docs left alone (smoke run, partial run or --no-write)");
+    } else {
+        eprintln!("wrote docs/benchmarks.md (between the compare markers) and its charts");
     }
     eprintln!(
         "compare ({mode}) took {:.1} s",

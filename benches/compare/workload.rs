@@ -10,7 +10,7 @@
 //! | field     | type   | values                                   | role                          |
 //! |-----------|--------|------------------------------------------|-------------------------------|
 //! | `name`    | string | `user-` + 8 random hex digits            | third index of the 3-index load |
-//! | `city`    | string | `city-000` .. `city-999` (1,000 values)  | equality: ~0.1% of the records |
+//! | `city`    | string | `city-000` .. (N / 200, at least 1,000 values) | equality: ~200 records (0.1% at N = 200,000) |
 //! | `score`   | int    | uniform in `0 .. 10 * N`                 | range of width 1,000: ~100 records |
 //! | `age`     | int    | uniform in `0 .. 100`                    | the index built over N records  |
 //! | `balance` | float  | uniform cents in `0 .. 10,000.00`        | the index built while writing   |
@@ -20,7 +20,10 @@
 //!
 //! 1. load N records into a fresh database with 0, 1 (`city`) and 3 (`city`, `score`, `name`)
 //!    indexes created up front, once one record per write and once 1,000 per batch; the
-//!    batched 3-index database is kept for the next phases;
+//!    batched 3-index database is kept for the next phases. At the large size
+//!    (`Config::large`) every load but the kept one stops after a time budget and reports the
+//!    rate so far, and the kept database is compacted (`Engine::compact`) before the reads, so
+//!    that they come from files rather than memtables;
 //! 2. point gets of random existing keys; equality queries on `city` returning the records;
 //!    the same as counts; range queries on `score` returning about 100 records;
 //! 3. building an index on `age` over the N records with nothing else running;
@@ -38,8 +41,11 @@ use fielddb_suite::rng::Rng;
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Distinct values of `city`: an equality query matches 1/1000 of the records.
-pub const CITIES: u64 = 1_000;
+/// Distinct values of `city` in a database of `n` records: an equality query matches about
+/// 200 records at every size from 200,000 up (1/1000 of the records below it).
+pub fn cities(n: usize) -> u64 {
+    (n as u64 / 200).max(1_000)
+}
 /// Width of a `score` range query; scores are uniform in `0 .. 10 * N`, so ~100 records match.
 pub const RANGE_WIDTH: i64 = 1_000;
 /// Records per batch in the batched loads.
@@ -101,7 +107,7 @@ impl Rec {
         Rec {
             key,
             name: format!("user-{:08x}", rng.next_u64() as u32),
-            city: city(rng.below(CITIES)),
+            city: city(rng.below(cities(n))),
             score: rng.below(10 * n as u64) as i64,
             age: rng.below(100) as i64,
             balance: rng.below(1_000_000) as f64 / 100.0,
@@ -242,10 +248,21 @@ pub struct Config {
     pub records: usize,
     /// The full benchmark (longer latency runs and budgets) rather than the smoke run.
     pub full: bool,
+    /// The large size: every load but the kept one runs for `load_budget` only, and the kept
+    /// database is compacted before the reads.
+    pub large: bool,
     pub dir: PathBuf,
 }
 
 impl Config {
+    /// How long a load that is not the kept one may run at the large size.
+    fn load_budget(&self) -> Option<Duration> {
+        self.large.then_some(if self.full {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_millis(500)
+        })
+    }
     fn gets(&self) -> usize {
         self.records.min(100_000)
     }
@@ -296,7 +313,7 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
     for (set_no, (set, fields)) in INDEX_SETS.iter().enumerate() {
         let dir = cfg.dir.join(format!("{set}-single"));
         let db = E::open(&dir, fields)?;
-        let budget = E::single_write_budget(cfg.full);
+        let budget = shorter(E::single_write_budget(cfg.full), cfg.load_budget());
         let start = Instant::now();
         let mut written = 0usize;
         for rec in &records {
@@ -326,14 +343,30 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
 
         let dir = cfg.dir.join(format!("{set}-batch"));
         let db = E::open(&dir, fields)?;
+        let kept = set_no + 1 == INDEX_SETS.len();
+        let budget = if kept { None } else { cfg.load_budget() };
         let start = Instant::now();
+        let mut written = 0usize;
         for chunk in records.chunks(BATCH) {
             db.put_batch(chunk)?;
+            written += chunk.len();
+            if budget.is_some_and(|b| start.elapsed() >= b) {
+                break;
+            }
         }
         let took = start.elapsed();
-        progress(label, &format!("{set} batched"), took);
-        out.metric(&format!("{set}_batch"), n as f64 / took.as_secs_f64());
-        if set_no + 1 == INDEX_SETS.len() {
+        progress(label, &format!("{set} batched ({written})"), took);
+        out.metric(&format!("{set}_batch"), written as f64 / took.as_secs_f64());
+        if written < n {
+            out.note(
+                &format!("{set}_batch"),
+                &format!(
+                    "first {written} of {n} records (stopped after {:.1} s)",
+                    took.as_secs_f64()
+                ),
+            );
+        }
+        if kept {
             main_db = Some(db);
         } else {
             drop(db);
@@ -341,6 +374,12 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
         }
     }
     let db = main_db.ok_or("no database after the loads")?;
+    if cfg.large {
+        // The reads below come from files, as they do once a database outgrows its memtables.
+        let start = Instant::now();
+        db.compact()?;
+        progress(label, "compaction before the reads", start.elapsed());
+    }
 
     // Point gets.
     let mut rng = Rng::new(0x5eed_0002);
@@ -363,16 +402,16 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
 
     // Equality queries returning records, then the same as counts.
     let mut rng = Rng::new(0x5eed_0003);
-    let cities: Vec<Val> = (0..QUERIES)
-        .map(|_| Val::Str(city(rng.below(CITIES))))
+    let city_asks: Vec<Val> = (0..QUERIES)
+        .map(|_| Val::Str(city(rng.below(cities(n)))))
         .collect();
-    time_queries(label, out, ("equality queries", "eq"), &cities, |v| {
+    time_queries(label, out, ("equality queries", "eq"), &city_asks, |v| {
         db.query_eq(Field::City, v)
     })?;
 
     let mut counts = 0u64;
     let start = Instant::now();
-    for v in &cities {
+    for v in &city_asks {
         counts = counts
             .wrapping_mul(1_000_003)
             .wrapping_add(db.count_eq(Field::City, v)?);
@@ -385,13 +424,13 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
     // The same equalities asking for 2 of the 5 fields: from the records, then from a
     // covering index (rebuilt as the plain one afterwards, so the writes below maintain the
     // same indexes on every engine).
-    if db.query_eq_two_fields(&cities[0])?.is_some() {
+    if db.query_eq_two_fields(&city_asks[0])?.is_some() {
         let ask = |v: &Val| Ok(db.query_eq_two_fields(v)?.unwrap_or_default());
         time_queries(
             label,
             out,
             ("2-field equality queries", "eq_fields"),
-            &cities,
+            &city_asks,
             ask,
         )?;
         if db.build_covering_index()? {
@@ -399,7 +438,7 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
                 label,
                 out,
                 ("2-field equality queries, covering index", "eq_cover"),
-                &cities,
+                &city_asks,
                 ask,
             )?;
             db.drop_covering_index()?;
@@ -419,7 +458,7 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
     if db.build_compound_index()? {
         let mut rng = Rng::new(0x5eed_0005);
         let asks: Vec<(String, i64)> = (0..QUERIES)
-            .map(|_| (city(rng.below(CITIES)), rng.below(100) as i64))
+            .map(|_| (city(rng.below(cities(n))), rng.below(100) as i64))
             .collect();
         time_queries(
             label,
@@ -500,6 +539,14 @@ pub fn run<E: Engine>(label: &str, cfg: &Config, out: &Emitter) -> Result<()> {
     Ok(())
 }
 
+/// The shorter of two optional budgets.
+fn shorter(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Runs each mixer on a thread of its own for `run`; returns the operations done and the time.
 fn run_mix(
     mixers: Vec<Mixer>,
@@ -522,7 +569,7 @@ fn run_mix(
                     match rng.below(10) {
                         0 => mix(MixOp::Put(&Rec::random(&mut rng, key.clone(), n)))?,
                         1..=4 => mix(MixOp::Get(key))?,
-                        _ => mix(MixOp::QueryCity(&Val::Str(city(rng.below(CITIES)))))?,
+                        _ => mix(MixOp::QueryCity(&Val::Str(city(rng.below(cities(n))))))?,
                     };
                     ops += 1;
                 }
