@@ -1,8 +1,10 @@
 //! An index builds in the background while four writers update and delete records; afterwards
 //! the index agrees exactly with the records. Odd seeds build a counted index, whose per-value
 //! counts must then equal the records too; seeds 2 and 3 mod 4 build the compound index `f,n`
-//! (through the same code paths), which must then answer two conditions like a scan. Seeded; `ONLINE_BUILD_RUNS` and
-//! `ONLINE_BUILD_RECORDS` scale it (defaults: 20 runs over 200,000 records).
+//! (through the same code paths), which must then answer two conditions like a scan; seeds 0
+//! to 3 mod 8 build by ingestion (the default), 4 to 7 mod 8 in steps. Seeded;
+//! `ONLINE_BUILD_RUNS` and `ONLINE_BUILD_RECORDS` scale it (defaults: 20 runs over 200,000
+//! records).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -42,7 +44,9 @@ fn record(value: Option<Value>, i: u64) -> Record {
 
 fn one_run(seed: u64, records: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let db = FieldDb::open_with(dir.path(), Options::default()).unwrap();
+    let by_ingestion = seed % 8 < 4;
+    let options = Options::default().build_by_ingestion(by_ingestion);
+    let db = FieldDb::open_with(dir.path(), options).unwrap();
     let mut rng = Rng::new(seed);
     for chunk in (0..records).collect::<Vec<_>>().chunks(5_000) {
         let mut batch = Batch::new();
@@ -110,7 +114,7 @@ fn one_run(seed: u64, records: u64) {
 
     let report = db.verify().unwrap();
     eprintln!(
-        "seed {seed}: build over {records} records took {build_time:.2?} under {ops} concurrent writes; {} entries verified",
+        "seed {seed}: build (by ingestion: {by_ingestion}) over {records} records took {build_time:.2?} under {ops} concurrent writes; {} entries verified",
         report.indexes[0].entries
     );
     assert_eq!(

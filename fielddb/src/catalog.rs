@@ -88,14 +88,14 @@ impl Catalog {
         })
     }
 
-    /// Creates a building index on `fields` (with `total` as the estimate of records to index)
-    /// in one batch, to which `extra` may add keys of its own; returns its id. Refuses bad
-    /// field names and fields that already have an index, writing nothing.
+    /// Creates an index on `fields` in `state` (one of the two building states) in one batch,
+    /// to which `extra` may add keys of its own; returns its id. Refuses bad field names and
+    /// fields that already have an index, writing nothing.
     pub(crate) fn create(
         &mut self,
         storage: &Storage,
         (fields, unique, counted, covering): (&[String], bool, bool, &Covering),
-        total: u64,
+        state: StoredState,
         extra: impl FnOnce(&mut WriteSet<'_>),
     ) -> Result<IndexId> {
         check_index_fields(fields)?;
@@ -112,11 +112,7 @@ impl Catalog {
             unique,
             counted,
             covering: covering.clone(),
-            state: StoredState::Building {
-                cursor: None,
-                done: 0,
-                total,
-            },
+            state,
         };
         Catalog::stage_put(&def, &mut batch);
         extra(&mut batch);

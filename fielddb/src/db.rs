@@ -67,8 +67,10 @@ impl FieldDb {
             .read()
             .all()
             .filter_map(|def| match def.state {
-                StoredState::Building { .. } if background => Some(Task::Build(def.id)),
-                StoredState::Building { .. } => None,
+                StoredState::Building { .. } | StoredState::Ingesting { .. } if background => {
+                    Some(Task::Build(def.id))
+                }
+                StoredState::Building { .. } | StoredState::Ingesting { .. } => None,
                 StoredState::Dropping => Some(Task::Drop(def.id)),
                 StoredState::Ready => None,
             })
@@ -218,10 +220,20 @@ impl FieldDb {
         self.refuse_if_replica()?;
         let inner = self.inner();
         let total = inner.storage.estimated_records()?;
+        // A unique index is built in steps, its writers checking each value as it is claimed.
+        let state = if inner.options.build_by_ingestion && !spec.unique {
+            StoredState::Ingesting { total }
+        } else {
+            StoredState::Building {
+                cursor: None,
+                done: 0,
+                total,
+            }
+        };
         let id = inner.catalog.write().create(
             &inner.storage,
             (&spec.fields, spec.unique, spec.counted, &spec.covering),
-            total,
+            state,
             |_| {},
         )?;
         inner.notify_changed();

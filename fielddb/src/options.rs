@@ -11,6 +11,8 @@ pub struct Options {
     pub(crate) sync_writes: bool,
     pub(crate) create_if_missing: bool,
     pub(crate) build_chunk_records: usize,
+    pub(crate) build_by_ingestion: bool,
+    pub(crate) build_threads: usize,
     pub(crate) block_cache_bytes: usize,
     pub(crate) shared_cache: Option<BlockCache>,
     pub(crate) replica: bool,
@@ -47,6 +49,10 @@ impl Default for Options {
             sync_writes: false,
             create_if_missing: true,
             build_chunk_records: 1_000,
+            build_by_ingestion: true,
+            build_threads: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
             block_cache_bytes: 64 * 1024 * 1024,
             shared_cache: None,
             replica: false,
@@ -80,6 +86,24 @@ impl Options {
     /// Values below 1 are treated as 1.
     pub fn build_chunk_records(mut self, records: usize) -> Self {
         self.build_chunk_records = records.max(1);
+        self
+    }
+
+    /// Build new indexes by ingestion (default `true`): the records are read once from a
+    /// snapshot, by [`Options::build_threads`] threads, and the sorted entries added to the
+    /// index as whole table files; writers only mark the keys they change meanwhile and pause
+    /// once, for the last step that re-indexes those keys. `false`: in steps of
+    /// [`Options::build_chunk_records`] records through the write path. Unique indexes, and a
+    /// replica's, are always built in steps.
+    pub fn build_by_ingestion(mut self, ingest: bool) -> Self {
+        self.build_by_ingestion = ingest;
+        self
+    }
+
+    /// Threads that read the records of a build by ingestion (default: the machine's cores, at
+    /// most 8). Values below 1 are treated as 1.
+    pub fn build_threads(mut self, threads: usize) -> Self {
+        self.build_threads = threads.max(1);
         self
     }
 

@@ -216,9 +216,16 @@ fn apply_catalog_command(
             counted,
             covering,
         } => catalog
-            .create(storage, (fields, *unique, *counted, covering), 0, |batch| {
-                stage_position(batch, entry, on_answer, &Ok(Answer::Done))
-            })
+            .create(
+                storage,
+                (fields, *unique, *counted, covering),
+                StoredState::Building {
+                    cursor: None,
+                    done: 0,
+                    total: 0,
+                },
+                |batch| stage_position(batch, entry, on_answer, &Ok(Answer::Done)),
+            )
             .map(|_| Answer::Done),
         Command::DropIndex { field } => match catalog.active_on(field).map(|def| def.id) {
             Some(id) => {

@@ -15,7 +15,7 @@
 //! because an fsync failure cannot be retried safely.
 
 use std::ops::Deref;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
@@ -79,6 +79,8 @@ pub struct StorageStats {
 
 pub(crate) struct Storage {
     db: DB,
+    /// The `index` column family's options, for the table files an ingested build writes.
+    index_options: rocksdb::Options,
     write_options: WriteOptions,
     poisoned: AtomicBool,
     poison_cause: Mutex<String>,
@@ -127,7 +129,7 @@ impl Storage {
             Some(shared) => shared.0.clone(),
             None => Cache::new_lru_cache(options.block_cache_bytes),
         };
-        let descriptor = |cf: Cf| {
+        let cf_options = |cf: Cf| {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
             table.set_cache_index_and_filter_blocks(true);
@@ -151,14 +153,16 @@ impl Storage {
                 // one key, the write resolves them into one value instead.
                 cf_options.set_max_successive_merges(MAX_SUCCESSIVE_MERGES);
             }
-            ColumnFamilyDescriptor::new(cf.name(), cf_options)
+            cf_options
         };
-        let db = DB::open_cf_descriptors(&db_options, path, Cf::ALL.map(descriptor))?;
+        let descriptors = Cf::ALL.map(|cf| ColumnFamilyDescriptor::new(cf.name(), cf_options(cf)));
+        let db = DB::open_cf_descriptors(&db_options, path, descriptors)?;
 
         let mut write_options = WriteOptions::default();
         write_options.set_sync(options.sync_writes);
         let storage = Storage {
             db,
+            index_options: cf_options(Cf::Index),
             write_options,
             poisoned: AtomicBool::new(false),
             poison_cause: Mutex::new(String::new()),
@@ -247,6 +251,29 @@ impl Storage {
             missing: None,
             batch: WriteBatch::default(),
         })
+    }
+
+    /// A writer of a sorted table file at `path` in the `index` column family's format, to be
+    /// ingested with [`Storage::ingest_index_files`].
+    pub(crate) fn index_file_writer(&self, path: &Path) -> Result<TableFileWriter<'_>> {
+        let writer = rocksdb::SstFileWriter::create(&self.index_options);
+        writer.open(path)?;
+        Ok(TableFileWriter(writer))
+    }
+
+    /// Adds the table files at `paths` to the `index` column family, atomically: their keys
+    /// become visible together, newer than every write before (RocksDB's external file
+    /// ingestion; the files are moved into the database, not copied). The caller makes sure no
+    /// write touches their keys meanwhile.
+    pub(crate) fn ingest_index_files(&self, paths: &[PathBuf]) -> Result<()> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let mut options = rocksdb::IngestExternalFileOptions::default();
+        options.set_move_files(true);
+        self.db
+            .ingest_external_file_cf_opts(self.cf(Cf::Index)?, &options, paths.to_vec())?;
+        Ok(())
     }
 
     /// Writes a consistent copy of the whole database into `dir` (which must not exist), as a
@@ -400,6 +427,21 @@ impl<'a> WriteSet<'a> {
         if let Some(handle) = self.handle(cf) {
             self.batch.delete_range_cf(handle, start, end);
         }
+    }
+}
+
+/// A sorted table file being written (`Storage::index_file_writer`): keys must come in
+/// ascending order.
+pub(crate) struct TableFileWriter<'a>(rocksdb::SstFileWriter<'a>);
+
+impl TableFileWriter<'_> {
+    pub(crate) fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        Ok(self.0.put(key, value)?)
+    }
+
+    /// Completes the file; it holds at least one key.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        Ok(self.0.finish()?)
     }
 }
 

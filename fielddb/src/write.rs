@@ -23,8 +23,9 @@ use parking_lot::RwLockReadGuard;
 
 use crate::batch::{prepare_put, PreparedOp};
 use crate::catalog::Catalog;
-use crate::encoding::index_def::IndexDef;
-use crate::encoding::index_entry::{self, Covering};
+use crate::encoding::build_marker;
+use crate::encoding::index_def::{IndexDef, StoredState};
+use crate::encoding::index_entry::{self, Covering, IndexId};
 use crate::error::{Error, Result};
 use crate::index::counts::{self, CountDeltas};
 use crate::inner::DbInner;
@@ -171,11 +172,15 @@ impl<'a> WritePlan<'a> {
         } = self;
         *closed = last;
         let storage = &inner.storage;
-        let indexes: Vec<&IndexDef> = catalog.maintained().collect();
+        // An index built by ingestion gets a marker per changed key instead of entries.
+        let (ingesting, indexes): (Vec<&IndexDef>, Vec<&IndexDef>) = catalog
+            .maintained()
+            .partition(|def| matches!(def.state, StoredState::Ingesting { .. }));
+        let ingesting: Vec<IndexId> = ingesting.iter().map(|def| def.id).collect();
 
         if indexes.is_empty() && !report_existed {
             for op in ops {
-                stage_record(batch, op);
+                stage_record(batch, op, &ingesting);
                 if !last {
                     let state = op.put.as_ref().map(|(record, _)| record.clone());
                     latest.insert(op.key.clone(), state);
@@ -285,7 +290,7 @@ impl<'a> WritePlan<'a> {
 
         // The group succeeded: it joins the plan.
         for op in ops {
-            stage_record(batch, op);
+            stage_record(batch, op, &ingesting);
         }
         if !last {
             for (key, state) in group.latest {
@@ -386,11 +391,15 @@ impl<'a> WritePlan<'a> {
     }
 }
 
-/// Stages the record change of one operation.
-fn stage_record(batch: &mut WriteSet<'_>, op: &PreparedOp) {
+/// Stages the record change of one operation, and its key's marker for each index being
+/// built by ingestion (`ingesting`).
+fn stage_record(batch: &mut WriteSet<'_>, op: &PreparedOp, ingesting: &[IndexId]) {
     match &op.put {
         Some((_, encoded)) => batch.put(Cf::Kv, &op.key, encoded),
         None => batch.delete(Cf::Kv, &op.key),
+    }
+    for &id in ingesting {
+        batch.put(Cf::Meta, &build_marker::marker_key(id, &op.key), &[]);
     }
 }
 

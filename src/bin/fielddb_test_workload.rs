@@ -13,7 +13,13 @@
 //! `a`, `b`), builds an index on `b`, then starts building a counted index on `a` (with
 //! `compound`, the compound index `a,b`) and drops the one on `b` (the drop waits behind the
 //! build in the task queue), printing `progress DONE TOTAL` lines as the build advances and
-//! `ready` at the end.
+//! `ready` at the end. The build goes in steps (`Options::build_by_ingestion(false)`), whose
+//! cursor the test follows.
+//!
+//! `fielddb_test_workload ingest DIR RECORDS`: loads RECORDS records (fields `a`, `b`), then,
+//! while a thread overwrites and deletes random keys, builds a counted index on `a` by
+//! ingestion, printing `started` when it is created and `ready` when it is ready, and keeps
+//! writing until killed.
 
 use std::io::Write;
 
@@ -23,7 +29,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(dir), Some(number)) = (args.get(1), args.get(2), args.get(3)) else {
         eprintln!(
-            "usage: fielddb_test_workload build-and-drop DIR RECORDS [compound] | crash DIR SEED | backup DIR SEED"
+            "usage: fielddb_test_workload build-and-drop DIR RECORDS [compound] | ingest DIR RECORDS | crash DIR SEED | backup DIR SEED"
         );
         std::process::exit(2);
     };
@@ -32,6 +38,7 @@ fn main() {
         "build-and-drop" => {
             build_and_drop(dir, number, args.get(4).is_some_and(|a| a == "compound"))
         }
+        "ingest" => ingest(dir, number),
         "crash" => crash(dir, number),
         "backup" => backup(dir, number),
         _ => {
@@ -45,20 +52,33 @@ fn main() {
     }
 }
 
-fn build_and_drop(dir: &str, records: u64, compound: bool) -> fielddb::Result<()> {
-    let db = FieldDb::open_with(dir, Options::default().build_chunk_records(200))?;
-    let mut stdout = std::io::stdout();
+/// The record the build workloads store at key number `i`, version `v`.
+fn ab_record(i: u64, v: u64) -> Record {
+    Record::new()
+        .set("a", ((i + v * 31) * 7919 % 100_003) as i64)
+        .set("b", format!("b{}", i % 1000))
+        .set("pad", "p".repeat(60))
+}
+
+/// Loads `records` records of `ab_record` in batches of 10,000.
+fn load_ab(db: &FieldDb, records: u64) -> fielddb::Result<()> {
     for start in (0..records).step_by(10_000) {
         let mut batch = Batch::new();
         for i in start..(start + 10_000).min(records) {
-            let record = Record::new()
-                .set("a", (i * 7919 % 100_003) as i64)
-                .set("b", format!("b{}", i % 1000))
-                .set("pad", "p".repeat(60));
-            batch.put(format!("key{i:09}"), record);
+            batch.put(format!("key{i:09}"), ab_record(i, 0));
         }
         db.write_batch(batch)?;
     }
+    Ok(())
+}
+
+fn build_and_drop(dir: &str, records: u64, compound: bool) -> fielddb::Result<()> {
+    let options = Options::default()
+        .build_chunk_records(200)
+        .build_by_ingestion(false);
+    let db = FieldDb::open_with(dir, options)?;
+    let mut stdout = std::io::stdout();
+    load_ab(&db, records)?;
     db.create_index_on_field("b")?.wait()?;
     // Counted, so a build resumed after a kill is checked against its counts too.
     let spec = if compound {
@@ -85,6 +105,39 @@ fn build_and_drop(dir: &str, records: u64, compound: bool) -> fielddb::Result<()
         }
         let _ = stdout.flush();
         std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+fn ingest(dir: &str, records: u64) -> fielddb::Result<()> {
+    let db = FieldDb::open(dir)?;
+    load_ab(&db, records)?;
+    let writer = db.clone();
+    std::thread::spawn(move || {
+        let mut x = records | 1;
+        for v in 1u64.. {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let i = x % (records + records / 10);
+            let key = format!("key{i:09}");
+            let written = match v % 5 {
+                0 => writer.delete(&key).map(drop),
+                _ => writer.put(&key, ab_record(i, v)),
+            };
+            if written.is_err() {
+                return;
+            }
+        }
+    });
+    let mut stdout = std::io::stdout();
+    let a = db.create_index(IndexSpec::on("a").counted())?;
+    let _ = writeln!(stdout, "started");
+    let _ = stdout.flush();
+    a.wait()?;
+    let _ = writeln!(stdout, "ready");
+    let _ = stdout.flush();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
 

@@ -17,11 +17,12 @@
 //! | u32 LE, n (each field)| field length, then the field (UTF-8, non-empty)                |
 //! | bit 3 only: u32 LE    | the number of covered fields, at least 1                       |
 //! | u32 LE, n (each)      | covered field length, then the field (UTF-8, non-empty)        |
-//! | u8                    | state: 0 building, 1 ready, 2 dropping                         |
+//! | u8                    | state: 0 building, 1 ready, 2 dropping, 3 building by ingestion|
 //! | building only: u64 LE | records done                                                   |
 //! | building only: u64 LE | estimated total                                                |
 //! | building only: u8     | has-cursor; if 1, u32 LE length and the cursor (the last key    |
 //! |                       | the build has indexed)                                         |
+//! | ingestion only: u64 LE| estimated total                                                |
 
 use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 
@@ -49,8 +50,23 @@ pub(crate) enum StoredState {
         done: u64,
         total: u64,
     },
+    /// Built by ingesting sorted table files (`index::ingest`): writers leave "key changed"
+    /// markers instead of entries until the build's last step.
+    Ingesting {
+        total: u64,
+    },
     Ready,
     Dropping,
+}
+
+impl StoredState {
+    /// Either way of building: the index does not answer queries yet.
+    pub(crate) fn is_building(&self) -> bool {
+        matches!(
+            self,
+            StoredState::Building { .. } | StoredState::Ingesting { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +149,10 @@ impl IndexDef {
             }
             StoredState::Ready => out.push(1),
             StoredState::Dropping => out.push(2),
+            StoredState::Ingesting { total } => {
+                out.push(3);
+                let _ = out.write_u64::<LittleEndian>(*total);
+            }
         }
         out
     }
@@ -211,6 +231,9 @@ impl IndexDef {
             }
             1 => StoredState::Ready,
             2 => StoredState::Dropping,
+            3 => StoredState::Ingesting {
+                total: LittleEndian::read_u64(take(8)?),
+            },
             _ => return Err(bad()),
         };
         if !rest.is_empty() {
@@ -266,6 +289,7 @@ mod tests {
                 done: 5,
                 total: 10,
             },
+            StoredState::Ingesting { total: 12 },
             StoredState::Ready,
             StoredState::Dropping,
         ] {

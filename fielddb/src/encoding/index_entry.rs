@@ -180,6 +180,26 @@ pub(crate) fn encode_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> 
     out
 }
 
+/// The entry of the record stored as `bytes` at `key` in index `id` on `fields`, covering
+/// `covering`: its key and payload, or `None` when the record lacks one of the fields. `names`
+/// is `covering.fields_to_read(fields)`; only those fields are copied out of the record.
+pub(crate) fn entry_of_stored(
+    id: IndexId,
+    (fields, covering): (&[String], &Covering),
+    names: &[String],
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let read = record_codec::decode_fields(bytes, names)?;
+    let arity = fields.len();
+    if !read[..arity].iter().all(Option::is_some) {
+        return Ok(None);
+    }
+    let encoded = encode_values(read[..arity].iter().flatten());
+    let payload = covering.payload_from_stored(bytes, &read, arity)?;
+    Ok(Some((entry_key(id, &encoded, key), payload)))
+}
+
 /// The entry of `key` having the encoded values `values` in index `id`.
 pub(crate) fn entry_key(id: IndexId, values: &[u8], key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + values.len() + key.len());

@@ -8,6 +8,7 @@
 //! | `index_entry.rs` | an index entry key in `index`: id ‖ keycode(value) ‖ user key   |
 //! | `count.rs`       | a per-value count key and its i64 value, and their merge        |
 //! | `index_def.rs`   | the catalog in `meta`: index definitions and the next index id  |
+//! | `build_marker.rs`| a "key changed" marker in `meta` while an index is ingested     |
 //! | `command.rs`     | a replicated command, the payload of a log entry                |
 //! | this file        | the format version kept in `meta`                               |
 //!
@@ -19,10 +20,12 @@
 //! | `meta`        | `format_version`                 | u32 BE, [`FORMAT_VERSION`]        |
 //! | `meta`        | `index/` ‖ id (u32 BE)           | `index_def` encoding              |
 //! | `meta`        | `next_index_id`                  | u32 BE                            |
+//! | `meta`        | `build-marker/` ‖ id ‖ user key  | empty (`build_marker`)            |
 //! | `meta`        | `replica/applied`                | the log position a replica has    |
 //! |               |                                  | applied (opaque bytes)            |
 //! | `meta`        | `replica/data/` ‖ name           | a replica's own state (opaque)    |
 
+pub(crate) mod build_marker;
 pub(crate) mod command;
 pub(crate) mod count;
 pub(crate) mod index_def;

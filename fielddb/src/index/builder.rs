@@ -20,10 +20,9 @@ use parking_lot::RwLockWriteGuard;
 use crate::catalog::Catalog;
 use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::encoding::index_entry::{self, IndexId};
-use crate::encoding::record as record_codec;
 use crate::error::Error;
 use crate::index::counts::CountDeltas;
-use crate::index::dropper;
+use crate::index::{dropper, ingest};
 use crate::inner::{BuildFailure, DbInner};
 use crate::read::corrupt_at;
 use crate::storage::{Cf, KeyRange, WriteSet};
@@ -35,22 +34,41 @@ pub(crate) enum Step {
     Finished,
 }
 
-/// Runs a build task to its end, or until the database stops.
+/// Runs a build task to its end, or until the database stops: by ingestion (`index::ingest`)
+/// when the index was created for it, else in steps.
 pub(crate) fn run(inner: &DbInner, id: IndexId) {
+    let by_ingestion = inner
+        .catalog
+        .read()
+        .get(id)
+        .is_some_and(|def| matches!(def.state, StoredState::Ingesting { .. }));
+    if by_ingestion {
+        if let Err(error) = ingest::run(inner, id) {
+            let field = inner.catalog.read().get(id).map(IndexDef::name);
+            fail(inner, id, other(&field.unwrap_or_default(), error));
+        }
+        inner.notify_changed();
+        return;
+    }
     while !inner.is_stopping() {
         match step(inner, id) {
             Ok(Step::More) => inner.notify_changed(),
             Ok(Step::Finished) => break,
             Err(failure) => {
-                inner.failures.lock().insert(id, failure);
-                // The index is removed; should that fail too, the next open finishes the drop.
-                let _ = mark_dropping(inner, id);
-                let _ = dropper::remove_index(inner, id);
+                fail(inner, id, failure);
                 break;
             }
         }
     }
     inner.notify_changed();
+}
+
+/// Records why the build of index `id` failed, and removes the index; should that fail too,
+/// the next open finishes the drop.
+fn fail(inner: &DbInner, id: IndexId, failure: BuildFailure) {
+    inner.failures.lock().insert(id, failure);
+    let _ = mark_dropping(inner, id);
+    let _ = dropper::remove_index(inner, id);
 }
 
 fn mark_dropping(inner: &DbInner, id: IndexId) -> crate::Result<()> {
@@ -119,28 +137,23 @@ pub(crate) fn step_locked(
     let mut last_key: Option<Vec<u8>> = None;
     // The indexed fields, then any the entries cover.
     let names = def.covering.fields_to_read(&def.fields);
-    let arity = def.fields.len();
     while count < chunk as u64 {
         let (Some(key), Some(bytes)) = (records.key(), records.value()) else {
             break;
         };
-        // Only those fields are copied out; the whole record is still checked.
-        let read = record_codec::decode_fields(bytes, &names)
-            .map_err(|e| other(field, corrupt_at(key, e)))?;
-        // A record lacking one of the indexed fields has no entry.
-        if read[..arity].iter().all(Option::is_some) {
-            let encoded = index_entry::encode_values(read[..arity].iter().flatten());
+        // Only those fields are copied out; the whole record is still checked. A record
+        // lacking one of the indexed fields has no entry.
+        let found =
+            index_entry::entry_of_stored(id, (&def.fields, &def.covering), &names, key, bytes)
+                .map_err(|e| other(field, corrupt_at(key, e)))?;
+        if let Some((entry, payload)) = found {
             if def.unique {
-                check_unique(inner, &def, &encoded, key, &mut claimed)?;
+                let values = &entry[index_entry::id_prefix(id).len()..entry.len() - key.len()];
+                check_unique(inner, &def, values, key, &mut claimed)?;
             }
-            let entry = index_entry::entry_key(id, &encoded, key);
             if def.counted {
                 count_deltas.add_for_entry(id, &entry, key.len(), 1);
             }
-            let payload = def
-                .covering
-                .payload_from_stored(bytes, &read, arity)
-                .map_err(|e| other(field, corrupt_at(key, e)))?;
             batch.put(Cf::Index, &entry, &payload);
         }
         last_key = Some(key.to_vec());

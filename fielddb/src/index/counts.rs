@@ -25,7 +25,8 @@ pub(crate) fn writer_counts(def: &IndexDef, key: &[u8]) -> bool {
     match &def.state {
         StoredState::Ready => true,
         StoredState::Building { cursor, .. } => cursor.as_deref().is_some_and(|c| key <= c),
-        StoredState::Dropping => false,
+        // The build counts every record from its snapshot and the keys writers marked.
+        StoredState::Ingesting { .. } | StoredState::Dropping => false,
     }
 }
 

@@ -1,13 +1,13 @@
 //! Dropping an index in the background: one batch deletes the id's whole key range (a RocksDB
-//! range tombstone), the range of its counts and the definition; compaction then reclaims the
-//! space.
+//! range tombstone), the range of its counts, its build markers and the definition; compaction
+//! then reclaims the space.
 //!
 //! Writers stopped maintaining the index when it entered `Dropping`, so nothing is written into
 //! the range meanwhile, and a new index on the same field (with a new id) can be built at once.
 
 use crate::catalog::Catalog;
-use crate::encoding::count;
 use crate::encoding::index_entry::{self, IndexId};
+use crate::encoding::{build_marker, count};
 use crate::error::Result;
 use crate::inner::DbInner;
 use crate::storage::{Cf, WriteSet};
@@ -45,6 +45,9 @@ pub(crate) fn remove_locked(
     let mut batch = storage.batch()?;
     batch.delete_range(Cf::Index, &start, &end);
     batch.delete_range(Cf::Index, &counts_start, &counts_end);
+    // The "key changed" markers of a build by ingestion, if it was one.
+    let (markers_start, markers_end) = build_marker::id_range(id);
+    batch.delete_range(Cf::Meta, &markers_start, &markers_end);
     Catalog::stage_remove(id, &mut batch);
     extra(&mut batch);
     storage.write(batch)?;

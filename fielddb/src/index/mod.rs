@@ -6,6 +6,7 @@
 pub(crate) mod builder;
 pub(crate) mod counts;
 pub(crate) mod dropper;
+pub(crate) mod ingest;
 pub(crate) mod lookup;
 pub(crate) mod verify;
 
@@ -184,6 +185,10 @@ impl IndexInfo {
                     done: *done,
                     total: *total,
                 },
+                StoredState::Ingesting { total } => IndexState::Building {
+                    done: 0,
+                    total: *total,
+                },
                 StoredState::Ready => IndexState::Ready,
                 StoredState::Dropping => IndexState::Dropping,
             },
@@ -245,7 +250,7 @@ impl IndexBuild {
         let settled = || {
             inner.failures.lock().contains_key(&self.id)
                 || match inner.catalog.read().get(self.id) {
-                    Some(def) => !matches!(def.state, StoredState::Building { .. }),
+                    Some(def) => !def.state.is_building(),
                     None => true,
                 }
         };

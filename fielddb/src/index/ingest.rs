@@ -1,0 +1,376 @@
+//! Building an index by ingestion: the records are read once from a snapshot, in parallel, the
+//! entries sorted in memory and written as table files that RocksDB adds to the `index` column
+//! family whole, instead of being written through the memtable in steps.
+//!
+//! 1. **Start**, under the catalog's write guard: clear what an interrupted attempt left (the
+//!    index's entries, counts and markers, and its files), then take a snapshot. The index is
+//!    already `Ingesting` (it was created so), so every write after the snapshot leaves a
+//!    "key changed" marker (`encoding::build_marker`) in its own batch instead of entries.
+//! 2. **Walk**: the snapshot's `kv` is split into key ranges, one per thread
+//!    (`Options::build_threads`); each thread computes its records' entries (and, for a counted
+//!    index, their counts), sorts them and writes them as table files, spilling a sorted file
+//!    whenever its buffer passes a budget. Writers never wait for this.
+//! 3. **Ingest**, under the read guard (so a drop cannot slip between the check and the
+//!    ingestion): the files join the `index` column family at once. Nothing else writes this
+//!    index's keys while it is `Ingesting`.
+//! 4. **Replay**, under the write guard, in one batch: for each marked key, the entry of its
+//!    record at the snapshot (which the files hold) is deleted and the entry of its current
+//!    record put; the counts of the walk and of the replay, the removal of the markers and the
+//!    flip to `Ready` ride in the same batch. Writers pause for this step only.
+//!
+//! A crash or a close at any point leaves the index `Ingesting`; the next open starts it over
+//! from step 1. Unique indexes are built in steps (`builder`), whose writers check every value
+//! as it is claimed; so are a replica's, whose builds advance with its log.
+
+use std::path::{Path, PathBuf};
+
+use crate::catalog::Catalog;
+use crate::encoding::build_marker;
+use crate::encoding::count;
+use crate::encoding::index_def::{IndexDef, StoredState};
+use crate::encoding::index_entry::{self, IndexId};
+use crate::error::{Error, Result};
+use crate::index::counts::CountDeltas;
+use crate::inner::DbInner;
+use crate::read::corrupt_at;
+use crate::storage::{Cf, KeyRange, Snapshot, Storage};
+
+/// Bytes of entries a walking thread keeps in memory before it writes them as a sorted file.
+const SPILL_BYTES: usize = 64 << 20;
+
+/// How a build by ingestion ended, when it did not fail.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The index is `Ready`.
+    Ready,
+    /// The index was dropped meanwhile, or the database is closing (the next open starts the
+    /// build over).
+    Abandoned,
+}
+
+/// Runs the build of index `id`, which must be `Ingesting`, to its end.
+pub(crate) fn run(inner: &DbInner, id: IndexId) -> Result<Outcome> {
+    let storage = &inner.storage;
+    let dir = storage.path().join(format!("ingest-{id}"));
+    let outcome = build(inner, id, &dir);
+    // The files were moved into the database, or are of no use now.
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome
+}
+
+fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
+    let storage = &inner.storage;
+    let (def, snapshot) = {
+        let catalog = inner.catalog.write();
+        let Some(def) = ingesting(&catalog, id) else {
+            return Ok(Outcome::Abandoned);
+        };
+        clear_leftovers(storage, id, dir)?;
+        (def, storage.snapshot())
+    };
+
+    let threads = inner.options.build_threads;
+    let bounds = split_points(&snapshot, threads)?;
+    let ranges: Vec<KeyRange> = (0..=bounds.len())
+        .map(|i| KeyRange {
+            lower: i.checked_sub(1).map(|j| bounds[j].clone()),
+            upper: bounds.get(i).cloned(),
+        })
+        .collect();
+    let walked: Vec<Result<Walked>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .into_iter()
+            .enumerate()
+            .map(|(part, range)| {
+                let (def, snapshot) = (&def, &snapshot);
+                scope.spawn(move || walk(inner, def, snapshot, range, &dir.join(part.to_string())))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::Corruption("an index build thread panicked".into()))
+                })
+            })
+            .collect()
+    });
+    let mut files = Vec::new();
+    let mut counts = CountDeltas::default();
+    for part in walked {
+        let part = part?;
+        if part.stopped {
+            return Ok(Outcome::Abandoned);
+        }
+        files.extend(part.files);
+        counts.absorb(part.counts);
+    }
+
+    {
+        let catalog = inner.catalog.read();
+        if ingesting(&catalog, id).is_none() {
+            return Ok(Outcome::Abandoned);
+        }
+        storage.ingest_index_files(&files)?;
+    }
+
+    let mut catalog = inner.catalog.write();
+    let Some(def) = ingesting(&catalog, id) else {
+        // Dropped after the ingestion: the drop's range tombstone covers the files' keys.
+        return Ok(Outcome::Abandoned);
+    };
+    let mut batch = storage.batch()?;
+    let names = def.covering.fields_to_read(&def.fields);
+    let entry_of = |key: &[u8], bytes: Option<&[u8]>| match bytes {
+        Some(bytes) => {
+            index_entry::entry_of_stored(id, (&def.fields, &def.covering), &names, key, bytes)
+                .map_err(|e| corrupt_at(key, e))
+        }
+        None => Ok(None),
+    };
+    let (start, end) = build_marker::id_range(id);
+    let mut markers = storage.iter(Cf::Meta, KeyRange::between(start.clone(), end.clone()))?;
+    markers.seek_to_first();
+    while let Some(marker) = markers.key() {
+        let key = build_marker::user_key(id, marker)
+            .ok_or_else(|| Error::Corruption("a build marker is malformed".into()))?;
+        if let Some((entry, _)) = entry_of(key, snapshot.get(Cf::Kv, key)?.as_deref())? {
+            if def.counted {
+                counts.add_for_entry(id, &entry, key.len(), -1);
+            }
+            batch.delete(Cf::Index, &entry);
+        }
+        if let Some((entry, payload)) = entry_of(key, storage.get(Cf::Kv, key)?.as_deref())? {
+            if def.counted {
+                counts.add_for_entry(id, &entry, key.len(), 1);
+            }
+            batch.put(Cf::Index, &entry, &payload);
+        }
+        markers.next();
+    }
+    markers.status()?;
+    drop(markers);
+    batch.delete_range(Cf::Meta, &start, &end);
+    counts.stage(&mut batch);
+    let def = IndexDef {
+        state: StoredState::Ready,
+        ..def
+    };
+    Catalog::stage_put(&def, &mut batch);
+    storage.write(batch)?;
+    catalog.apply(def);
+    Ok(Outcome::Ready)
+}
+
+/// The definition of index `id` if it is being built by ingestion.
+fn ingesting(catalog: &Catalog, id: IndexId) -> Option<IndexDef> {
+    catalog
+        .get(id)
+        .filter(|def| matches!(def.state, StoredState::Ingesting { .. }))
+        .cloned()
+}
+
+/// Removes what an interrupted build of index `id` left: entries, counts, markers (all made
+/// redundant by the snapshot taken next) and table files. Writes nothing when there is none.
+fn clear_leftovers(storage: &Storage, id: IndexId, dir: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    let ranges = [
+        (Cf::Index, index_entry::id_range(id)),
+        (Cf::Index, count::id_range(id)),
+        (Cf::Meta, build_marker::id_range(id)),
+    ];
+    let mut batch = storage.batch()?;
+    let mut any = false;
+    for (cf, (start, end)) in &ranges {
+        let mut it = storage.iter(*cf, KeyRange::between(start.clone(), end.clone()))?;
+        it.seek_to_first();
+        if it.valid() {
+            batch.delete_range(*cf, start, end);
+            any = true;
+        }
+        it.status()?;
+    }
+    if any {
+        storage.write(batch)?;
+    }
+    Ok(())
+}
+
+/// Up to `parts - 1` keys splitting the snapshot's records into `parts` ranges of about equal
+/// width: interpolated between the first and the last key over the 8 bytes after their common
+/// prefix (even for random keys, roughly even for others; the build is right either way).
+fn split_points(snapshot: &Snapshot<'_>, parts: usize) -> Result<Vec<Vec<u8>>> {
+    let mut it = snapshot.iter(Cf::Kv, KeyRange::all())?;
+    it.seek_to_first();
+    let first = it.key().map(<[u8]>::to_vec);
+    it.seek_to_last();
+    let last = it.key().map(<[u8]>::to_vec);
+    it.status()?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(Vec::new());
+    };
+    if parts < 2 {
+        return Ok(Vec::new());
+    }
+    let common = first.iter().zip(&last).take_while(|(a, b)| a == b).count();
+    let number = |key: &[u8]| {
+        let mut bytes = [0u8; 8];
+        for (slot, b) in bytes.iter_mut().zip(key.iter().skip(common)) {
+            *slot = *b;
+        }
+        u64::from_be_bytes(bytes)
+    };
+    let (lo, hi) = (number(&first), number(&last));
+    if hi <= lo {
+        return Ok(Vec::new());
+    }
+    let width = u128::from(hi - lo);
+    let mut points: Vec<Vec<u8>> = (1..parts as u128)
+        .map(|i| {
+            let at = lo + (width * i / parts as u128) as u64;
+            let mut point = first[..common].to_vec();
+            point.extend_from_slice(&at.to_be_bytes());
+            point
+        })
+        .filter(|point| point.as_slice() > first.as_slice())
+        .collect();
+    points.dedup();
+    Ok(points)
+}
+
+/// What one walking thread produced.
+struct Walked {
+    files: Vec<PathBuf>,
+    counts: CountDeltas,
+    /// The database began closing before the walk ended.
+    stopped: bool,
+}
+
+/// Entries gathered in one buffer: keys and payloads back to back, sorted by key when spilled.
+#[derive(Default)]
+struct SortBuffer {
+    bytes: Vec<u8>,
+    /// (offset, key length, payload length) of each entry in `bytes`.
+    items: Vec<(usize, u32, u32)>,
+}
+
+impl SortBuffer {
+    fn push(&mut self, entry: &[u8], payload: &[u8]) {
+        self.items
+            .push((self.bytes.len(), entry.len() as u32, payload.len() as u32));
+        self.bytes.extend_from_slice(entry);
+        self.bytes.extend_from_slice(payload);
+    }
+
+    /// Sorts the entries and writes them to a table file at `path`; empties the buffer.
+    fn spill(&mut self, storage: &Storage, path: PathBuf, files: &mut Vec<PathBuf>) -> Result<()> {
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        let bytes = &self.bytes;
+        let key = |&(at, len, _): &(usize, u32, u32)| &bytes[at..at + len as usize];
+        self.items.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        let mut writer = storage.index_file_writer(&path)?;
+        for item in &self.items {
+            let (at, key_len, payload_len) = (item.0, item.1 as usize, item.2 as usize);
+            let payload = &bytes[at + key_len..at + key_len + payload_len];
+            writer.put(key(item), payload)?;
+        }
+        writer.finish()?;
+        files.push(path);
+        self.items.clear();
+        self.bytes.clear();
+        Ok(())
+    }
+}
+
+/// Computes the entries of the records of `range` in the snapshot and writes them, sorted, to
+/// files named after `stem`.
+fn walk(
+    inner: &DbInner,
+    def: &IndexDef,
+    snapshot: &Snapshot<'_>,
+    range: KeyRange,
+    stem: &Path,
+) -> Result<Walked> {
+    let storage = &inner.storage;
+    if let Some(dir) = stem.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let names = def.covering.fields_to_read(&def.fields);
+    let mut walked = Walked {
+        files: Vec::new(),
+        counts: CountDeltas::default(),
+        stopped: false,
+    };
+    let mut buffer = SortBuffer::default();
+    let file_path = |n: usize| PathBuf::from(format!("{}-{n}.sst", stem.display()));
+    let mut records = snapshot.iter(Cf::Kv, range)?;
+    records.seek_to_first();
+    let mut seen = 0u64;
+    while let (Some(key), Some(bytes)) = (records.key(), records.value()) {
+        let found =
+            index_entry::entry_of_stored(def.id, (&def.fields, &def.covering), &names, key, bytes)
+                .map_err(|e| corrupt_at(key, e))?;
+        if let Some((entry, payload)) = found {
+            if def.counted {
+                walked.counts.add_for_entry(def.id, &entry, key.len(), 1);
+            }
+            buffer.push(&entry, &payload);
+            if buffer.bytes.len() >= SPILL_BYTES {
+                let path = file_path(walked.files.len());
+                buffer.spill(storage, path, &mut walked.files)?;
+            }
+        }
+        seen += 1;
+        if seen % 4096 == 0 && inner.is_stopping() {
+            walked.stopped = true;
+            return Ok(walked);
+        }
+        records.next();
+    }
+    records.status()?;
+    let path = file_path(walked.files.len());
+    buffer.spill(storage, path, &mut walked.files)?;
+    Ok(walked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FieldDb, Record};
+
+    fn db_with_keys(keys: &[&str]) -> (tempfile::TempDir, FieldDb) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = FieldDb::open(dir.path()).unwrap();
+        for key in keys {
+            db.put(key, Record::new().set("n", 1)).unwrap();
+        }
+        (dir, db)
+    }
+
+    #[test]
+    fn split_points_fall_between_the_first_and_the_last_key_in_order() {
+        let (_dir, db) = db_with_keys(&["customer-0001", "customer-5000", "customer-9999"]);
+        let storage = &db.inner().storage;
+        let snapshot = storage.snapshot();
+        let points = split_points(&snapshot, 4).unwrap();
+        assert_eq!(points.len(), 3);
+        assert!(points.windows(2).all(|w| w[0] < w[1]));
+        assert!(points[0].as_slice() > b"customer-0001".as_slice());
+        assert!(points[2].as_slice() < b"customer-9999".as_slice());
+        assert!(split_points(&snapshot, 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn one_key_or_none_gives_no_split() {
+        let (_dir, db) = db_with_keys(&["only"]);
+        let snapshot = db.inner().storage.snapshot();
+        assert!(split_points(&snapshot, 8).unwrap().is_empty());
+        let (_dir, db) = db_with_keys(&[]);
+        let snapshot = db.inner().storage.snapshot();
+        assert!(split_points(&snapshot, 8).unwrap().is_empty());
+    }
+}
