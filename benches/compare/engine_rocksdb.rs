@@ -263,7 +263,8 @@ impl Engine for RocksDbEngine {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
             table.set_cache_index_and_filter_blocks(true);
-            table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+            // As FieldDB: index and filter blocks of every level pinned in the cache.
+            table.set_unpartitioned_pinning_tier(rocksdb::BlockBasedTablePinningTier::All);
             if bloom {
                 table.set_bloom_filter(10.0, false);
                 // As FieldDB's `kv`: a hash index in each data block for point lookups.
@@ -273,7 +274,10 @@ impl Engine for RocksDbEngine {
             let mut cf = rocksdb::Options::default();
             cf.set_block_based_table_factory(&table);
             cf.set_compression_type(DBCompressionType::Lz4);
-            cf.set_bottommost_compression_type(DBCompressionType::Zstd);
+            // As FieldDB: the records stay LZ4 in the last level.
+            if !bloom {
+                cf.set_bottommost_compression_type(DBCompressionType::Zstd);
+            }
             if counts {
                 cf.set_merge_operator_associative("count_add", merge_add);
                 cf.set_max_successive_merges(8);

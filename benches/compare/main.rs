@@ -7,7 +7,7 @@
 //!   then compacted into files before the reads; native_db, whose loads alone would take
 //!   minutes there, runs at the first size only); `--one-size` runs N only. Writes the section
 //!   between the markers in `docs/benchmarks.md`, `docs/benchmarks.png` (first size) and
-//!   `docs/benchmarks-large.png`.
+//!   `docs/benchmarks-large.png`. `--one-size --large` runs N alone as the large size.
 //! - `cargo test --bench compare` (no `--bench`): the smoke run, N = 2,000 and 20,000, output in
 //!   a temp dir only; it fails if any two engines answered a query, count or get differently.
 //! - `--engines fielddb,rocksdb` runs only those engines and `--no-write` leaves the docs
@@ -99,7 +99,8 @@ fn run() -> Result<()> {
         let dir = args.dir.clone().ok_or("--engine needs --dir")?;
         return child(engine, records, &args, &dir);
     }
-    let mut sizes = vec![(records, false)];
+    // `--large` with `--one-size`: that one size as the large one (a quicker partial run).
+    let mut sizes = vec![(records, args.large)];
     if !args.one_size {
         sizes.push((records * 10, true));
     }
