@@ -12,6 +12,7 @@ use crate::batch::{self, Batch, BatchOp};
 use crate::encoding::index_def::StoredState;
 use crate::error::{Error, Result};
 use crate::handle::DbHandle;
+use crate::index::ingest;
 use crate::index::lookup::{self, describe_indexes};
 use crate::index::verify::{self, VerifyReport};
 use crate::index::{IndexBuild, IndexInfo, IndexSpec};
@@ -58,6 +59,7 @@ impl FieldDb {
     /// builds resume from their cursors and unfinished drops finish, in the background.
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<FieldDb> {
         let storage = Storage::open(path.as_ref(), &options)?;
+        ingest::remove_leftover_files(&storage)?;
         let handle = DbHandle::start(DbInner::new(storage, options)?)?;
         // A replica's builds advance by `BuildStep` commands of its log, never in the background.
         let background = !handle.inner().options.replica;

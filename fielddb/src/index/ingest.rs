@@ -48,10 +48,33 @@ pub(crate) enum Outcome {
     Abandoned,
 }
 
+/// The directory of the table files of a build of index `id`.
+fn files_dir(storage: &Storage, id: IndexId) -> PathBuf {
+    storage.path().join(format!("{FILES_DIR_PREFIX}{id}"))
+}
+
+const FILES_DIR_PREFIX: &str = "ingest-";
+
+/// Removes the table-file directories builds left behind (a process killed after a build's
+/// last batch, before it removed its directory). Called on open, before any build runs.
+pub(crate) fn remove_leftover_files(storage: &Storage) -> Result<()> {
+    for entry in std::fs::read_dir(storage.path())? {
+        let entry = entry?;
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(FILES_DIR_PREFIX)
+        {
+            std::fs::remove_dir_all(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the build of index `id`, which must be `Ingesting`, to its end.
 pub(crate) fn run(inner: &DbInner, id: IndexId) -> Result<Outcome> {
     let storage = &inner.storage;
-    let dir = storage.path().join(format!("ingest-{id}"));
+    let dir = files_dir(storage, id);
     let outcome = build(inner, id, &dir);
     // The files were moved into the database, or are of no use now.
     let _ = std::fs::remove_dir_all(&dir);
@@ -252,31 +275,73 @@ struct Walked {
 #[derive(Default)]
 struct SortBuffer {
     bytes: Vec<u8>,
-    /// (offset, key length, payload length) of each entry in `bytes`.
-    items: Vec<(usize, u32, u32)>,
+    /// Where each entry is in `bytes`.
+    items: Vec<Item>,
+}
+
+#[derive(Clone, Copy)]
+struct Item {
+    at: usize,
+    entry_len: u32,
+    payload_len: u32,
+    /// The length of the user key ending the entry.
+    key_len: u32,
 }
 
 impl SortBuffer {
-    fn push(&mut self, entry: &[u8], payload: &[u8]) {
-        self.items
-            .push((self.bytes.len(), entry.len() as u32, payload.len() as u32));
+    fn push(&mut self, entry: &[u8], payload: &[u8], key_len: usize) {
+        self.items.push(Item {
+            at: self.bytes.len(),
+            entry_len: entry.len() as u32,
+            payload_len: payload.len() as u32,
+            key_len: key_len as u32,
+        });
         self.bytes.extend_from_slice(entry);
         self.bytes.extend_from_slice(payload);
     }
 
-    /// Sorts the entries and writes them to a table file at `path`; empties the buffer.
-    fn spill(&mut self, storage: &Storage, path: PathBuf, files: &mut Vec<PathBuf>) -> Result<()> {
+    /// Sorts the entries and writes them to a table file at `path`; with `counts`, adds one
+    /// to the count of each entry's value there (a run of equal values at a time). Empties
+    /// the buffer.
+    fn spill(
+        &mut self,
+        storage: &Storage,
+        path: PathBuf,
+        files: &mut Vec<PathBuf>,
+        mut counts: Option<(IndexId, &mut CountDeltas)>,
+    ) -> Result<()> {
         if self.items.is_empty() {
             return Ok(());
         }
         let bytes = &self.bytes;
-        let key = |&(at, len, _): &(usize, u32, u32)| &bytes[at..at + len as usize];
-        self.items.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        let entry = |item: &Item| &bytes[item.at..item.at + item.entry_len as usize];
+        // The encoded values: the entry after the index id, before the user key.
+        let values = |item: &Item| {
+            let e = entry(item);
+            &e[index_entry::id_prefix(0).len()..e.len() - item.key_len as usize]
+        };
+        self.items.sort_unstable_by(|a, b| entry(a).cmp(entry(b)));
         let mut writer = storage.index_file_writer(&path)?;
+        let mut run: Option<(&[u8], i64)> = None;
         for item in &self.items {
-            let (at, key_len, payload_len) = (item.0, item.1 as usize, item.2 as usize);
-            let payload = &bytes[at + key_len..at + key_len + payload_len];
-            writer.put(key(item), payload)?;
+            let start = item.at + item.entry_len as usize;
+            writer.put(
+                entry(item),
+                &bytes[start..start + item.payload_len as usize],
+            )?;
+            if let Some((id, counts)) = counts.as_mut() {
+                match &mut run {
+                    Some((value, n)) if *value == values(item) => *n += 1,
+                    _ => {
+                        if let Some((value, n)) = run.replace((values(item), 1)) {
+                            counts.add_encoded(*id, value.to_vec(), n);
+                        }
+                    }
+                }
+            }
+        }
+        if let (Some((id, counts)), Some((value, n))) = (counts, run) {
+            counts.add_encoded(id, value.to_vec(), n);
         }
         writer.finish()?;
         files.push(path);
@@ -315,13 +380,11 @@ fn walk(
             index_entry::entry_of_stored(def.id, (&def.fields, &def.covering), &names, key, bytes)
                 .map_err(|e| corrupt_at(key, e))?;
         if let Some((entry, payload)) = found {
-            if def.counted {
-                walked.counts.add_for_entry(def.id, &entry, key.len(), 1);
-            }
-            buffer.push(&entry, &payload);
+            buffer.push(&entry, &payload, key.len());
             if buffer.bytes.len() >= SPILL_BYTES {
                 let path = file_path(walked.files.len());
-                buffer.spill(storage, path, &mut walked.files)?;
+                let counts = def.counted.then_some((def.id, &mut walked.counts));
+                buffer.spill(storage, path, &mut walked.files, counts)?;
             }
         }
         seen += 1;
@@ -333,7 +396,8 @@ fn walk(
     }
     records.status()?;
     let path = file_path(walked.files.len());
-    buffer.spill(storage, path, &mut walked.files)?;
+    let counts = def.counted.then_some((def.id, &mut walked.counts));
+    buffer.spill(storage, path, &mut walked.files, counts)?;
     Ok(walked)
 }
 
