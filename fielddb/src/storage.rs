@@ -336,16 +336,24 @@ impl Storage {
         Ok(())
     }
 
-    /// Flushes every column family's memtables to table files, then compacts each whole
-    /// column family into its last level (blocking until done).
-    pub(crate) fn compact_all(&self) -> Result<()> {
+    /// Flushes every column family's memtables to table files (blocking until done), so that
+    /// the next open has no write-ahead log to replay.
+    pub(crate) fn flush_all(&self) -> Result<()> {
         let handles: Vec<_> = Cf::ALL
             .iter()
             .map(|cf| self.cf(*cf))
             .collect::<Result<_>>()?;
         self.db
             .flush_cfs_opt(&handles, &rocksdb::FlushOptions::default())?;
-        for cf in handles {
+        Ok(())
+    }
+
+    /// Flushes every column family's memtables to table files, then compacts each whole
+    /// column family into its last level (blocking until done).
+    pub(crate) fn compact_all(&self) -> Result<()> {
+        self.flush_all()?;
+        for cf in Cf::ALL {
+            let cf = self.cf(cf)?;
             self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
         }
         Ok(())

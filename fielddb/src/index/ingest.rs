@@ -7,9 +7,11 @@
 //!    already `Ingesting` (it was created so), so every write after the snapshot leaves a
 //!    "key changed" marker (`encoding::build_marker`) in its own batch instead of entries.
 //! 2. **Walk**: the snapshot's `kv` is split into key ranges, one per thread
-//!    (`Options::build_threads`); each thread computes its records' entries (and, for a counted
-//!    index, their counts), sorts them and writes them as table files, spilling a sorted file
-//!    whenever its buffer passes a budget. Writers never wait for this.
+//!    (`Options::build_threads`); each thread computes its records' entries and sorts them in
+//!    a buffer (spilling a sorted file whenever the buffer passes a budget). Then the entries
+//!    are split into as many ranges of entry keys, and each thread merges its range of every
+//!    buffer into one table file (counting a counted index's values as it goes), so the files
+//!    do not overlap. Writers never wait for this.
 //! 3. **Ingest**, under the read guard (so a drop cannot slip between the check and the
 //!    ingestion): the files join the `index` column family at once. Nothing else writes this
 //!    index's keys while it is `Ingesting`.
@@ -120,6 +122,7 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
     });
     let mut files = Vec::new();
     let mut counts = CountDeltas::default();
+    let mut buffers = Vec::new();
     for part in walked {
         let part = part?;
         if part.stopped {
@@ -127,6 +130,42 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
         }
         files.extend(part.files);
         counts.absorb(part.counts);
+        buffers.push(part.buffer);
+    }
+    // The sorted buffers are written as files of disjoint key ranges, one per thread, each
+    // merging its range of every buffer: non-overlapping files go to the lowest level they
+    // fit, where a query reads one file instead of one per thread (overlapping files made the
+    // two-equality queries of `compare` 6× slower).
+    let bounds = entry_split_points(&buffers, threads);
+    let written: Vec<Result<(Option<PathBuf>, CountDeltas)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..=bounds.len())
+            .map(|part| {
+                let lower = part.checked_sub(1).map(|j| bounds[j].as_slice());
+                let upper = bounds.get(part).map(Vec::as_slice);
+                let (buffers, def) = (&buffers, &def);
+                let path = dir.join(format!("merged-{part}.sst"));
+                scope.spawn(move || {
+                    let mut counts = CountDeltas::default();
+                    let counting = def.counted.then_some((def.id, &mut counts));
+                    let file = write_merged(storage, buffers, (lower, upper), path, counting)?;
+                    Ok((file, counts))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::Corruption("an index build thread panicked".into()))
+                })
+            })
+            .collect()
+    });
+    drop(buffers);
+    for part in written {
+        let (file, part_counts) = part?;
+        files.extend(file);
+        counts.absorb(part_counts);
     }
 
     {
@@ -263,8 +302,10 @@ fn split_points(snapshot: &Snapshot<'_>, parts: usize) -> Result<Vec<Vec<u8>>> {
     Ok(points)
 }
 
-/// What one walking thread produced.
+/// What one walking thread produced: its entries, sorted, and the files (with their counts) it
+/// spilled when they outgrew the buffer.
 struct Walked {
+    buffer: SortBuffer,
     files: Vec<PathBuf>,
     counts: CountDeltas,
     /// The database began closing before the walk ended.
@@ -300,59 +341,134 @@ impl SortBuffer {
         self.bytes.extend_from_slice(payload);
     }
 
-    /// Sorts the entries and writes them to a table file at `path`; with `counts`, adds one
-    /// to the count of each entry's value there (a run of equal values at a time). Empties
-    /// the buffer.
+    fn entry(&self, item: &Item) -> &[u8] {
+        &self.bytes[item.at..item.at + item.entry_len as usize]
+    }
+
+    fn payload(&self, item: &Item) -> &[u8] {
+        let start = item.at + item.entry_len as usize;
+        &self.bytes[start..start + item.payload_len as usize]
+    }
+
+    /// The encoded values of an entry: after the index id, before the user key.
+    fn values(&self, item: &Item) -> &[u8] {
+        let entry = self.entry(item);
+        &entry[index_entry::id_prefix(0).len()..entry.len() - item.key_len as usize]
+    }
+
+    fn sort(&mut self) {
+        let bytes = &self.bytes;
+        let entry = |item: &Item| &bytes[item.at..item.at + item.entry_len as usize];
+        self.items.sort_unstable_by(|a, b| entry(a).cmp(entry(b)));
+    }
+
+    /// The items whose entries lie in `[lower, upper)` (the buffer sorted).
+    fn range(&self, (lower, upper): (Option<&[u8]>, Option<&[u8]>)) -> &[Item] {
+        let start = lower.map_or(0, |l| self.items.partition_point(|i| self.entry(i) < l));
+        let end = upper.map_or(self.items.len(), |u| {
+            self.items.partition_point(|i| self.entry(i) < u)
+        });
+        &self.items[start..end.max(start)]
+    }
+
+    /// Sorts the entries, writes them to a table file at `path` (added to `files`), with
+    /// `counts` adds their values' counts, and empties the buffer.
     fn spill(
         &mut self,
         storage: &Storage,
         path: PathBuf,
         files: &mut Vec<PathBuf>,
-        mut counts: Option<(IndexId, &mut CountDeltas)>,
+        counts: Option<(IndexId, &mut CountDeltas)>,
     ) -> Result<()> {
-        if self.items.is_empty() {
-            return Ok(());
-        }
-        let bytes = &self.bytes;
-        let entry = |item: &Item| &bytes[item.at..item.at + item.entry_len as usize];
-        // The encoded values: the entry after the index id, before the user key.
-        let values = |item: &Item| {
-            let e = entry(item);
-            &e[index_entry::id_prefix(0).len()..e.len() - item.key_len as usize]
-        };
-        self.items.sort_unstable_by(|a, b| entry(a).cmp(entry(b)));
-        let mut writer = storage.index_file_writer(&path)?;
-        let mut run: Option<(&[u8], i64)> = None;
-        for item in &self.items {
-            let start = item.at + item.entry_len as usize;
-            writer.put(
-                entry(item),
-                &bytes[start..start + item.payload_len as usize],
-            )?;
-            if let Some((id, counts)) = counts.as_mut() {
-                match &mut run {
-                    Some((value, n)) if *value == values(item) => *n += 1,
-                    _ => {
-                        if let Some((value, n)) = run.replace((values(item), 1)) {
-                            counts.add_encoded(*id, value.to_vec(), n);
-                        }
-                    }
-                }
-            }
-        }
-        if let (Some((id, counts)), Some((value, n))) = (counts, run) {
-            counts.add_encoded(id, value.to_vec(), n);
-        }
-        writer.finish()?;
-        files.push(path);
+        self.sort();
+        let written = write_merged(
+            storage,
+            std::slice::from_ref(self),
+            (None, None),
+            path,
+            counts,
+        )?;
+        files.extend(written);
         self.items.clear();
         self.bytes.clear();
         Ok(())
     }
 }
 
-/// Computes the entries of the records of `range` in the snapshot and writes them, sorted, to
-/// files named after `stem`.
+/// Up to `parts - 1` entry keys splitting the sorted `buffers` into `parts` ranges of about
+/// equal size: quantiles of the largest buffer (the walk's ranges hold about as many records).
+fn entry_split_points(buffers: &[SortBuffer], parts: usize) -> Vec<Vec<u8>> {
+    let Some(largest) = buffers.iter().max_by_key(|b| b.items.len()) else {
+        return Vec::new();
+    };
+    let n = largest.items.len();
+    let mut points: Vec<Vec<u8>> = (1..parts)
+        .map(|i| i * n / parts)
+        .filter(|&at| at > 0 && at < n)
+        .map(|at| largest.entry(&largest.items[at]).to_vec())
+        .collect();
+    points.dedup();
+    points
+}
+
+/// Writes the entries of `buffers` (each sorted) that lie in `range` to one table file at
+/// `path`, merged in key order; with `counts`, adds one to the count of each entry's value (a
+/// run of equal values at a time). Returns the file, or `None` when the range held no entry.
+fn write_merged(
+    storage: &Storage,
+    buffers: &[SortBuffer],
+    range: (Option<&[u8]>, Option<&[u8]>),
+    path: PathBuf,
+    mut counts: Option<(IndexId, &mut CountDeltas)>,
+) -> Result<Option<PathBuf>> {
+    let mut heads: Vec<(&SortBuffer, &[Item])> = buffers
+        .iter()
+        .map(|b| (b, b.range(range)))
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    if heads.is_empty() {
+        return Ok(None);
+    }
+    let mut writer = storage.index_file_writer(&path)?;
+    let mut run: Option<(&[u8], i64)> = None;
+    // Each step takes the buffer whose next entry is the smallest (a handful of buffers: a
+    // linear pick).
+    while let Some(next) = (0..heads.len()).min_by(|&a, &b| {
+        let (ba, ia) = heads[a];
+        let (bb, ib) = heads[b];
+        ba.entry(&ia[0]).cmp(bb.entry(&ib[0]))
+    }) {
+        let (buffer, items) = heads[next];
+        let item = &items[0];
+        writer.put(buffer.entry(item), buffer.payload(item))?;
+        if counts.is_some() {
+            let values = buffer.values(item);
+            match &mut run {
+                Some((value, n)) if *value == values => *n += 1,
+                _ => {
+                    if let (Some((value, n)), Some((id, counts))) =
+                        (run.replace((values, 1)), counts.as_mut())
+                    {
+                        counts.add_encoded(*id, value.to_vec(), n);
+                    }
+                }
+            }
+        }
+        if items.len() == 1 {
+            heads.swap_remove(next);
+        } else {
+            heads[next].1 = &items[1..];
+        }
+    }
+    if let (Some((id, counts)), Some((value, n))) = (counts, run) {
+        counts.add_encoded(id, value.to_vec(), n);
+    }
+    writer.finish()?;
+    Ok(Some(path))
+}
+
+/// Computes the entries of the records of `range` in the snapshot, sorted in a buffer (those
+/// past the buffer's budget spilled to files named after `stem`).
 fn walk(
     inner: &DbInner,
     def: &IndexDef,
@@ -366,6 +482,7 @@ fn walk(
     }
     let names = def.covering.fields_to_read(&def.fields);
     let mut walked = Walked {
+        buffer: SortBuffer::default(),
         files: Vec::new(),
         counts: CountDeltas::default(),
         stopped: false,
@@ -395,9 +512,8 @@ fn walk(
         records.next();
     }
     records.status()?;
-    let path = file_path(walked.files.len());
-    let counts = def.counted.then_some((def.id, &mut walked.counts));
-    buffer.spill(storage, path, &mut walked.files, counts)?;
+    buffer.sort();
+    walked.buffer = buffer;
     Ok(walked)
 }
 
@@ -426,6 +542,42 @@ mod tests {
         assert!(points[0].as_slice() > b"customer-0001".as_slice());
         assert!(points[2].as_slice() < b"customer-9999".as_slice());
         assert!(split_points(&snapshot, 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_entry_ranges_cover_every_buffered_entry_exactly_once() {
+        let mut buffers = vec![SortBuffer::default(), SortBuffer::default()];
+        for i in 0..1_000u32 {
+            let entry = [
+                &0u32.to_be_bytes()[..],
+                &(i * 7 % 1_000).to_be_bytes(),
+                b"k",
+            ]
+            .concat();
+            buffers[(i % 2) as usize].push(&entry, b"", 1);
+        }
+        buffers.iter_mut().for_each(SortBuffer::sort);
+        for parts in [1, 2, 3, 8] {
+            let bounds = entry_split_points(&buffers, parts);
+            assert!(bounds.len() < parts && bounds.windows(2).all(|w| w[0] < w[1]));
+            let mut seen = Vec::new();
+            for part in 0..=bounds.len() {
+                let lower = part.checked_sub(1).map(|j| bounds[j].as_slice());
+                let upper = bounds.get(part).map(Vec::as_slice);
+                for buffer in &buffers {
+                    for item in buffer.range((lower, upper)) {
+                        seen.push(buffer.entry(item).to_vec());
+                    }
+                }
+            }
+            seen.sort();
+            let mut all: Vec<Vec<u8>> = buffers
+                .iter()
+                .flat_map(|b| b.items.iter().map(|i| b.entry(i).to_vec()))
+                .collect();
+            all.sort();
+            assert_eq!(seen, all, "{parts} parts");
+        }
     }
 
     #[test]
