@@ -62,8 +62,8 @@ test: deps
 	$(CARGO) check --quiet --manifest-path fuzz/Cargo.toml --lib
 
 # Benchmarks (release-profile builds); see benches/. `compare` runs FieldDB, raw RocksDB, SQLite
-# and native_db side by side (about 2.5 minutes on 2 cores) and rewrites its section of
-# docs/benchmarks.md and docs/benchmarks.png; `index_build` times a build under a writer;
+# and native_db side by side at 200,000 and 2,000,000 records (about 10 minutes on 2 cores) and
+# rewrites its section of docs/benchmarks.md and its charts; `index_build` times a build under a writer;
 # `cluster_throughput` compares 3 replicated nodes with one node (prints a table), with the
 # nodes at one thread each (three nodes share this machine), then the cluster rows at default
 # threads; `sharded_throughput` the same writes on 3 nodes of 1 and of 8 shards, with CPU per
