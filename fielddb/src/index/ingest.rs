@@ -25,6 +25,7 @@
 //! as it is claimed; so are a replica's, whose builds advance with its log.
 
 use std::path::{Path, PathBuf};
+use std::thread::ScopedJoinHandle;
 
 use crate::catalog::Catalog;
 use crate::encoding::build_marker;
@@ -111,14 +112,7 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
                 scope.spawn(move || walk(inner, def, snapshot, range, &dir.join(part.to_string())))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::Corruption("an index build thread panicked".into()))
-                })
-            })
-            .collect()
+        join_all(handles)
     });
     let mut files = Vec::new();
     let mut counts = CountDeltas::default();
@@ -152,14 +146,7 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::Corruption("an index build thread panicked".into()))
-                })
-            })
-            .collect()
+        join_all(handles)
     });
     drop(buffers);
     for part in written {
@@ -222,6 +209,17 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
     storage.write(batch)?;
     catalog.apply(def);
     Ok(Outcome::Ready)
+}
+
+/// The results of a build's threads, in order; a thread that panicked fails the build.
+fn join_all<T>(handles: Vec<ScopedJoinHandle<'_, Result<T>>>) -> Vec<Result<T>> {
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(Error::Corruption("an index build thread panicked".into())))
+        })
+        .collect()
 }
 
 /// The definition of index `id` if it is being built by ingestion.
