@@ -79,7 +79,8 @@ pub struct StorageStats {
 
 pub(crate) struct Storage {
     db: DB,
-    /// The `index` column family's options, for the table files an ingested build writes.
+    /// The `index` column family's options, for the table files a build by ingestion writes
+    /// (`index_file_writer`), with LZ4 in the last level.
     index_options: rocksdb::Options,
     write_options: WriteOptions,
     poisoned: AtomicBool,
@@ -172,7 +173,16 @@ impl Storage {
         write_options.set_sync(options.sync_writes);
         let storage = Storage {
             db,
-            index_options: cf_options(Cf::Index),
+            index_options: {
+                // The files of a build by ingestion are written in LZ4 even though they go to
+                // the last level (Zstd for entries compacted there): measured at 200,000
+                // records, the builds took 0.117–0.123 s against 0.131–0.134 s, and the first
+                // 1,000 queries through the new index 20–25% less time. A later compaction
+                // rewrites them in Zstd.
+                let mut writer_options = cf_options(Cf::Index);
+                writer_options.set_bottommost_compression_type(DBCompressionType::Lz4);
+                writer_options
+            },
             write_options,
             poisoned: AtomicBool::new(false),
             poison_cause: Mutex::new(String::new()),
@@ -268,7 +278,10 @@ impl Storage {
     pub(crate) fn index_file_writer(&self, path: &Path) -> Result<TableFileWriter<'_>> {
         let writer = rocksdb::SstFileWriter::create(&self.index_options);
         writer.open(path)?;
-        Ok(TableFileWriter(writer))
+        Ok(TableFileWriter {
+            writer,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Adds the table files at `paths` to the `index` column family, atomically: their keys
@@ -281,6 +294,13 @@ impl Storage {
         }
         let mut options = rocksdb::IngestExternalFileOptions::default();
         options.set_move_files(true);
+        // The files' keys belong to an index no reader uses before it is ready, so no snapshot
+        // needs to be kept from seeing them. With the default (snapshot consistency), the open
+        // snapshot of the build gave the files a sequence number, and RocksDB then rewrote each
+        // one in a compaction right after the ingestion to zero it (`BottommostFiles`); without
+        // it, files that overlap nothing get sequence number 0 in the last level, and RocksDB
+        // still gives a number to files that do overlap something (a range deletion, say).
+        options.set_snapshot_consistency(false);
         self.db
             .ingest_external_file_cf_opts(self.cf(Cf::Index)?, &options, paths.to_vec())?;
         Ok(())
@@ -450,16 +470,26 @@ impl<'a> WriteSet<'a> {
 
 /// A sorted table file being written (`Storage::index_file_writer`): keys must come in
 /// ascending order.
-pub(crate) struct TableFileWriter<'a>(rocksdb::SstFileWriter<'a>);
+pub(crate) struct TableFileWriter<'a> {
+    writer: rocksdb::SstFileWriter<'a>,
+    path: PathBuf,
+}
 
 impl TableFileWriter<'_> {
     pub(crate) fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        Ok(self.0.put(key, value)?)
+        Ok(self.writer.put(key, value)?)
     }
 
-    /// Completes the file; it holds at least one key.
+    /// Completes the file (it holds at least one key), then reads it back once. RocksDB's
+    /// writer tells the OS to drop the pages it wrote (`POSIX_FADV_DONTNEED`; RocksDB's C API
+    /// has no switch for it), so without the read the first queries through a new index read
+    /// its blocks from disk: 1,000 two-equality queries right after a build over 200,000
+    /// records took 55–73 ms, and 28–34 ms after a read-back of 2–3 ms.
     pub(crate) fn finish(mut self) -> Result<()> {
-        Ok(self.0.finish()?)
+        self.writer.finish()?;
+        let mut file = std::fs::File::open(&self.path)?;
+        std::io::copy(&mut file, &mut std::io::sink())?;
+        Ok(())
     }
 }
 
