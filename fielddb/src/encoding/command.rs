@@ -506,7 +506,7 @@ mod tests {
     #[test]
     fn a_record_fielddb_would_refuse_is_refused_at_encoding_not_at_apply() {
         let bad = [
-            Record::from_fields_unchecked(vec![(String::new(), Value::Null)]),
+            Record::from_fields_unchecked(vec![(Default::default(), Value::Null)]),
             Record::from_fields_unchecked(vec![("a".into(), Value::Null), ("a".into(), 1.into())]),
             Record::new().set("f", f64::NAN),
         ];

@@ -24,7 +24,7 @@
 use crate::encoding::record as record_codec;
 use crate::encoding::{keycode, prefix_successor};
 use crate::error::{corrupt, Result};
-use crate::record::Record;
+use crate::record::{FieldName, Record};
 use crate::value::Value;
 
 /// What an index stores in its entries besides the indexed values, so that a query wanting
@@ -69,7 +69,7 @@ impl Covering {
             Covering::Fields(names) => {
                 let held = names
                     .iter()
-                    .filter_map(|n| record.get(n).map(|v| (n.clone(), v.clone())))
+                    .filter_map(|n| record.get(n).map(|v| (FieldName::from(n.as_str()), v.clone())))
                     .collect();
                 record_codec::encode(&Record::from_fields_unchecked(held))
             }
@@ -102,7 +102,7 @@ impl Covering {
                 let held = names
                     .iter()
                     .zip(&read[indexed..])
-                    .filter_map(|(n, v)| v.clone().map(|v| (n.clone(), v)))
+                    .filter_map(|(n, v)| v.clone().map(|v| (FieldName::from(n.as_str()), v)))
                     .collect();
                 record_codec::encode(&Record::from_fields_unchecked(held))
             }
@@ -145,7 +145,7 @@ impl Covering {
                 _ => value.take(),
             };
             if let Some(value) = value {
-                fields.push((name.clone(), value));
+                fields.push((FieldName::from(name.as_str()), value));
             }
         }
         Ok((key, Record::from_fields_unchecked(fields)))

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 
 use crate::error::{corrupt, invalid, Result};
-use crate::record::{Record, MAX_RECORD_LEN};
+use crate::record::{FieldName, Record, MAX_RECORD_LEN};
 use crate::value::Value;
 
 const FORMAT_VERSION: u8 = 1;
@@ -133,7 +133,7 @@ pub(crate) fn decode(input: &[u8]) -> Result<Record> {
     // Bounded by what the input can hold; a typical record fits without growing.
     let mut fields = Vec::with_capacity((input.len() / MIN_FIELD_LEN).min(16));
     walk(input, |name, value| {
-        fields.push((name.to_owned(), value.to_value()));
+        fields.push((FieldName::from(name), value.to_value()));
     })?;
     Ok(Record::from_fields_unchecked(fields))
 }
@@ -192,11 +192,11 @@ fn walk<'a>(input: &'a [u8], mut visit: impl FnMut(&'a str, RawValue<'a>)) -> Re
             r.remaining()
         );
     }
-    let mut names: Vec<&str> = Vec::new();
+    // The names seen so far: on the stack up to LINEAR_NAME_CHECK fields (no allocation per
+    // record decoded), in a hash set beyond.
+    let mut names: [&str; LINEAR_NAME_CHECK] = [""; LINEAR_NAME_CHECK];
     let mut name_set: HashSet<&str> = HashSet::new();
-    if count <= LINEAR_NAME_CHECK {
-        names.reserve_exact(count);
-    } else {
+    if count > LINEAR_NAME_CHECK {
         name_set.reserve(count);
     }
     for index in 0..count {
@@ -207,8 +207,8 @@ fn walk<'a>(input: &'a [u8], mut visit: impl FnMut(&'a str, RawValue<'a>)) -> Re
             return corrupt!("field {index}: empty name");
         }
         let repeated = if count <= LINEAR_NAME_CHECK {
-            let seen = names.contains(&name);
-            names.push(name);
+            let seen = names[..index].contains(&name);
+            names[index] = name;
             seen
         } else {
             !name_set.insert(name)
@@ -368,7 +368,7 @@ mod tests {
         r.push("x", 1);
         r.push("x", 2);
         assert!(decode(&encode(&r).unwrap()).is_err());
-        let empty_name = Record::from_fields_unchecked(vec![(String::new(), Value::Null)]);
+        let empty_name = Record::from_fields_unchecked(vec![(FieldName::default(), Value::Null)]);
         assert!(decode(&encode(&empty_name).unwrap()).is_err());
     }
 

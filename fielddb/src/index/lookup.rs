@@ -17,7 +17,7 @@ use crate::index::{IndexInfo, IndexState};
 use crate::inner::DbInner;
 use crate::query::{Page, Query, QueryOptions};
 use crate::read::{corrupt_at, decode_at};
-use crate::record::Record;
+use crate::record::{FieldName, Record};
 use crate::storage::{Cf, KeyRange, Snapshot};
 use crate::value::Value;
 
@@ -340,7 +340,7 @@ fn decode_wanted_at(key: &[u8], bytes: &[u8], wanted: &[String]) -> Result<Recor
     let fields = wanted
         .iter()
         .zip(values)
-        .filter_map(|(name, value)| value.map(|v| (name.clone(), v)))
+        .filter_map(|(name, value)| value.map(|v| (FieldName::from(name.as_str()), v)))
         .collect();
     Ok(Record::from_fields_unchecked(fields))
 }
