@@ -62,7 +62,8 @@ impl Record {
     /// Appends a field without looking for an existing one (fast for wide records). A record
     /// with a duplicate name is refused when written.
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<Value>) {
-        self.fields.push((FieldName::from(name.into()), value.into()));
+        self.fields
+            .push((FieldName::from(name.into()), value.into()));
     }
 
     /// Appends `value` to the field `name`: a string to a string field, bytes to a bytes field;

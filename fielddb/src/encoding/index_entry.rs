@@ -69,7 +69,11 @@ impl Covering {
             Covering::Fields(names) => {
                 let held = names
                     .iter()
-                    .filter_map(|n| record.get(n).map(|v| (FieldName::from(n.as_str()), v.clone())))
+                    .filter_map(|n| {
+                        record
+                            .get(n)
+                            .map(|v| (FieldName::from(n.as_str()), v.clone()))
+                    })
                     .collect();
                 record_codec::encode(&Record::from_fields_unchecked(held))
             }
