@@ -177,7 +177,7 @@ impl Storage {
                 // The files of a build by ingestion are written in LZ4 even though they go to
                 // the last level (Zstd for entries compacted there): measured at 200,000
                 // records, the builds took 0.117–0.123 s against 0.131–0.134 s, and the first
-                // 1,000 queries through the new index 20–25% less time. A later compaction
+                // 1,000 queries through the new index 14–25% less time. A later compaction
                 // rewrites them in Zstd.
                 let mut writer_options = cf_options(Cf::Index);
                 writer_options.set_bottommost_compression_type(DBCompressionType::Lz4);
