@@ -26,11 +26,13 @@ pub enum Error {
     #[error("no record at key {}", display_key(.0))]
     NotFound(Vec<u8>),
     /// The database on disk was written in a format this build does not read.
-    #[error("unsupported format version {found}: this build of FieldDB reads version {supported}")]
+    #[error(
+        "unsupported format version {found}: this build of FieldDB reads versions 1 to {supported}"
+    )]
     UnsupportedFormat {
         /// The version found on disk.
         found: u32,
-        /// The version this build reads and writes.
+        /// The newest version this build reads (and the one it writes).
         supported: u32,
     },
     /// No index exists on the field.

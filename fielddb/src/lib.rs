@@ -39,6 +39,7 @@ mod options;
 mod query;
 mod read;
 mod record;
+mod repeated_names;
 mod replica;
 mod scan;
 mod storage;

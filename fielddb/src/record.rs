@@ -3,9 +3,8 @@
 //! A `Record` is a plain value the caller builds freely; it is checked against the limits below
 //! when it is written ([`Record::validate`]), so a bad record is refused whole and changes nothing.
 
-use std::collections::HashSet;
-
 use crate::error::{invalid, Result};
+use crate::repeated_names::RepeatedNames;
 use crate::value::Value;
 
 /// A field's name as a record holds it: up to 24 bytes inline, so decoding a record (a query's
@@ -144,7 +143,7 @@ impl Record {
                 self.fields.len()
             );
         }
-        let mut seen = HashSet::with_capacity(self.fields.len());
+        let mut names = RepeatedNames::for_count(self.fields.len());
         for (name, value) in &self.fields {
             if name.is_empty() {
                 return invalid!("field names must not be empty");
@@ -155,12 +154,15 @@ impl Record {
                     name.len()
                 );
             }
-            if !seen.insert(name.as_str()) {
+            if let Some(name) = names.insert(name) {
                 return invalid!("field `{name}` appears twice in one record");
             }
             if value.is_nan() {
                 return invalid!("field `{name}` is NaN, which has no place in index order");
             }
+        }
+        if let Some(name) = names.finish() {
+            return invalid!("field `{name}` appears twice in one record");
         }
         Ok(())
     }

@@ -25,7 +25,7 @@ use rocksdb::{
     SnapshotWithThreadMode, WriteBatch, WriteOptions, DB,
 };
 
-use crate::encoding::{self, count, FORMAT_VERSION, FORMAT_VERSION_KEY};
+use crate::encoding::{self, count, FORMAT_VERSION, FORMAT_VERSION_KEY, OLDEST_FORMAT_VERSION};
 use crate::error::{corrupt, invalid, Error, Result, StorageError};
 use crate::options::Options;
 
@@ -197,11 +197,23 @@ impl Storage {
                 let found = encoding::decode_format_version(&bytes).ok_or_else(|| {
                     Error::Corruption(format!("format version is {} bytes, not 4", bytes.len()))
                 })?;
-                if found != FORMAT_VERSION {
+                if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&found) {
                     return Err(Error::UnsupportedFormat {
                         found,
                         supported: FORMAT_VERSION,
                     });
+                }
+                if found < FORMAT_VERSION {
+                    // Its records stay readable as they are; the records written from now on
+                    // are not readable by the builds that wrote them, which this makes refuse
+                    // the directory (see `encoding::FORMAT_VERSION`).
+                    let mut batch = self.batch()?;
+                    batch.put(
+                        Cf::Meta,
+                        FORMAT_VERSION_KEY,
+                        &encoding::encode_format_version(FORMAT_VERSION),
+                    );
+                    self.write(batch)?;
                 }
                 Ok(())
             }

@@ -27,6 +27,8 @@ pub mod error;
 pub mod query;
 #[path = "../../fielddb/src/record.rs"]
 pub mod record;
+#[path = "../../fielddb/src/repeated_names.rs"]
+mod repeated_names;
 #[path = "../../fielddb/src/update.rs"]
 pub mod update;
 #[path = "../../fielddb/src/value.rs"]

@@ -15,7 +15,7 @@
 //! | column family | key                              | value                             |
 //! |---------------|----------------------------------|-----------------------------------|
 //! | `kv`          | user key                         | `record` encoding                 |
-//! | `index`       | `index_entry` key                | empty                             |
+//! | `index`       | `index_entry` key                | empty, or the covered fields      |
 //! | `index`       | `count` key (after every entry)  | i64 LE, changed by merge operands |
 //! | `meta`        | `format_version`                 | u32 BE, [`FORMAT_VERSION`]        |
 //! | `meta`        | `index/` ‖ id (u32 BE)           | `index_def` encoding              |
@@ -33,8 +33,14 @@ pub(crate) mod index_entry;
 pub(crate) mod keycode;
 pub(crate) mod record;
 
-/// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format this build writes. It reads format 1 too, and marks such a database
+/// format 2 when it opens it: format 2 writes records in version 2 of their encoding
+/// (`record.rs`), which builds reading format 1 only cannot decode, so they refuse the
+/// directory instead.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format this build reads.
+pub(crate) const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// The `meta` key holding the format version (u32 big-endian).
 pub(crate) const FORMAT_VERSION_KEY: &[u8] = b"format_version";

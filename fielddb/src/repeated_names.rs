@@ -1,0 +1,142 @@
+//! Finding a field name that appears twice in one record, for the checks of a record being
+//! written (`Record::validate`) and of one being decoded (`encoding::record`): both run for
+//! every record, so neither allocates nor hashes with SipHash for the usual few fields.
+
+/// Up to this many fields, each name is compared with every earlier one (cheaper than hashing).
+const FEW_NAMES: usize = 16;
+/// Up to this many, the names seen are kept on the stack behind a filter; beyond, in a vector.
+const STACK_NAMES: usize = 64;
+
+/// Finds a field name repeated within one record, without allocating up to [`STACK_NAMES`]
+/// fields. Which way is chosen by the record's field count, before the first name.
+// The large variant lives on the stack for the length of one record's check; boxing it would
+// allocate for every record of 17 to 64 fields, which is what this type avoids.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum RepeatedNames<'a> {
+    /// Up to [`FEW_NAMES`]: each name compared with the earlier ones.
+    Few {
+        names: [&'a str; FEW_NAMES],
+        len: usize,
+    },
+    /// Up to [`STACK_NAMES`]: a 256-bit filter of a cheap hash of each name lets most names
+    /// pass without a comparison; only a name whose bit is already set is compared.
+    Filtered {
+        filter: [u64; 4],
+        names: [&'a str; STACK_NAMES],
+        len: usize,
+    },
+    /// More: sorted once at the end, and neighbours compared.
+    Many(Vec<&'a str>),
+}
+
+impl<'a> RepeatedNames<'a> {
+    /// For a record of `count` fields.
+    #[inline(always)]
+    pub(crate) fn for_count(count: usize) -> Self {
+        if count <= FEW_NAMES {
+            RepeatedNames::Few {
+                names: [""; FEW_NAMES],
+                len: 0,
+            }
+        } else if count <= STACK_NAMES {
+            RepeatedNames::Filtered {
+                filter: [0; 4],
+                names: [""; STACK_NAMES],
+                len: 0,
+            }
+        } else {
+            RepeatedNames::Many(Vec::with_capacity(count))
+        }
+    }
+
+    /// Adds `name`; `Some(name)` when it repeats an earlier one (known at once up to
+    /// [`STACK_NAMES`] fields, else at [`RepeatedNames::finish`]). The caller adds no more
+    /// names than the count it chose the way by.
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, name: &'a str) -> Option<&'a str> {
+        let seen = match self {
+            RepeatedNames::Few { names, len } => {
+                let seen = names[..*len].contains(&name);
+                *names.get_mut(*len)? = name;
+                *len += 1;
+                seen
+            }
+            RepeatedNames::Filtered { filter, names, len } => {
+                let bit = name_hash(name) & 255;
+                let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
+                let seen = filter[word] & mask != 0 && names[..*len].contains(&name);
+                filter[word] |= mask;
+                *names.get_mut(*len)? = name;
+                *len += 1;
+                seen
+            }
+            RepeatedNames::Many(names) => {
+                names.push(name);
+                false
+            }
+        };
+        seen.then_some(name)
+    }
+
+    /// After the last name: a name repeated among those kept in the vector.
+    pub(crate) fn finish(self) -> Option<&'a str> {
+        let RepeatedNames::Many(mut names) = self else {
+            return None;
+        };
+        names.sort_unstable();
+        names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+    }
+}
+
+/// FNV-1a over the name's bytes: a few instructions per byte, enough to spread short names over
+/// the filter's 256 bits.
+fn name_hash(name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^ (h >> 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first repeated name of `names`, found the way a record of that many fields is.
+    fn repeated(names: &[String]) -> Option<String> {
+        let mut check = RepeatedNames::for_count(names.len());
+        for name in names {
+            if let Some(name) = check.insert(name) {
+                return Some(name.to_string());
+            }
+        }
+        check.finish().map(str::to_string)
+    }
+
+    #[test]
+    fn a_repeat_is_found_at_every_size_and_distinct_names_pass() {
+        for count in [1, 2, 16, 17, 40, 64, 65, 1000] {
+            let names: Vec<String> = (0..count).map(|i| format!("field{i}")).collect();
+            assert_eq!(repeated(&names), None, "{count}");
+            if count > 1 {
+                let mut twice = names.clone();
+                twice[count - 1] = names[(count - 1) / 2].clone();
+                assert_eq!(
+                    repeated(&twice),
+                    Some(names[(count - 1) / 2].clone()),
+                    "{count}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_repeat_is_found_exactly_when_a_name_appears_twice(
+            names in proptest::collection::vec("[a-d]{1,3}", 0..80),
+        ) {
+            let distinct = names.iter().collect::<std::collections::HashSet<_>>().len();
+            proptest::prop_assert_eq!(repeated(&names).is_some(), distinct < names.len());
+        }
+    }
+}
