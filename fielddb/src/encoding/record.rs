@@ -589,6 +589,24 @@ mod tests {
     }
 
     #[test]
+    fn version_two_bytes_are_exactly_these() {
+        // The format on disk: changing it needs a new version, not an edit of this test.
+        let record = Record::new()
+            .set("a", -2)
+            .set("s", "hi")
+            .set("n", Value::Null)
+            .set("t", true)
+            .set("f", 1.0)
+            .set("y", vec![7u8]);
+        let mut expected = vec![2, 6, 1, b'a', TAG_INT, 3, 1, b's', TAG_STR, 2, b'h', b'i'];
+        expected.extend_from_slice(&[1, b'n', TAG_NULL, 1, b't', TAG_BOOL, 1, 1, b'f', TAG_FLOAT]);
+        expected.extend_from_slice(&1.0f64.to_le_bytes());
+        expected.extend_from_slice(&[1, b'y', TAG_BYTES, 1, 7]);
+        assert_eq!(encode(&record).unwrap(), expected);
+        assert_eq!(decode(&expected).unwrap(), record);
+    }
+
+    #[test]
     fn varint_lengths_change_at_each_seven_bits() {
         for (v, len) in [
             (0u64, 1),
@@ -744,23 +762,9 @@ mod tests {
         }
 
         #[test]
-        fn mutated_records_never_panic_the_decoder(
+        fn mutated_records_never_panic_and_re_encode_to_the_bytes_read(
             values in proptest::collection::vec(arb_value(), 0..8),
-            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
-        ) {
-            let record: Record = values.into_iter().enumerate().map(|(i, v)| (format!("f{i}"), v)).collect();
-            let mut bytes = encode(&record).unwrap();
-            for (pos, byte) in flips {
-                let len = bytes.len();
-                bytes[pos % len] = byte;
-            }
-            let _ = decode(&bytes);
-        }
-
-        #[test]
-        fn a_decoded_record_re_encodes_to_the_same_bytes(
-            values in proptest::collection::vec(arb_value(), 0..8),
-            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6),
         ) {
             // Version 2 has one encoding per record: whatever the decoder accepts, the encoder
             // writes back byte for byte (so replicas writing the same records agree).
