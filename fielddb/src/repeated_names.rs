@@ -50,32 +50,54 @@ impl<'a> RepeatedNames<'a> {
     }
 
     /// Adds `name`; `Some(name)` when it repeats an earlier one (known at once up to
-    /// [`STACK_NAMES`] fields, else at [`RepeatedNames::finish`]). The caller adds no more
-    /// names than the count it chose the way by.
+    /// [`STACK_NAMES`] fields, else at [`RepeatedNames::finish`]). More names than the count
+    /// given are still checked: the names move to the vector.
     #[inline(always)]
     pub(crate) fn insert(&mut self, name: &'a str) -> Option<&'a str> {
-        let seen = match self {
+        let (seen, full) = match self {
             RepeatedNames::Few { names, len } => {
                 let seen = names[..*len].contains(&name);
-                *names.get_mut(*len)? = name;
-                *len += 1;
-                seen
+                let full = *len == FEW_NAMES;
+                if !full {
+                    names[*len] = name;
+                    *len += 1;
+                }
+                (seen, full)
             }
             RepeatedNames::Filtered { filter, names, len } => {
                 let bit = name_hash(name) & 255;
                 let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
                 let seen = filter[word] & mask != 0 && names[..*len].contains(&name);
                 filter[word] |= mask;
-                *names.get_mut(*len)? = name;
-                *len += 1;
-                seen
+                let full = *len == STACK_NAMES;
+                if !full {
+                    names[*len] = name;
+                    *len += 1;
+                }
+                (seen, full)
             }
             RepeatedNames::Many(names) => {
                 names.push(name);
-                false
+                return None;
             }
         };
+        if full {
+            self.spill(name);
+        }
         seen.then_some(name)
+    }
+
+    /// Moves the names kept on the stack, and `name`, to the vector.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, name: &'a str) {
+        let mut all = match self {
+            RepeatedNames::Few { names, len } => names[..*len].to_vec(),
+            RepeatedNames::Filtered { names, len, .. } => names[..*len].to_vec(),
+            RepeatedNames::Many(_) => return,
+        };
+        all.push(name);
+        *self = RepeatedNames::Many(all);
     }
 
     /// After the last name: a name repeated among those kept in the vector.
@@ -111,6 +133,20 @@ mod tests {
             }
         }
         check.finish().map(str::to_string)
+    }
+
+    #[test]
+    fn names_past_the_count_given_are_still_checked() {
+        // Chosen for 2 and 20 names, given 100 distinct ones, then one of them again.
+        for count in [2, 20] {
+            let names: Vec<String> = (0..100).map(|i| format!("n{i}")).collect();
+            let mut check = RepeatedNames::for_count(count);
+            for name in &names {
+                assert_eq!(check.insert(name), None);
+            }
+            assert_eq!(check.insert("n7"), None);
+            assert_eq!(check.finish(), Some("n7"), "{count}");
+        }
     }
 
     #[test]
