@@ -203,6 +203,20 @@ fn a_compound_index_is_created_queried_as_text_and_dropped_by_its_name() {
         .send()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 202);
-    let (status, _) = common::get(&c, &s, "/v1/indexes/carrier,dep_delay");
+    // The drop finishes in the background: until then the index is listed as dropping.
+    let mut status = 0;
+    for _ in 0..500 {
+        let (now, body) = common::get(&c, &s, "/v1/indexes/carrier,dep_delay");
+        status = now;
+        if status == 404 {
+            break;
+        }
+        assert_eq!(
+            (status, body["state"].as_str()),
+            (200, Some("dropping")),
+            "{body}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(status, 404);
 }
