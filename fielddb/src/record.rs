@@ -40,14 +40,17 @@ impl Record {
     }
 
     /// Sets a field, replacing its value in place if the name is present, else appending it.
-    pub fn set(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+    ///
+    /// Names are taken as `AsRef<str>` and copied into the record (inline, without allocating,
+    /// up to 24 bytes), so a `&str` name costs no `String`.
+    pub fn set(mut self, name: impl AsRef<str>, value: impl Into<Value>) -> Self {
         self.insert(name, value);
         self
     }
 
     /// Sets a field in place; returns the previous value if the name was present.
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
-        let name = FieldName::from(name.into());
+    pub fn insert(&mut self, name: impl AsRef<str>, value: impl Into<Value>) -> Option<Value> {
+        let name = FieldName::from(name.as_ref());
         let value = value.into();
         match self.fields.iter_mut().find(|(n, _)| *n == name) {
             Some((_, slot)) => Some(std::mem::replace(slot, value)),
@@ -60,9 +63,9 @@ impl Record {
 
     /// Appends a field without looking for an existing one (fast for wide records). A record
     /// with a duplicate name is refused when written.
-    pub fn push(&mut self, name: impl Into<String>, value: impl Into<Value>) {
+    pub fn push(&mut self, name: impl AsRef<str>, value: impl Into<Value>) {
         self.fields
-            .push((FieldName::from(name.into()), value.into()));
+            .push((FieldName::from(name.as_ref()), value.into()));
     }
 
     /// Appends `value` to the field `name`: a string to a string field, bytes to a bytes field;
@@ -188,12 +191,12 @@ impl Record {
     }
 }
 
-impl<N: Into<String>, V: Into<Value>> FromIterator<(N, V)> for Record {
+impl<N: AsRef<str>, V: Into<Value>> FromIterator<(N, V)> for Record {
     fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
         Record {
             fields: iter
                 .into_iter()
-                .map(|(n, v)| (FieldName::from(n.into()), v.into()))
+                .map(|(n, v)| (FieldName::from(n.as_ref()), v.into()))
                 .collect(),
         }
     }
