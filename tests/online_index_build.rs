@@ -2,7 +2,8 @@
 //! the index agrees exactly with the records. Odd seeds build a counted index, whose per-value
 //! counts must then equal the records too; seeds 2 and 3 mod 4 build the compound index `f,n`
 //! (through the same code paths), which must then answer two conditions like a scan; seeds 0
-//! to 3 mod 8 build by ingestion (the default), 4 to 7 mod 8 in steps. Seeded;
+//! to 3 mod 8 build by ingestion (the default), 4 to 7 mod 8 in steps; seeds 0 mod 3 cover the
+//! field `pad`, which the writers also change alone, so the covered copies must match too. Seeded;
 //! `ONLINE_BUILD_RUNS` and `ONLINE_BUILD_RECORDS` scale it (defaults: 20 runs over 200,000
 //! records).
 
@@ -75,6 +76,13 @@ fn one_run(seed: u64, records: u64) {
                         0..=1 => {
                             db.delete(key(i)).unwrap();
                         }
+                        3 => {
+                            // Only the covered field changes: the entry stays, its copy not.
+                            if let Some(r) = db.get(key(i)).unwrap() {
+                                let pad = format!("{:040}", rng.below(1_000));
+                                db.put(key(i), r.set("pad", pad)).unwrap();
+                            }
+                        }
                         2 => {
                             let mut batch = Batch::new();
                             batch.put(key(i), record(random_value(&mut rng), i));
@@ -96,6 +104,10 @@ fn one_run(seed: u64, records: u64) {
     let spec = IndexSpec::on_fields(if compound { vec!["f", "n"] } else { vec!["f"] });
     let name = spec.name();
     let spec = if counted { spec.counted() } else { spec };
+    let spec = match seed % 3 {
+        0 => spec.include(["pad"]),
+        _ => spec,
+    };
     let build = db.create_index(spec).unwrap();
     let mut saw_building = false;
     while !matches!(build.info().map(|i| i.state), Some(IndexState::Ready)) {
@@ -118,8 +130,13 @@ fn one_run(seed: u64, records: u64) {
         report.indexes[0].entries
     );
     assert_eq!(
-        (report.missing(), report.stale(), report.wrong_counts()),
-        (0, 0, 0),
+        (
+            report.missing(),
+            report.stale(),
+            report.wrong_counts(),
+            report.wrong_covered()
+        ),
+        (0, 0, 0, 0),
         "seed {seed}: {report:?}"
     );
     assert!(report.corrupt_records.is_empty());

@@ -692,8 +692,11 @@ fn method(runs: &[SizeRun]) -> String {
          `Filter::eq`; SQLite: `WHERE city = ? AND age = ?`; the RocksDB floor and native_db \
          have no compound indexes), and the index is dropped again.\n\
          - Index build: an index on `age` over the N records, nothing else running \
-         (FieldDB: `create_index(..).wait()`, a background build in steps of 1,000 records; \
-         RocksDB by hand: the same chunked walk of `kv`; SQLite: `CREATE INDEX`). Then a writer \
+         (FieldDB: `create_index(..).wait()`, a background build by ingestion: the records \
+         walked from a snapshot on one thread per core, the entries sorted into table files \
+         that join the `index` column family, then the keys written meanwhile re-indexed \
+         while writers go on; RocksDB by hand: a chunked walk of `kv` writing entries through \
+         the memtable; SQLite: `CREATE INDEX`). Then a writer \
          thread overwrites random keys (3 indexes maintained), sleeping {pace} µs after each \
          write: once for 2 s with no build, once while an index on `balance` is built. The \
          latency rows count the writes that overlapped the build; SQLite's writer runs on a \

@@ -69,10 +69,10 @@ impl FieldDb {
             .read()
             .all()
             .filter_map(|def| match def.state {
-                StoredState::Building { .. } | StoredState::Ingesting { .. } if background => {
-                    Some(Task::Build(def.id))
-                }
-                StoredState::Building { .. } | StoredState::Ingesting { .. } => None,
+                _ if def.state.is_building() && background => Some(Task::Build(def.id)),
+                StoredState::Building { .. }
+                | StoredState::Ingesting { .. }
+                | StoredState::Merging { .. } => None,
                 StoredState::Dropping => Some(Task::Drop(def.id)),
                 StoredState::Ready => None,
             })

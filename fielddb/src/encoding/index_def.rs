@@ -23,6 +23,9 @@
 //! | building only: u8     | has-cursor; if 1, u32 LE length and the cursor (the last key    |
 //! |                       | the build has indexed)                                         |
 //! | ingestion only: u64 LE| estimated total                                                |
+//!
+//! A build by ingestion in its last step (`StoredState::Merging`, in memory only) is stored as
+//! state 3, building by ingestion.
 
 use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 
@@ -55,6 +58,13 @@ pub(crate) enum StoredState {
     Ingesting {
         total: u64,
     },
+    /// The last step of a build by ingestion: the files are in, writers maintain the index's
+    /// entries and counts as for a ready index, and the build re-indexes the keys writers
+    /// marked meanwhile (`index::ingest`). Held in memory only: it is stored as `Ingesting`,
+    /// so an interrupted merge starts the build over.
+    Merging {
+        total: u64,
+    },
     Ready,
     Dropping,
 }
@@ -64,7 +74,9 @@ impl StoredState {
     pub(crate) fn is_building(&self) -> bool {
         matches!(
             self,
-            StoredState::Building { .. } | StoredState::Ingesting { .. }
+            StoredState::Building { .. }
+                | StoredState::Ingesting { .. }
+                | StoredState::Merging { .. }
         )
     }
 }
@@ -149,7 +161,7 @@ impl IndexDef {
             }
             StoredState::Ready => out.push(1),
             StoredState::Dropping => out.push(2),
-            StoredState::Ingesting { total } => {
+            StoredState::Ingesting { total } | StoredState::Merging { total } => {
                 out.push(3);
                 let _ = out.write_u64::<LittleEndian>(*total);
             }
@@ -313,6 +325,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_merging_definition_is_stored_as_ingesting_so_a_reopen_starts_the_build_over() {
+        let def = |state| IndexDef {
+            id: 3,
+            fields: vec!["city".into()],
+            unique: false,
+            counted: true,
+            covering: Covering::Nothing,
+            state,
+        };
+        let merging = def(StoredState::Merging { total: 9 });
+        assert_eq!(
+            IndexDef::decode(3, &merging.encode()).unwrap(),
+            def(StoredState::Ingesting { total: 9 })
+        );
     }
 
     #[test]

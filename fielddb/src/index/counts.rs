@@ -23,7 +23,9 @@ pub(crate) fn writer_counts(def: &IndexDef, key: &[u8]) -> bool {
         return false;
     }
     match &def.state {
-        StoredState::Ready => true,
+        // A merging index's writers count as a ready one's; the merge counts the difference
+        // between the snapshot the files were made from and the record writers took over.
+        StoredState::Ready | StoredState::Merging { .. } => true,
         StoredState::Building { cursor, .. } => cursor.as_deref().is_some_and(|c| key <= c),
         // The build counts every record from its snapshot and the keys writers marked.
         StoredState::Ingesting { .. } | StoredState::Dropping => false,

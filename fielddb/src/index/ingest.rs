@@ -13,12 +13,18 @@
 //!    buffer into one table file (counting a counted index's values as it goes), so the files
 //!    do not overlap. Writers never wait for this.
 //! 3. **Ingest**, under the read guard (so a drop cannot slip between the check and the
-//!    ingestion): the files join the `index` column family at once. Nothing else writes this
-//!    index's keys while it is `Ingesting`.
-//! 4. **Replay**, under the write guard, in one batch: for each marked key, the entry of its
-//!    record at the snapshot (which the files hold) is deleted and the entry of its current
-//!    record put; the counts of the walk and of the replay, the removal of the markers and the
-//!    flip to `Ready` ride in the same batch. Writers pause for this step only.
+//!    ingestion): the files join the `index` column family at once, and the walk's counts are
+//!    written. Nothing else writes this index's keys while it is `Ingesting`.
+//! 4. **Hand over**, under the write guard: the index turns `Merging` (in memory only) and a
+//!    second snapshot is taken. From then on writers maintain its entries and counts as for a
+//!    ready index, and leave no markers.
+//! 5. **Merge**, while writers go on: the marked keys are re-indexed a few at a time, each
+//!    batch holding its keys' stripes (so no writer changes them meanwhile): the entry of the
+//!    record at the walk's snapshot (which the files hold) gives way to the entry of the
+//!    current record, and the counts move from the walk's record to the one writers took over
+//!    at the second snapshot (they count every change after it).
+//! 6. **Flip**, under the write guard, in one batch: the markers are removed and the index is
+//!    `Ready`. Writers pause for steps 4 and 6 only, neither of which reads a record.
 //!
 //! A crash or a close at any point leaves the index `Ingesting`; the next open starts it over
 //! from step 1. Unique indexes are built in steps (`builder`), whose writers check every value
@@ -161,46 +167,64 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
             return Ok(Outcome::Abandoned);
         }
         storage.ingest_index_files(&files)?;
+        // The walk's counts: read only once the index is ready, and cleared with the rest
+        // should the build start over.
+        let mut batch = storage.batch()?;
+        counts.stage(&mut batch);
+        storage.write(batch)?;
     }
 
+    // Writers take over the index's entries and counts; what they changed before this moment
+    // is merged from the markers, while they go on.
+    let handed_over = {
+        let mut catalog = inner.catalog.write();
+        let def = match catalog.get(id) {
+            Some(
+                def @ IndexDef {
+                    state: StoredState::Ingesting { total },
+                    ..
+                },
+            ) => IndexDef {
+                state: StoredState::Merging { total: *total },
+                ..def.clone()
+            },
+            _ => return Ok(Outcome::Abandoned),
+        };
+        catalog.apply(def);
+        storage.snapshot()
+    };
+    let (start, end) = build_marker::id_range(id);
+    let mut markers = handed_over.iter(Cf::Meta, KeyRange::between(start.clone(), end.clone()))?;
+    markers.seek_to_first();
+    let mut keys = Vec::with_capacity(MERGE_CHUNK_KEYS);
+    loop {
+        keys.clear();
+        while let Some(marker) = markers.key() {
+            let key = build_marker::user_key(id, marker)
+                .ok_or_else(|| Error::Corruption("a build marker is malformed".into()))?;
+            keys.push(key.to_vec());
+            markers.next();
+            if keys.len() == MERGE_CHUNK_KEYS {
+                break;
+            }
+        }
+        markers.status()?;
+        if keys.is_empty() {
+            break;
+        }
+        if inner.is_stopping() || !merge(inner, id, (&snapshot, &handed_over), &keys)? {
+            return Ok(Outcome::Abandoned);
+        }
+    }
+    drop(markers);
+
     let mut catalog = inner.catalog.write();
-    let Some(def) = ingesting(&catalog, id) else {
-        // Dropped after the ingestion: the drop's range tombstone covers the files' keys.
+    let Some(def) = merging(&catalog, id) else {
+        // Dropped meanwhile: the drop's range tombstones cover the files' keys and the merge's.
         return Ok(Outcome::Abandoned);
     };
     let mut batch = storage.batch()?;
-    let names = def.covering.fields_to_read(&def.fields);
-    let entry_of = |key: &[u8], bytes: Option<&[u8]>| match bytes {
-        Some(bytes) => {
-            index_entry::entry_of_stored(id, (&def.fields, &def.covering), &names, key, bytes)
-                .map_err(|e| corrupt_at(key, e))
-        }
-        None => Ok(None),
-    };
-    let (start, end) = build_marker::id_range(id);
-    let mut markers = storage.iter(Cf::Meta, KeyRange::between(start.clone(), end.clone()))?;
-    markers.seek_to_first();
-    while let Some(marker) = markers.key() {
-        let key = build_marker::user_key(id, marker)
-            .ok_or_else(|| Error::Corruption("a build marker is malformed".into()))?;
-        if let Some((entry, _)) = entry_of(key, snapshot.get(Cf::Kv, key)?.as_deref())? {
-            if def.counted {
-                counts.add_for_entry(id, &entry, key.len(), -1);
-            }
-            batch.delete(Cf::Index, &entry);
-        }
-        if let Some((entry, payload)) = entry_of(key, storage.get(Cf::Kv, key)?.as_deref())? {
-            if def.counted {
-                counts.add_for_entry(id, &entry, key.len(), 1);
-            }
-            batch.put(Cf::Index, &entry, &payload);
-        }
-        markers.next();
-    }
-    markers.status()?;
-    drop(markers);
     batch.delete_range(Cf::Meta, &start, &end);
-    counts.stage(&mut batch);
     let def = IndexDef {
         state: StoredState::Ready,
         ..def
@@ -209,6 +233,69 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
     storage.write(batch)?;
     catalog.apply(def);
     Ok(Outcome::Ready)
+}
+
+/// Marked keys the merge re-indexes in one batch, holding their stripes: few enough that a
+/// writer waiting on one of them waits for one short batch.
+const MERGE_CHUNK_KEYS: usize = 64;
+
+/// Re-indexes `keys`, which writers changed while index `id` was ingesting: the entry of each
+/// key's record at the walk's snapshot (which the files hold) gives way to the entry of its
+/// current record, and the counts move from the walk's record to the one writers took over at
+/// `handed_over` (writers count every change since). Holds the keys' stripes, so no writer
+/// changes them meanwhile. Returns false when the index is no longer merging (dropped).
+fn merge(
+    inner: &DbInner,
+    id: IndexId,
+    (walked, handed_over): (&Snapshot<'_>, &Snapshot<'_>),
+    keys: &[Vec<u8>],
+) -> Result<bool> {
+    let storage = &inner.storage;
+    let catalog = inner.catalog.read();
+    let Some(def) = merging(&catalog, id) else {
+        return Ok(false);
+    };
+    let names = def.covering.fields_to_read(&def.fields);
+    let entry_of = |key: &[u8], bytes: Option<&[u8]>| match bytes {
+        Some(bytes) => {
+            index_entry::entry_of_stored(id, (&def.fields, &def.covering), &names, key, bytes)
+                .map_err(|e| corrupt_at(key, e))
+        }
+        None => Ok(None),
+    };
+    let mut counts = CountDeltas::default();
+    // The snapshots' sides need no stripe: read them first.
+    let mut in_files = Vec::with_capacity(keys.len());
+    for key in keys {
+        let old = entry_of(key, walked.get(Cf::Kv, key)?.as_deref())?.map(|(entry, _)| entry);
+        if def.counted {
+            if let Some(entry) = &old {
+                counts.add_for_entry(id, entry, key.len(), -1);
+            }
+            if let Some((entry, _)) = entry_of(key, handed_over.get(Cf::Kv, key)?.as_deref())? {
+                counts.add_for_entry(id, &entry, key.len(), 1);
+            }
+        }
+        in_files.push(old);
+    }
+    let mut stripes = inner.key_locks.none();
+    stripes.lock_more(keys.iter().map(Vec::as_slice));
+    let mut batch = storage.batch()?;
+    for (key, old) in keys.iter().zip(in_files) {
+        let current = entry_of(key, storage.get(Cf::Kv, key)?.as_deref())?;
+        if let Some(old) = old {
+            if current.as_ref().is_none_or(|(entry, _)| *entry != old) {
+                batch.delete(Cf::Index, &old);
+            }
+        }
+        if let Some((entry, payload)) = current {
+            batch.put(Cf::Index, &entry, &payload);
+        }
+    }
+    counts.stage(&mut batch);
+    storage.write(batch)?;
+    drop((stripes, catalog));
+    Ok(true)
 }
 
 /// The results of a build's threads, in order; a thread that panicked fails the build.
@@ -222,11 +309,19 @@ fn join_all<T>(handles: Vec<ScopedJoinHandle<'_, Result<T>>>) -> Vec<Result<T>> 
         .collect()
 }
 
-/// The definition of index `id` if it is being built by ingestion.
+/// The definition of index `id` if it is being built by ingestion, before the merge.
 fn ingesting(catalog: &Catalog, id: IndexId) -> Option<IndexDef> {
     catalog
         .get(id)
         .filter(|def| matches!(def.state, StoredState::Ingesting { .. }))
+        .cloned()
+}
+
+/// The definition of index `id` if its build is merging the writers' changes.
+fn merging(catalog: &Catalog, id: IndexId) -> Option<IndexDef> {
+    catalog
+        .get(id)
+        .filter(|def| matches!(def.state, StoredState::Merging { .. }))
         .cloned()
 }
 

@@ -189,6 +189,12 @@ impl IndexInfo {
                     done: 0,
                     total: *total,
                 },
+                // Every record of the build's snapshot is indexed; the changes made meanwhile
+                // are being merged.
+                StoredState::Merging { total } => IndexState::Building {
+                    done: *total,
+                    total: *total,
+                },
                 StoredState::Ready => IndexState::Ready,
                 StoredState::Dropping => IndexState::Dropping,
             },
