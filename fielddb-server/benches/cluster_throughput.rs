@@ -5,7 +5,8 @@
 //! p99 latency, one line per setup, from one run.
 //!
 //! `cargo bench --bench cluster_throughput [-- --seconds N --clients N --cluster-only
-//! --node-threads N]`; `cargo test` runs it for 1 second with 4 clients as a smoke test.
+//! --node-threads N]` (defaults 5 s a row and 16 clients; the runs in docs/benchmarks.md used
+//! 10 s); `cargo test` runs it for 1 second with 4 clients as a smoke test.
 //! `--node-threads` starts the cluster's nodes with `--threads N` (three nodes on one machine).
 
 use std::path::Path;
@@ -82,20 +83,24 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let (mut seconds, mut clients, mut full) = (1u64, 4usize, false);
     let (mut cluster_only, mut node_threads) = (false, None::<String>);
+    // `cargo bench` passes `--bench` after the caller's arguments, which win over its sizes.
+    let (mut asked_seconds, mut asked_clients) = (None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--bench" => {
                 full = true;
-                seconds = 10;
+                seconds = 5;
                 clients = 16;
             }
-            "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
-            "--clients" => clients = args.next().and_then(|v| v.parse().ok()).unwrap_or(clients),
+            "--seconds" => asked_seconds = args.next().and_then(|v| v.parse().ok()),
+            "--clients" => asked_clients = args.next().and_then(|v| v.parse().ok()),
             "--cluster-only" => cluster_only = true,
             "--node-threads" => node_threads = args.next(),
             _ => {}
         }
     }
+    let seconds: u64 = asked_seconds.unwrap_or(seconds);
+    let clients: usize = asked_clients.unwrap_or(clients);
     let client = Client::builder().no_proxy().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let line = |name: &str, f: &Figures, unit: &str| {

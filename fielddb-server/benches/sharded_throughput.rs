@@ -5,8 +5,9 @@
 //! each node used (user + system time from `/proc/<pid>/stat` over the run, in cores), one line
 //! per layout, from one run.
 //!
-//! `cargo bench --bench sharded_throughput [-- --seconds N --clients N]`; `cargo test` runs it
-//! for 1 second with 4 clients as a smoke test.
+//! `cargo bench --bench sharded_throughput [-- --seconds N --clients N]` (defaults 8 s a row and
+//! 16 clients; the run in docs/benchmarks.md used 15 s); `cargo test` runs it for 1 second with
+//! 4 clients as a smoke test.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -72,18 +73,22 @@ fn put(client: &Client, addr: &str, c: usize, n: u64) -> bool {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut seconds, mut clients, mut full) = (1u64, 4usize, false);
+    // `cargo bench` passes `--bench` after the caller's arguments, which win over its sizes.
+    let (mut asked_seconds, mut asked_clients) = (None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--bench" => {
                 full = true;
-                seconds = 15;
+                seconds = 8;
                 clients = 16;
             }
-            "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
-            "--clients" => clients = args.next().and_then(|v| v.parse().ok()).unwrap_or(clients),
+            "--seconds" => asked_seconds = args.next().and_then(|v| v.parse().ok()),
+            "--clients" => asked_clients = args.next().and_then(|v| v.parse().ok()),
             _ => {}
         }
     }
+    let seconds: u64 = asked_seconds.unwrap_or(seconds);
+    let clients: usize = asked_clients.unwrap_or(clients);
     let client = Client::builder().no_proxy().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     println!(
