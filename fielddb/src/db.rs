@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::batch::{self, Batch, BatchOp};
-use crate::encoding::index_def::StoredState;
+use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::error::{Error, Result};
 use crate::handle::DbHandle;
 use crate::index::ingest;
@@ -271,12 +271,9 @@ impl FieldDb {
     /// Every index with its state and progress, in creation order.
     pub fn indexes(&self) -> Vec<IndexInfo> {
         let inner = self.inner();
-        let failures = inner.failures.lock();
-        inner
-            .catalog
-            .read()
-            .all()
-            .map(|def| IndexInfo::from_def(def).with_failure(failures.get(&def.id)))
+        let defs: Vec<IndexDef> = inner.catalog.read().all().cloned().collect();
+        defs.iter()
+            .map(|def| IndexInfo::current(inner, def))
             .collect()
     }
 

@@ -1,10 +1,11 @@
 //! `DbInner`: the state shared by every `FieldDb` handle and the background worker — storage,
-//! catalog, lock stripes, options, the failures of background tasks — and the signal that
+//! catalog, lock stripes, options, the failures and progress of background tasks — and the signal that
 //! tells waiters the catalog moved on. (`FieldDb` is a handle on it, as fjall's
 //! `Database(Arc<DatabaseInner>)`.)
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -61,6 +62,8 @@ pub(crate) struct DbInner {
     pub(crate) value_locks: StripedLocks,
     pub(crate) options: Options,
     pub(crate) failures: Mutex<HashMap<IndexId, BuildFailure>>,
+    /// The records each build by ingestion under way has walked so far (its progress).
+    pub(crate) walked: Mutex<HashMap<IndexId, Arc<AtomicU64>>>,
     pub(crate) stopping: AtomicBool,
     generation: Mutex<u64>,
     changed: Condvar,
@@ -76,6 +79,7 @@ impl DbInner {
             value_locks: StripedLocks::new(VALUE_STRIPES),
             options,
             failures: Mutex::new(HashMap::new()),
+            walked: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),
             generation: Mutex::new(0),
             changed: Condvar::new(),

@@ -31,6 +31,8 @@
 //! as it is claimed; so are a replica's, whose builds advance with its log.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread::ScopedJoinHandle;
 
 use crate::catalog::Catalog;
@@ -43,6 +45,10 @@ use crate::index::counts::CountDeltas;
 use crate::inner::DbInner;
 use crate::read::corrupt_at;
 use crate::storage::{Cf, KeyRange, Snapshot, Storage};
+
+/// A walking thread reports its progress, and checks whether the database is closing, once
+/// per this many records.
+const PROGRESS_EVERY: u64 = 4096;
 
 /// Bytes of entries a walking thread keeps in memory before it writes them as a sorted file.
 const SPILL_BYTES: usize = 64 << 20;
@@ -84,13 +90,16 @@ pub(crate) fn remove_leftover_files(storage: &Storage) -> Result<()> {
 pub(crate) fn run(inner: &DbInner, id: IndexId) -> Result<Outcome> {
     let storage = &inner.storage;
     let dir = files_dir(storage, id);
-    let outcome = build(inner, id, &dir);
+    let walked = Arc::new(AtomicU64::new(0));
+    inner.walked.lock().insert(id, Arc::clone(&walked));
+    let outcome = build(inner, id, &dir, &walked);
+    inner.walked.lock().remove(&id);
     // The files were moved into the database, or are of no use now.
     let _ = std::fs::remove_dir_all(&dir);
     outcome
 }
 
-fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
+fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result<Outcome> {
     let storage = &inner.storage;
     let (def, snapshot) = {
         let catalog = inner.catalog.write();
@@ -115,7 +124,8 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path) -> Result<Outcome> {
             .enumerate()
             .map(|(part, range)| {
                 let (def, snapshot) = (&def, &snapshot);
-                scope.spawn(move || walk(inner, def, snapshot, range, &dir.join(part.to_string())))
+                let stem = dir.join(part.to_string());
+                scope.spawn(move || walk(inner, def, snapshot, range, &stem, walked))
             })
             .collect();
         join_all(handles)
@@ -561,13 +571,15 @@ fn write_merged(
 }
 
 /// Computes the entries of the records of `range` in the snapshot, sorted in a buffer (those
-/// past the buffer's budget spilled to files named after `stem`).
+/// past the buffer's budget spilled to files named after `stem`), adding the records it reads
+/// to `progress` as it goes.
 fn walk(
     inner: &DbInner,
     def: &IndexDef,
     snapshot: &Snapshot<'_>,
     range: KeyRange,
     stem: &Path,
+    progress: &AtomicU64,
 ) -> Result<Walked> {
     let storage = &inner.storage;
     if let Some(dir) = stem.parent() {
@@ -598,13 +610,17 @@ fn walk(
             }
         }
         seen += 1;
-        if seen % 4096 == 0 && inner.is_stopping() {
-            walked.stopped = true;
-            return Ok(walked);
+        if seen % PROGRESS_EVERY == 0 {
+            progress.fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
+            if inner.is_stopping() {
+                walked.stopped = true;
+                return Ok(walked);
+            }
         }
         records.next();
     }
     records.status()?;
+    progress.fetch_add(seen % PROGRESS_EVERY, Ordering::Relaxed);
     buffer.sort();
     walked.buffer = buffer;
     Ok(walked)
@@ -671,6 +687,35 @@ mod tests {
             all.sort();
             assert_eq!(seen, all, "{parts} parts");
         }
+    }
+
+    #[test]
+    fn a_walk_reports_every_record_it_reads_as_progress() {
+        let keys: Vec<String> = (0..10_000).map(|i| format!("k{i:05}")).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let (dir, db) = db_with_keys(&keys);
+        let def = IndexDef {
+            id: 77,
+            fields: vec!["n".into()],
+            unique: false,
+            counted: false,
+            covering: index_entry::Covering::Nothing,
+            state: StoredState::Ingesting { total: 0 },
+        };
+        let snapshot = db.inner().storage.snapshot();
+        let progress = AtomicU64::new(0);
+        let stem = dir.path().join("walk-test").join("0");
+        let walked = walk(
+            db.inner(),
+            &def,
+            &snapshot,
+            KeyRange::all(),
+            &stem,
+            &progress,
+        )
+        .unwrap();
+        assert_eq!(walked.buffer.items.len(), 10_000);
+        assert_eq!(progress.load(Ordering::Relaxed), 10_000);
     }
 
     #[test]

@@ -10,13 +10,14 @@ pub(crate) mod ingest;
 pub(crate) mod lookup;
 pub(crate) mod verify;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::encoding::index_entry::{Covering, IndexId};
 use crate::error::{Error, Result};
 use crate::handle::DbHandle;
-use crate::inner::BuildFailure;
+use crate::inner::{BuildFailure, DbInner};
 
 /// What index to create: on one field, or on several (a compound index, whose entries sort by
 /// the first field's value, then the second's, and so on).
@@ -208,6 +209,32 @@ impl IndexInfo {
         self
     }
 
+    /// The same, counting as done the `walked` records of a build by ingestion (at most the
+    /// estimated total).
+    fn with_walked(mut self, walked: Option<u64>) -> Self {
+        if let (IndexState::Building { done, total }, Some(walked)) = (&mut self.state, walked) {
+            *done = walked.min(*total);
+        }
+        self
+    }
+
+    /// What `FieldDb::indexes` and `IndexBuild::info` report for `def`: its state, with the
+    /// records walked so far when it is built by ingestion, and its task's failure, if any.
+    /// Takes no catalog guard.
+    pub(crate) fn current(inner: &DbInner, def: &IndexDef) -> Self {
+        let walked = match def.state {
+            StoredState::Ingesting { .. } => inner
+                .walked
+                .lock()
+                .get(&def.id)
+                .map(|w| w.load(Ordering::Relaxed)),
+            _ => None,
+        };
+        IndexInfo::from_def(def)
+            .with_walked(walked)
+            .with_failure(inner.failures.lock().get(&def.id))
+    }
+
     /// Build progress from 0.0 to 1.0 (1.0 when ready; a building index stays below 1.0).
     pub fn progress(&self) -> f64 {
         match self.state {
@@ -238,8 +265,8 @@ impl IndexBuild {
     /// The index's current state, or `None` once it no longer exists.
     pub fn info(&self) -> Option<IndexInfo> {
         let inner = self.handle.inner();
-        let info = inner.catalog.read().get(self.id).map(IndexInfo::from_def)?;
-        Some(info.with_failure(inner.failures.lock().get(&self.id)))
+        let def = inner.catalog.read().get(self.id).cloned()?;
+        Some(IndexInfo::current(inner, &def))
     }
 
     /// Build progress from 0.0 to 1.0.
@@ -287,5 +314,56 @@ impl IndexBuild {
                 reason: "the index was dropped before its build finished".into(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(state: StoredState) -> IndexDef {
+        IndexDef {
+            id: 4,
+            fields: vec!["city".into()],
+            unique: false,
+            counted: false,
+            covering: Covering::Nothing,
+            state,
+        }
+    }
+
+    #[test]
+    fn a_build_by_ingestion_counts_the_records_it_has_walked_as_done() {
+        let ingesting = IndexInfo::from_def(&def(StoredState::Ingesting { total: 1_000 }));
+        assert_eq!(
+            ingesting.state,
+            IndexState::Building {
+                done: 0,
+                total: 1_000
+            }
+        );
+        let walking = ingesting.clone().with_walked(Some(250));
+        assert_eq!(
+            walking.state,
+            IndexState::Building {
+                done: 250,
+                total: 1_000
+            }
+        );
+        assert_eq!(walking.progress(), 0.25);
+        // The total is an estimate: more records than it never show as more than done.
+        let past = ingesting.with_walked(Some(1_500));
+        assert_eq!(
+            past.state,
+            IndexState::Building {
+                done: 1_000,
+                total: 1_000
+            }
+        );
+        assert!(past.progress() < 1.0);
+        let merging = IndexInfo::from_def(&def(StoredState::Merging { total: 1_000 }));
+        assert_eq!(merging.progress(), 0.99);
+        let ready = IndexInfo::from_def(&def(StoredState::Ready)).with_walked(Some(5));
+        assert_eq!(ready.state, IndexState::Ready);
     }
 }
