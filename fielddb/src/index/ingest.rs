@@ -719,6 +719,50 @@ mod tests {
     }
 
     #[test]
+    fn the_merge_waits_for_a_writer_holding_one_of_its_keys() {
+        let (_dir, db) = db_with_keys(&["a", "b"]);
+        let inner = db.inner();
+        let def = IndexDef {
+            id: 5,
+            fields: vec!["n".into()],
+            unique: false,
+            counted: true,
+            covering: index_entry::Covering::Nothing,
+            state: StoredState::Merging { total: 2 },
+        };
+        // In memory only, as a build's merge step has it; no task builds it.
+        inner.catalog.write().apply(def);
+        let snapshot = inner.storage.snapshot();
+        let mut writer = inner.key_locks.none();
+        writer.lock_more([b"b".as_slice()]);
+        std::thread::scope(|scope| {
+            let merging = scope.spawn(|| {
+                let keys = [b"a".to_vec(), b"b".to_vec()];
+                merge(inner, 5, (&snapshot, &snapshot), &keys)
+            });
+            // Without the stripes the merge would be over in well under a millisecond; this
+            // cannot fail on a slow machine, only miss on one.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            assert!(!merging.is_finished(), "the merge ran past a held stripe");
+            drop(writer);
+            assert!(merging.join().unwrap().unwrap());
+        });
+        // Both records unchanged since the walk: each keeps exactly its one entry.
+        let (start, end) = index_entry::id_range(5);
+        let mut entries = inner
+            .storage
+            .iter(Cf::Index, KeyRange::between(start, end))
+            .unwrap();
+        entries.seek_to_first();
+        let mut found = 0;
+        while entries.valid() {
+            found += 1;
+            entries.next();
+        }
+        assert_eq!(found, 2);
+    }
+
+    #[test]
     fn one_key_or_none_gives_no_split() {
         let (_dir, db) = db_with_keys(&["only"]);
         let snapshot = db.inner().storage.snapshot();
