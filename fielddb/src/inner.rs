@@ -1,6 +1,6 @@
 //! `DbInner`: the state shared by every `FieldDb` handle and the background worker — storage,
-//! catalog, lock stripes, options, the failures and progress of background tasks — and the signal that
-//! tells waiters the catalog moved on. (`FieldDb` is a handle on it, as fjall's
+//! catalog, lock stripes, options, the failures and progress of background tasks — and the
+//! signal that tells waiters the catalog moved on. (`FieldDb` is a handle on it, as fjall's
 //! `Database(Arc<DatabaseInner>)`.)
 
 use std::collections::HashMap;

@@ -689,19 +689,24 @@ mod tests {
         }
     }
 
+    /// A counted index on the field `n` that `db_with_keys` gives every record.
+    fn index_on_n(id: IndexId, state: StoredState) -> IndexDef {
+        IndexDef {
+            id,
+            fields: vec!["n".into()],
+            unique: false,
+            counted: true,
+            covering: index_entry::Covering::Nothing,
+            state,
+        }
+    }
+
     #[test]
     fn a_walk_reports_every_record_it_reads_as_progress() {
         let keys: Vec<String> = (0..10_000).map(|i| format!("k{i:05}")).collect();
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let (dir, db) = db_with_keys(&keys);
-        let def = IndexDef {
-            id: 77,
-            fields: vec!["n".into()],
-            unique: false,
-            counted: false,
-            covering: index_entry::Covering::Nothing,
-            state: StoredState::Ingesting { total: 0 },
-        };
+        let def = index_on_n(77, StoredState::Ingesting { total: 0 });
         let snapshot = db.inner().storage.snapshot();
         let progress = AtomicU64::new(0);
         let stem = dir.path().join("walk-test").join("0");
@@ -722,14 +727,7 @@ mod tests {
     fn the_merge_waits_for_a_writer_holding_one_of_its_keys() {
         let (_dir, db) = db_with_keys(&["a", "b"]);
         let inner = db.inner();
-        let def = IndexDef {
-            id: 5,
-            fields: vec!["n".into()],
-            unique: false,
-            counted: true,
-            covering: index_entry::Covering::Nothing,
-            state: StoredState::Merging { total: 2 },
-        };
+        let def = index_on_n(5, StoredState::Merging { total: 2 });
         // In memory only, as a build's merge step has it; no task builds it.
         inner.catalog.write().apply(def);
         let snapshot = inner.storage.snapshot();
