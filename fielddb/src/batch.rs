@@ -3,6 +3,7 @@
 use crate::encoding::command::{BatchCommand, Command};
 use crate::encoding::record as record_codec;
 use crate::error::Result;
+use crate::inner::DbInner;
 use crate::record::{validate_key, Record};
 
 /// An atomic group of writes: all of them are applied, or (on any error) none.
@@ -76,25 +77,54 @@ pub(crate) struct PreparedOp {
     pub(crate) put: Option<(Record, Vec<u8>)>,
 }
 
-/// Validates and encodes every operation, so that a bad one is found before anything is written.
-pub(crate) fn prepare(ops: Vec<BatchOp>) -> Result<Vec<PreparedOp>> {
+/// Validates every operation, so that a bad one is found before anything is written (the
+/// dictionary included), gives the records' field names ids, and encodes the records.
+pub(crate) fn prepare(inner: &DbInner, ops: Vec<BatchOp>) -> Result<Vec<PreparedOp>> {
+    for op in &ops {
+        match op {
+            BatchOp::Put(key, record) => validate_put(key, record)?,
+            BatchOp::Delete(key) => validate_key(key)?,
+        }
+    }
+    let names = inner.names.intern(
+        &inner.storage,
+        ops.iter()
+            .filter_map(|op| match op {
+                BatchOp::Put(_, record) => Some(record),
+                BatchOp::Delete(_) => None,
+            })
+            .flat_map(|record| record.fields().iter().map(|(name, _)| name.as_str())),
+    )?;
     ops.into_iter()
         .map(|op| match op {
-            BatchOp::Put(key, record) => prepare_put(key, record),
-            BatchOp::Delete(key) => {
-                validate_key(&key)?;
-                Ok(PreparedOp { key, put: None })
+            BatchOp::Put(key, record) => {
+                let encoded = record_codec::encode(&record, &names)?;
+                Ok(PreparedOp {
+                    key,
+                    put: Some((record, encoded)),
+                })
             }
+            BatchOp::Delete(key) => Ok(PreparedOp { key, put: None }),
         })
         .collect()
 }
 
-pub(crate) fn prepare_put(key: Vec<u8>, record: Record) -> Result<PreparedOp> {
-    validate_key(&key)?;
-    record.validate()?;
-    let encoded = record_codec::encode(&record)?;
+/// [`prepare`] for one put.
+pub(crate) fn prepare_put(inner: &DbInner, key: Vec<u8>, record: Record) -> Result<PreparedOp> {
+    validate_put(&key, &record)?;
+    let names = inner.names.intern(
+        &inner.storage,
+        record.fields().iter().map(|(name, _)| name.as_str()),
+    )?;
+    let encoded = record_codec::encode(&record, &names)?;
     Ok(PreparedOp {
         key,
         put: Some((record, encoded)),
     })
+}
+
+fn validate_put(key: &[u8], record: &Record) -> Result<()> {
+    validate_key(key)?;
+    record.validate()?;
+    record_codec::check_len(record).map(drop)
 }

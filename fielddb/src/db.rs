@@ -107,7 +107,7 @@ impl FieldDb {
     /// Stores `record` at `key`, replacing any record there, with its index entries, atomically.
     pub fn put(&self, key: impl AsRef<[u8]>, record: Record) -> Result<()> {
         self.refuse_if_replica()?;
-        let op = batch::prepare_put(key.as_ref().to_vec(), record)?;
+        let op = batch::prepare_put(self.inner(), key.as_ref().to_vec(), record)?;
         write::apply(self.inner(), &[op], false).map(drop)
     }
 
@@ -169,13 +169,13 @@ impl FieldDb {
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Record>> {
         let key = key.as_ref();
         validate_key(key)?;
-        read_record(&self.inner().storage, key)
+        read_record(self.inner(), key)
     }
 
     /// Deletes the record at `key` and its index entries; returns whether there was one.
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<bool> {
         self.refuse_if_replica()?;
-        let ops = batch::prepare(vec![BatchOp::Delete(key.as_ref().to_vec())])?;
+        let ops = batch::prepare(self.inner(), vec![BatchOp::Delete(key.as_ref().to_vec())])?;
         let existed = write::apply(self.inner(), &ops, true)?;
         Ok(existed.first().copied().unwrap_or(false))
     }
@@ -184,7 +184,7 @@ impl FieldDb {
     /// invalid record or a unique violation anywhere in it writes nothing.
     pub fn write_batch(&self, batch: Batch) -> Result<()> {
         self.refuse_if_replica()?;
-        let ops = batch::prepare(batch.ops)?;
+        let ops = batch::prepare(self.inner(), batch.ops)?;
         if ops.is_empty() {
             return Ok(());
         }
@@ -193,7 +193,7 @@ impl FieldDb {
 
     /// Records in key order, a page at a time (see [`ScanOptions`]).
     pub fn scan(&self, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {
-        scan::scan(&self.inner().storage, options)
+        scan::scan(self.inner(), options)
     }
 
     /// The number of records. It reads every key: O(n).
@@ -203,11 +203,9 @@ impl FieldDb {
 
     /// True when the database holds no record.
     pub fn is_empty(&self) -> Result<bool> {
-        Ok(
-            scan::scan(&self.inner().storage, &ScanOptions::new().limit(1))?
-                .rows
-                .is_empty(),
-        )
+        Ok(scan::scan(self.inner(), &ScanOptions::new().limit(1))?
+            .rows
+            .is_empty())
     }
 
     /// Creates a non-unique index on `field` and starts building it in the background; returns

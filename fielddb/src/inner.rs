@@ -14,6 +14,7 @@ use crate::catalog::Catalog;
 use crate::encoding::index_entry::IndexId;
 use crate::error::Result;
 use crate::locks::StripedLocks;
+use crate::names::Names;
 use crate::options::Options;
 use crate::storage::Storage;
 use crate::value::Value;
@@ -58,6 +59,8 @@ impl BuildFailure {
 pub(crate) struct DbInner {
     pub(crate) storage: Storage,
     pub(crate) catalog: RwLock<Catalog>,
+    /// The field-name dictionary every record is encoded and decoded against.
+    pub(crate) names: Names,
     pub(crate) key_locks: StripedLocks,
     pub(crate) value_locks: StripedLocks,
     pub(crate) options: Options,
@@ -72,9 +75,11 @@ pub(crate) struct DbInner {
 impl DbInner {
     pub(crate) fn new(storage: Storage, options: Options) -> Result<DbInner> {
         let catalog = Catalog::load(&storage)?;
+        let names = Names::load(&storage)?;
         Ok(DbInner {
             storage,
             catalog: RwLock::new(catalog),
+            names,
             key_locks: StripedLocks::new(KEY_STRIPES),
             value_locks: StripedLocks::new(VALUE_STRIPES),
             options,

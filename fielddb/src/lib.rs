@@ -35,6 +35,7 @@ mod handle;
 mod index;
 mod inner;
 mod locks;
+mod names;
 mod options;
 mod query;
 mod read;
@@ -70,15 +71,17 @@ pub use storage::StorageStats;
 pub use update::{FieldChange, Update};
 pub use value::Value;
 
-/// A record in FieldDB's byte format (the one `kv` stores), for carrying it elsewhere.
+/// A record in FieldDB's self-describing byte format (record version 2, which replicated
+/// commands carry: every field named, so it reads without a database's dictionary), for
+/// carrying it elsewhere.
 pub fn encode_record(record: &Record) -> Result<Vec<u8>> {
     record.validate()?;
-    encoding::record::encode(record)
+    encoding::record::encode_self_describing(record)
 }
 
 /// Reads a record written by [`encode_record`]; malformed bytes are `Error::Corruption`.
 pub fn decode_record(bytes: &[u8]) -> Result<Record> {
-    encoding::record::decode(bytes)
+    encoding::record::decode_self_describing(bytes)
 }
 
 /// The README's example, compiled and run as a doc test so it stays true.

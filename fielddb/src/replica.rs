@@ -155,17 +155,21 @@ fn stage_position(
 fn stage_record_command(plan: &mut WritePlan<'_>, command: &Command) -> Result<Answer> {
     match command {
         Command::Put { key, record } => {
-            let ops = prepare(vec![BatchOp::Put(key.clone(), record.clone())])?;
+            let ops = prepare(
+                plan.inner(),
+                vec![BatchOp::Put(key.clone(), record.clone())],
+            )?;
             plan.stage(&ops, false)?;
             Ok(Answer::Done)
         }
         Command::Delete { key } => {
-            let ops = prepare(vec![BatchOp::Delete(key.clone())])?;
+            let ops = prepare(plan.inner(), vec![BatchOp::Delete(key.clone())])?;
             let existed = plan.stage(&ops, true)?;
             Ok(Answer::Existed(existed.first().copied().unwrap_or(false)))
         }
         Command::Batch(ops) => {
             let ops = prepare(
+                plan.inner(),
                 ops.iter()
                     .map(|op| match op {
                         BatchCommand::Put(key, record) => BatchOp::Put(key.clone(), record.clone()),

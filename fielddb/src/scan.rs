@@ -3,6 +3,7 @@
 //! index and reads every record in the range).
 
 use crate::error::Result;
+use crate::inner::DbInner;
 use crate::query::{Page, Query};
 use crate::read::decode_at;
 use crate::record::Record;
@@ -86,7 +87,8 @@ impl ScanOptions {
     }
 }
 
-pub(crate) fn scan(storage: &Storage, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {
+pub(crate) fn scan(inner: &DbInner, options: &ScanOptions) -> Result<Page<(Vec<u8>, Record)>> {
+    let storage = &inner.storage;
     let matchers = options
         .filter
         .iter()
@@ -118,6 +120,8 @@ pub(crate) fn scan(storage: &Storage, options: &ScanOptions) -> Result<Page<(Vec
         }
     }
     let mut it = storage.iter(Cf::Kv, KeyRange { lower, upper })?;
+    // Taken after the iterator, so it names every field of what the iterator reads.
+    let dictionary = inner.names.current();
     if options.reverse {
         it.seek_to_last();
     } else {
@@ -127,7 +131,7 @@ pub(crate) fn scan(storage: &Storage, options: &ScanOptions) -> Result<Page<(Vec
     let mut rows = Vec::new();
     let mut more = false;
     while let (Some(key), Some(bytes)) = (it.key(), it.value()) {
-        let record = decode_at(key, bytes)?;
+        let record = decode_at(key, bytes, &dictionary)?;
         let keep = matchers
             .iter()
             .all(|(field, m)| record.get(field).is_some_and(|v| m.matches(v)));

@@ -26,6 +26,7 @@ use crate::catalog::Catalog;
 use crate::encoding::build_marker;
 use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::encoding::index_entry::{self, Covering, IndexId};
+use crate::encoding::names::NameTable;
 use crate::error::{Error, Result};
 use crate::index::counts::{self, CountDeltas};
 use crate::inner::DbInner;
@@ -106,6 +107,11 @@ struct Group<'o> {
 }
 
 impl<'a> WritePlan<'a> {
+    /// The database the plan writes to.
+    pub(crate) fn inner(&self) -> &'a DbInner {
+        self.inner
+    }
+
     /// Starts a plan: refuses at once when the handle takes no writes, then holds the catalog's
     /// read guard until the plan is committed or dropped.
     pub(crate) fn new(inner: &'a DbInner) -> Result<WritePlan<'a>> {
@@ -190,6 +196,13 @@ impl<'a> WritePlan<'a> {
         }
 
         key_stripes.lock_more(ops.iter().map(|op| op.key.as_slice()));
+        // The payloads of covering indexes are written against the dictionary, which holds the
+        // names of the new records (interned by `prepare`) and of the old ones.
+        let dictionary = indexes
+            .iter()
+            .any(|def| def.covering != Covering::Nothing)
+            .then(|| inner.names.current());
+        let dictionary = dictionary.as_deref().unwrap_or(NameTable::empty());
 
         let mut group = Group::default();
         let mut existed = Vec::with_capacity(ops.len());
@@ -206,7 +219,7 @@ impl<'a> WritePlan<'a> {
                     // Only existence is wanted.
                     storage.contains(Cf::Kv, &op.key)?.then(Record::new)
                 }
-                None => match read_record(storage, &op.key) {
+                None => match read_record(inner, &op.key) {
                     Ok(record) => record,
                     Err(Error::Corruption(_)) => {
                         // The old record cannot be read, so its index entries cannot be
@@ -236,7 +249,9 @@ impl<'a> WritePlan<'a> {
                 let new_values = new.and_then(|r| index_entry::record_values(&def.fields, r));
                 // The new entry's payload: empty unless the index covers more fields.
                 let new_payload = match (new, &new_values) {
-                    (Some(record), Some(_)) => def.covering.payload(record, new_bytes)?,
+                    (Some(record), Some(_)) => {
+                        def.covering.payload(record, new_bytes, dictionary)?
+                    }
                     _ => Vec::new(),
                 };
                 if old_values == new_values {
@@ -245,7 +260,7 @@ impl<'a> WritePlan<'a> {
                         continue;
                     };
                     if def.covering != Covering::Nothing
-                        && def.covering.payload(old, None)? != new_payload
+                        && def.covering.payload(old, None, dictionary)? != new_payload
                     {
                         let entry = index_entry::entry_key(def.id, values, &op.key);
                         group.entry_changes.insert(entry, Some(new_payload));
@@ -329,13 +344,13 @@ impl<'a> WritePlan<'a> {
         self.key_stripes.lock_more([key]);
         match self.latest.get(key) {
             Some(state) => Ok(state.clone()),
-            None => read_record(&self.inner.storage, key),
+            None => read_record(self.inner, key),
         }
     }
 
     /// Stages a put of `record` at `key` as a group of its own; returns the record.
     fn stage_one_put(&mut self, key: &[u8], record: Record, last: bool) -> Result<Record> {
-        let op = prepare_put(key.to_vec(), record.clone())?;
+        let op = prepare_put(self.inner, key.to_vec(), record.clone())?;
         self.stage_group(std::slice::from_ref(&op), false, last)?;
         Ok(record)
     }
@@ -495,8 +510,12 @@ mod tests {
     use crate::batch::{prepare, BatchOp};
     use crate::{FieldDb, IndexSpec, Record};
 
-    fn put(key: &str, e: i64) -> Vec<PreparedOp> {
-        prepare(vec![BatchOp::Put(key.into(), Record::new().set("e", e))]).unwrap()
+    fn put(db: &FieldDb, key: &str, e: i64) -> Vec<PreparedOp> {
+        prepare(
+            db.inner(),
+            vec![BatchOp::Put(key.into(), Record::new().set("e", e))],
+        )
+        .unwrap()
     }
 
     fn unique_db() -> (tempfile::TempDir, FieldDb) {
@@ -514,20 +533,20 @@ mod tests {
     fn a_failed_group_stages_nothing_and_the_plan_goes_on() {
         let (_dir, db) = unique_db();
         let mut plan = WritePlan::new(db.inner()).unwrap();
-        plan.stage(&put("a", 2), false).unwrap();
+        plan.stage(&put(&db, "a", 2), false).unwrap();
         // Held by an earlier group of the plan, then by a stored record.
-        let err = plan.stage(&put("b", 2), false).unwrap_err();
+        let err = plan.stage(&put(&db, "b", 2), false).unwrap_err();
         assert!(
             matches!(&err, Error::UniqueViolation { existing_key, .. } if existing_key == b"a")
         );
-        let err = plan.stage(&put("c", 1), false).unwrap_err();
+        let err = plan.stage(&put(&db, "c", 1), false).unwrap_err();
         assert!(
             matches!(&err, Error::UniqueViolation { existing_key, .. } if existing_key == b"old")
         );
         // A group that frees a value lets a later group claim it.
-        let delete_old = prepare(vec![BatchOp::Delete(b"old".to_vec())]).unwrap();
+        let delete_old = prepare(db.inner(), vec![BatchOp::Delete(b"old".to_vec())]).unwrap();
         assert_eq!(plan.stage(&delete_old, true).unwrap(), vec![true]);
-        plan.stage(&put("d", 1), false).unwrap();
+        plan.stage(&put(&db, "d", 1), false).unwrap();
         plan.batch().put(Cf::Meta, b"test/applied", b"7");
         plan.commit().unwrap();
 
@@ -545,11 +564,11 @@ mod tests {
     fn a_later_group_reads_what_an_earlier_one_staged() {
         let (_dir, db) = unique_db();
         let mut plan = WritePlan::new(db.inner()).unwrap();
-        plan.stage(&put("a", 5), false).unwrap();
-        let delete_a = prepare(vec![BatchOp::Delete(b"a".to_vec())]).unwrap();
+        plan.stage(&put(&db, "a", 5), false).unwrap();
+        let delete_a = prepare(db.inner(), vec![BatchOp::Delete(b"a".to_vec())]).unwrap();
         assert_eq!(plan.stage(&delete_a, true).unwrap(), vec![true]);
         assert_eq!(plan.stage(&delete_a, true).unwrap(), vec![false]);
-        plan.stage(&put("b", 5), false).unwrap();
+        plan.stage(&put(&db, "b", 5), false).unwrap();
         plan.commit().unwrap();
         assert!(db.get("a").unwrap().is_none());
         assert_eq!(db.count_by_index("e", &crate::Query::eq(5)).unwrap(), 1);
@@ -560,9 +579,9 @@ mod tests {
     fn nothing_may_follow_the_last_group() {
         let (_dir, db) = unique_db();
         let mut plan = WritePlan::new(db.inner()).unwrap();
-        plan.stage_last(&put("a", 3), false).unwrap();
+        plan.stage_last(&put(&db, "a", 3), false).unwrap();
         assert!(matches!(
-            plan.stage(&put("b", 4), false),
+            plan.stage(&put(&db, "b", 4), false),
             Err(Error::InvalidArgument(_))
         ));
         plan.commit().unwrap();
@@ -573,7 +592,7 @@ mod tests {
     fn a_dropped_plan_writes_nothing() {
         let (_dir, db) = unique_db();
         let mut plan = WritePlan::new(db.inner()).unwrap();
-        plan.stage(&put("a", 9), false).unwrap();
+        plan.stage(&put(&db, "a", 9), false).unwrap();
         drop(plan);
         assert!(db.get("a").unwrap().is_none());
         db.put("a", Record::new().set("e", 9)).unwrap();

@@ -43,16 +43,25 @@ pub use value::Value;
 #[path = "../../fielddb-cli/src/command.rs"]
 pub mod command;
 
-/// Decodes a stored record; on success, re-encoding and decoding again must give it back, and
-/// a record read in version 2 (the version written) must re-encode to the very bytes read: the
-/// decoder accepts one encoding per record.
+/// Decodes a stored record, against no dictionary and against a small one; on success,
+/// re-encoding and decoding again must give it back, and a record read in version 2 or 3 (the
+/// versions written) must re-encode in that version to the very bytes read: the decoder accepts
+/// one encoding per record and dictionary.
 pub fn check_record_decoder(bytes: &[u8]) {
-    if let Ok(record) = record_codec::decode(bytes) {
-        let again = record_codec::encode(&record).expect("a decoded record re-encodes");
-        if bytes.first() == Some(&2) {
-            assert_eq!(again, bytes, "a version-2 record re-encodes to other bytes");
+    use encoding::names::NameTable;
+    let (small, _) = NameTable::default().extended(&["a", "b", "name", "city"]);
+    for names in [NameTable::empty(), &small] {
+        if let Ok(record) = record_codec::decode(bytes, names) {
+            let again = match bytes.first() {
+                Some(&3) => record_codec::encode(&record, names),
+                _ => record_codec::encode_self_describing(&record),
+            }
+            .expect("a decoded record re-encodes");
+            if matches!(bytes.first(), Some(&2) | Some(&3)) {
+                assert_eq!(again, bytes, "a record re-encodes to other bytes");
+            }
+            assert_eq!(record_codec::decode(&again, names).expect("re-decodes"), record);
         }
-        assert_eq!(record_codec::decode(&again).expect("re-decodes"), record);
     }
 }
 

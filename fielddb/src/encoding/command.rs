@@ -385,7 +385,7 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 /// entry that cannot apply never enters a log.
 fn put_record(out: &mut Vec<u8>, record: &Record) -> Result<()> {
     record.validate()?;
-    put_bytes(out, &record_codec::encode(record)?);
+    put_bytes(out, &record_codec::encode_self_describing(record)?);
     Ok(())
 }
 
@@ -415,7 +415,7 @@ impl<'a> Reader<'a> {
     }
 
     fn record(&mut self) -> Result<Record> {
-        record_codec::decode(self.bytes()?)
+        record_codec::decode_self_describing(self.bytes()?)
     }
 }
 

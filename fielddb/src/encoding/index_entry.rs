@@ -21,6 +21,7 @@
 //! |                           | fields among `names`, in the order of `names`              |
 //! | `Covering::Record`        | the record's own bytes, as `kv` holds them                 |
 
+use crate::encoding::names::NameTable;
 use crate::encoding::record as record_codec;
 use crate::encoding::{keycode, prefix_successor};
 use crate::error::{corrupt, Result};
@@ -57,14 +58,19 @@ impl Covering {
         }
     }
 
-    /// The payload of `record`'s entry (see the table above); `encoded` is the record's own
-    /// bytes when the caller has them.
-    pub(crate) fn payload(&self, record: &Record, encoded: Option<&[u8]>) -> Result<Vec<u8>> {
+    /// The payload of `record`'s entry (see the table above), its names given ids by
+    /// `dictionary`; `encoded` is the record's own bytes when the caller has them.
+    pub(crate) fn payload(
+        &self,
+        record: &Record,
+        encoded: Option<&[u8]>,
+        dictionary: &NameTable,
+    ) -> Result<Vec<u8>> {
         match self {
             Covering::Nothing => Ok(Vec::new()),
             Covering::Record => match encoded {
                 Some(bytes) => Ok(bytes.to_vec()),
-                None => record_codec::encode(record),
+                None => record_codec::encode(record, dictionary),
             },
             Covering::Fields(names) => {
                 let held = names
@@ -75,7 +81,7 @@ impl Covering {
                             .map(|v| (FieldName::from(n.as_str()), v.clone()))
                     })
                     .collect();
-                record_codec::encode(&Record::from_fields_unchecked(held))
+                record_codec::encode(&Record::from_fields_unchecked(held), dictionary)
             }
         }
     }
@@ -98,6 +104,7 @@ impl Covering {
         bytes: &[u8],
         read: &[Option<Value>],
         indexed: usize,
+        dictionary: &NameTable,
     ) -> Result<Vec<u8>> {
         match self {
             Covering::Nothing => Ok(Vec::new()),
@@ -108,7 +115,7 @@ impl Covering {
                     .zip(&read[indexed..])
                     .filter_map(|(n, v)| v.clone().map(|v| (FieldName::from(n.as_str()), v)))
                     .collect();
-                record_codec::encode(&Record::from_fields_unchecked(held))
+                record_codec::encode(&Record::from_fields_unchecked(held), dictionary)
             }
         }
     }
@@ -123,10 +130,11 @@ impl Covering {
         suffix: &'s [u8],
         payload: &[u8],
         wanted: Option<&[String]>,
+        dictionary: &NameTable,
     ) -> Result<(&'s [u8], Record)> {
         let Some(wanted) = wanted else {
             let key = suffix_key(suffix, indexed.len())?;
-            return Ok((key, record_codec::decode(payload)?));
+            return Ok((key, record_codec::decode(payload, dictionary)?));
         };
         // The indexed values, decoded only when one of them is wanted and the payload does not
         // hold it.
@@ -140,7 +148,7 @@ impl Covering {
         };
         let mut stored = match self {
             Covering::Nothing => vec![None; wanted.len()],
-            _ => record_codec::decode_fields(payload, wanted)?,
+            _ => record_codec::decode_fields(payload, wanted, dictionary)?,
         };
         let mut fields = Vec::with_capacity(wanted.len());
         for (name, value) in wanted.iter().zip(stored.iter_mut()) {
@@ -186,21 +194,22 @@ pub(crate) fn encode_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> 
 
 /// The entry of the record stored as `bytes` at `key` in index `id` on `fields`, covering
 /// `covering`: its key and payload, or `None` when the record lacks one of the fields. `names`
-/// is `covering.fields_to_read(fields)`; only those fields are copied out of the record.
+/// is `covering.fields_to_read(fields)`; only those fields are copied out of the record. The
+/// record is read, and the payload written, against `dictionary`.
 pub(crate) fn entry_of_stored(
     id: IndexId,
     (fields, covering): (&[String], &Covering),
     names: &[String],
-    key: &[u8],
-    bytes: &[u8],
+    (key, bytes): (&[u8], &[u8]),
+    dictionary: &NameTable,
 ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-    let read = record_codec::decode_fields(bytes, names)?;
+    let read = record_codec::decode_fields(bytes, names, dictionary)?;
     let arity = fields.len();
     if !read[..arity].iter().all(Option::is_some) {
         return Ok(None);
     }
     let encoded = encode_values(read[..arity].iter().flatten());
-    let payload = covering.payload_from_stored(bytes, &read, arity)?;
+    let payload = covering.payload_from_stored(bytes, &read, arity, dictionary)?;
     Ok(Some((entry_key(id, &encoded, key), payload)))
 }
 

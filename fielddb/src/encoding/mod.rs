@@ -5,6 +5,7 @@
 //! |------------------|-----------------------------------------------------------------|
 //! | `keycode.rs`     | order-preserving encoding of a value inside an index key        |
 //! | `record.rs`      | a record, the value of a `kv` key                               |
+//! | `names.rs`       | the field-name dictionary in `meta` that records refer to       |
 //! | `index_entry.rs` | an index entry key in `index`: id ‖ keycode(value) ‖ user key   |
 //! | `count.rs`       | a per-value count key and its i64 value, and their merge        |
 //! | `index_def.rs`   | the catalog in `meta`: index definitions and the next index id  |
@@ -20,6 +21,7 @@
 //! | `meta`        | `format_version`                 | u32 BE, [`FORMAT_VERSION`]        |
 //! | `meta`        | `index/` ‖ id (u32 BE)           | `index_def` encoding              |
 //! | `meta`        | `next_index_id`                  | u32 BE                            |
+//! | `meta`        | `names/` ‖ id (u32 BE)           | a field name (`names`)            |
 //! | `meta`        | `build-marker/` ‖ id ‖ user key  | empty (`build_marker`)            |
 //! | `meta`        | `replica/applied`                | the log position a replica has    |
 //! |               |                                  | applied (opaque bytes)            |
@@ -31,13 +33,14 @@ pub(crate) mod count;
 pub(crate) mod index_def;
 pub(crate) mod index_entry;
 pub(crate) mod keycode;
+pub(crate) mod names;
 pub(crate) mod record;
 
-/// The on-disk format this build writes. It reads format 1 too, and marks such a database
-/// format 2 when it opens it: format 2 writes records in version 2 of their encoding
-/// (`record.rs`), which builds reading format 1 only cannot decode, so they refuse the
-/// directory instead.
-pub const FORMAT_VERSION: u32 = 2;
+/// The on-disk format this build writes. It reads formats 1 and 2 too, and marks such a
+/// database format 3 when it opens it: format 3 writes records in version 3 of their encoding
+/// (`record.rs`), which name their fields by ids in a dictionary (`names.rs`) that builds
+/// reading older formats only cannot decode, so they refuse the directory instead.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format this build reads.
 pub(crate) const OLDEST_FORMAT_VERSION: u32 = 1;

@@ -137,15 +137,22 @@ pub(crate) fn step_locked(
     let mut last_key: Option<Vec<u8>> = None;
     // The indexed fields, then any the entries cover.
     let names = def.covering.fields_to_read(&def.fields);
+    // Taken after the iterator, so it names every field of what the iterator reads.
+    let dictionary = inner.names.current();
     while count < chunk as u64 {
         let (Some(key), Some(bytes)) = (records.key(), records.value()) else {
             break;
         };
         // Only those fields are copied out; the whole record is still checked. A record
         // lacking one of the indexed fields has no entry.
-        let found =
-            index_entry::entry_of_stored(id, (&def.fields, &def.covering), &names, key, bytes)
-                .map_err(|e| other(field, corrupt_at(key, e)))?;
+        let found = index_entry::entry_of_stored(
+            id,
+            (&def.fields, &def.covering),
+            &names,
+            (key, bytes),
+            &dictionary,
+        )
+        .map_err(|e| other(field, corrupt_at(key, e)))?;
         if let Some((entry, payload)) = found {
             if def.unique {
                 let values = &entry[index_entry::id_prefix(id).len()..entry.len() - key.len()];

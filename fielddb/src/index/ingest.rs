@@ -40,6 +40,7 @@ use crate::encoding::build_marker;
 use crate::encoding::count;
 use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::encoding::index_entry::{self, IndexId};
+use crate::encoding::names::NameTable;
 use crate::error::{Error, Result};
 use crate::index::counts::CountDeltas;
 use crate::inner::DbInner;
@@ -266,23 +267,31 @@ fn merge(
         return Ok(false);
     };
     let names = def.covering.fields_to_read(&def.fields);
-    let entry_of = |key: &[u8], bytes: Option<&[u8]>| match bytes {
-        Some(bytes) => {
-            index_entry::entry_of_stored(id, (&def.fields, &def.covering), &names, key, bytes)
-                .map_err(|e| corrupt_at(key, e))
-        }
+    let entry_of = |key: &[u8], bytes: Option<&[u8]>, dictionary: &NameTable| match bytes {
+        Some(bytes) => index_entry::entry_of_stored(
+            id,
+            (&def.fields, &def.covering),
+            &names,
+            (key, bytes),
+            dictionary,
+        )
+        .map_err(|e| corrupt_at(key, e)),
         None => Ok(None),
     };
     let mut counts = CountDeltas::default();
-    // The snapshots' sides need no stripe: read them first.
+    // The snapshots' sides need no stripe: read them first, with a dictionary taken after both
+    // snapshots were.
+    let dictionary = inner.names.current();
     let mut in_files = Vec::with_capacity(keys.len());
     for key in keys {
-        let old = entry_of(key, walked.get(Cf::Kv, key)?.as_deref())?.map(|(entry, _)| entry);
+        let old = entry_of(key, walked.get(Cf::Kv, key)?.as_deref(), &dictionary)?
+            .map(|(entry, _)| entry);
         if def.counted {
             if let Some(entry) = &old {
                 counts.add_for_entry(id, entry, key.len(), -1);
             }
-            if let Some((entry, _)) = entry_of(key, handed_over.get(Cf::Kv, key)?.as_deref())? {
+            let handed = handed_over.get(Cf::Kv, key)?;
+            if let Some((entry, _)) = entry_of(key, handed.as_deref(), &dictionary)? {
                 counts.add_for_entry(id, &entry, key.len(), 1);
             }
         }
@@ -290,9 +299,12 @@ fn merge(
     }
     let mut stripes = inner.key_locks.none();
     stripes.lock_more(keys.iter().map(Vec::as_slice));
+    // With the stripes held, no writer changes these keys: a dictionary taken now names every
+    // field of their current records.
+    let dictionary = inner.names.current();
     let mut batch = storage.batch()?;
     for (key, old) in keys.iter().zip(in_files) {
-        let current = entry_of(key, storage.get(Cf::Kv, key)?.as_deref())?;
+        let current = entry_of(key, storage.get(Cf::Kv, key)?.as_deref(), &dictionary)?;
         if let Some(old) = old {
             if current.as_ref().is_none_or(|(entry, _)| *entry != old) {
                 batch.delete(Cf::Index, &old);
@@ -595,12 +607,19 @@ fn walk(
     let mut buffer = SortBuffer::default();
     let file_path = |n: usize| PathBuf::from(format!("{}-{n}.sst", stem.display()));
     let mut records = snapshot.iter(Cf::Kv, range)?;
+    // Taken after the snapshot, so it names every field of what the snapshot holds.
+    let dictionary = inner.names.current();
     records.seek_to_first();
     let mut seen = 0u64;
     while let (Some(key), Some(bytes)) = (records.key(), records.value()) {
-        let found =
-            index_entry::entry_of_stored(def.id, (&def.fields, &def.covering), &names, key, bytes)
-                .map_err(|e| corrupt_at(key, e))?;
+        let found = index_entry::entry_of_stored(
+            def.id,
+            (&def.fields, &def.covering),
+            &names,
+            (key, bytes),
+            &dictionary,
+        )
+        .map_err(|e| corrupt_at(key, e))?;
         if let Some((entry, payload)) = found {
             buffer.push(&entry, &payload, key.len());
             if buffer.bytes.len() >= SPILL_BYTES {

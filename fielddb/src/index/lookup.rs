@@ -9,6 +9,7 @@ use crate::catalog::Catalog;
 use crate::encoding::count;
 use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::encoding::index_entry::{self, id_prefix};
+use crate::encoding::names::NameTable;
 use crate::encoding::prefix_successor;
 use crate::encoding::record as record_codec;
 use crate::error::{display_key, invalid, Error, Result};
@@ -282,12 +283,14 @@ pub(crate) fn scoped_records(
     every_position: bool,
 ) -> Result<RecordRows> {
     with_ready_index(inner, name, |def, snapshot| {
+        // Taken after the snapshot, so it names every field of what the snapshot holds.
+        let dictionary = inner.names.current();
         let arity = def.fields.len();
         if def.covering.covers(&def.fields, wanted) {
             let hits = collect_hits(snapshot, def, scope, options, every_position, |s, p| {
                 let (key, record) = def
                     .covering
-                    .entry_row(&def.fields, s, p, wanted)
+                    .entry_row(&def.fields, s, p, wanted, &dictionary)
                     .map_err(|e| corrupt_entry(name, s, e))?;
                 Ok((key.to_vec(), record))
             })?;
@@ -310,8 +313,8 @@ pub(crate) fn scoped_records(
                 )));
             };
             let record = match wanted {
-                Some(wanted) => decode_wanted_at(&key, &bytes, wanted)?,
-                None => decode_at(&key, &bytes)?,
+                Some(wanted) => decode_wanted_at(&key, &bytes, wanted, &dictionary)?,
+                None => decode_at(&key, &bytes, &dictionary)?,
             };
             rows.push((key, record));
         }
@@ -335,8 +338,14 @@ fn corrupt_entry(name: &str, suffix: &[u8], error: Error) -> Error {
 }
 
 /// The fields `wanted` of the stored record `bytes` at `key`, in the order of `wanted`.
-fn decode_wanted_at(key: &[u8], bytes: &[u8], wanted: &[String]) -> Result<Record> {
-    let values = record_codec::decode_fields(bytes, wanted).map_err(|e| corrupt_at(key, e))?;
+fn decode_wanted_at(
+    key: &[u8],
+    bytes: &[u8],
+    wanted: &[String],
+    dictionary: &NameTable,
+) -> Result<Record> {
+    let values =
+        record_codec::decode_fields(bytes, wanted, dictionary).map_err(|e| corrupt_at(key, e))?;
     let fields = wanted
         .iter()
         .zip(values)

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use crate::encoding::count;
 use crate::encoding::index_def::{IndexDef, StoredState};
 use crate::encoding::index_entry::{self, entry_key, id_prefix, split_suffix};
+use crate::encoding::names::NameTable;
 use crate::encoding::record as record_codec;
 use crate::error::Result;
 use crate::inner::DbInner;
@@ -80,6 +81,8 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
         .collect();
     let snapshot = storage.snapshot();
     drop(catalog);
+    // Taken after the snapshot, so it names every field of what the snapshot holds.
+    let dictionary = inner.names.current();
 
     let mut report = VerifyReport::default();
     // Per index, the (entry, payload) pairs the records call for.
@@ -88,11 +91,11 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
     records.seek_to_first();
     while let (Some(key), Some(bytes)) = (records.key(), records.value()) {
         report.records += 1;
-        match record_codec::decode(bytes) {
+        match record_codec::decode(bytes, &dictionary) {
             Ok(record) => {
                 for (def, wanted) in ready.iter().zip(expected.iter_mut()) {
                     if let Some(values) = index_entry::record_values(&def.fields, &record) {
-                        let payload = def.covering.payload(&record, Some(bytes))?;
+                        let payload = def.covering.payload(&record, Some(bytes), &dictionary)?;
                         wanted.push((entry_key(def.id, &values, key), payload));
                     }
                 }
@@ -129,7 +132,7 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
                 (Some(have), Some((w, payload))) => match have.cmp(w.as_slice()) {
                     std::cmp::Ordering::Equal => {
                         index.entries += 1;
-                        if !holds_payload(stored.value(), payload) {
+                        if !holds_payload(stored.value(), payload, &dictionary) {
                             index.wrong_covered += 1;
                         }
                         stored.next();
@@ -190,13 +193,13 @@ fn wrong_counts(
 }
 
 /// Whether a stored entry's payload holds what the record calls for, `wanted` (in record
-/// version 2): the same bytes, or, for a payload an older build wrote in record version 1, the
-/// same fields once decoded and written again.
-fn holds_payload(stored: Option<&[u8]>, wanted: &[u8]) -> bool {
+/// version 3): the same bytes, or, for a payload an older format wrote in record version 1 or
+/// 2, the same fields once decoded and written again.
+fn holds_payload(stored: Option<&[u8]>, wanted: &[u8], dictionary: &NameTable) -> bool {
     match stored {
         Some(stored) if stored == wanted => true,
-        Some(stored) if !stored.is_empty() => record_codec::decode(stored)
-            .and_then(|record| record_codec::encode(&record))
+        Some(stored) if !stored.is_empty() => record_codec::decode(stored, dictionary)
+            .and_then(|record| record_codec::encode(&record, dictionary))
             .is_ok_and(|again| again == wanted),
         _ => false,
     }

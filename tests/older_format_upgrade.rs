@@ -1,7 +1,8 @@
 //! A database written in format 1 (records in version 1 of their encoding: u32 lengths, ints
-//! and floats in 8 bytes) opens in this build: its records and covering entries read as they
-//! were, `verify` finds nothing wrong, new writes use version 2, and the directory is marked
-//! format 2 so that builds reading only format 1 refuse it.
+//! and floats in 8 bytes) or format 2 (version 2: varints, every field named) opens in this
+//! build: its records and covering entries read as they were, `verify` finds nothing wrong, new
+//! writes use version 3 (fields named by the dictionary's ids), and the directory is marked
+//! format 3 so that builds reading only older formats refuse it.
 
 use fielddb::{FieldDb, IndexSpec, Query, QueryOptions, Record, Value, FORMAT_VERSION};
 
@@ -42,12 +43,19 @@ fn record(i: i64) -> Record {
         .set("active", i % 2 == 0)
 }
 
-/// Rewrites every record, and every entry payload that is a record, in version 1, and marks the
-/// directory format 1: the state a format-1 build would have left. Returns how many values
-/// it rewrote in `kv` and in `index`.
-fn downgrade_to_format_one(dir: &std::path::Path) -> (usize, usize) {
+/// Rewrites every record, and every entry payload, in record `version` (1 or 2), and marks the
+/// directory format `version`: the state a build of that format would have left. The records
+/// are `record(i)` at `key(i)`; the entries of the first index created cover `name` and
+/// `balance`, the second's the whole record. Returns how many values it rewrote in `kv` and in
+/// `index`.
+fn downgrade(dir: &std::path::Path, version: u32) -> (usize, usize) {
+    let encode = |record: &Record| match version {
+        1 => encode_v1(record),
+        _ => fielddb::encode_record(record).unwrap(),
+    };
     let raw = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir, CFS).unwrap();
     let mut rewritten = [0, 0];
+    let mut first_index: Option<Vec<u8>> = None;
     for (n, cf) in ["kv", "index"].into_iter().enumerate() {
         let handle = raw.cf_handle(cf).unwrap();
         let pairs: Vec<KeyValue> = raw
@@ -60,17 +68,41 @@ fn downgrade_to_format_one(dir: &std::path::Path) -> (usize, usize) {
                 continue;
             }
             assert_eq!(
-                value[0], 2,
+                value[0], 3,
                 "{cf} holds a value of record version {}",
                 value[0]
             );
-            let record = fielddb::decode_record(&value).unwrap();
-            raw.put_cf(handle, &key, encode_v1(&record)).unwrap();
+            // A user key is `k` and two digits: the last 3 bytes of an entry.
+            let i: i64 = std::str::from_utf8(&key[key.len() - 2..])
+                .unwrap()
+                .parse()
+                .unwrap();
+            let record = match cf {
+                "kv" => record(i),
+                _ if *first_index.get_or_insert_with(|| key[..4].to_vec()) == key[..4] => {
+                    let r = record(i);
+                    Record::new()
+                        .set("name", r.get("name").unwrap().clone())
+                        .set("balance", r.get("balance").unwrap().clone())
+                }
+                _ => record(i),
+            };
+            raw.put_cf(handle, &key, encode(&record)).unwrap();
             rewritten[n] += 1;
         }
     }
+    // Older formats kept no field-name dictionary.
     let meta = raw.cf_handle("meta").unwrap();
-    raw.put_cf(meta, b"format_version", 1u32.to_be_bytes())
+    let names: Vec<KeyValue> = raw
+        .prefix_iterator_cf(meta, b"names/")
+        .map(Result::unwrap)
+        .take_while(|(key, _)| key.starts_with(b"names/"))
+        .collect();
+    assert_eq!(names.len(), 5, "the records' five field names");
+    for (key, _) in names {
+        raw.delete_cf(meta, key).unwrap();
+    }
+    raw.put_cf(meta, b"format_version", version.to_be_bytes())
         .unwrap();
     (rewritten[0], rewritten[1])
 }
@@ -89,7 +121,16 @@ fn stored_versions(dir: &std::path::Path, key: &str) -> (u8, Vec<u8>) {
 }
 
 #[test]
-fn a_format_one_database_reads_as_before_and_is_marked_format_two() {
+fn a_format_one_database_reads_as_before_and_is_marked_format_three() {
+    reads_as_before_and_is_marked_format_three(1);
+}
+
+#[test]
+fn a_format_two_database_reads_as_before_and_is_marked_format_three() {
+    reads_as_before_and_is_marked_format_three(2);
+}
+
+fn reads_as_before_and_is_marked_format_three(version: u32) {
     let dir = tempfile::tempdir().unwrap();
     let key = |i: i64| format!("k{i:02}");
     {
@@ -106,11 +147,11 @@ fn a_format_one_database_reads_as_before_and_is_marked_format_two() {
             .wait()
             .unwrap();
     }
-    let (records, payloads) = downgrade_to_format_one(dir.path());
+    let (records, payloads) = downgrade(dir.path(), version);
     assert_eq!((records, payloads), (40, 80));
     assert_eq!(
         stored_versions(dir.path(), "k03"),
-        (1, 1u32.to_be_bytes().to_vec())
+        (version as u8, version.to_be_bytes().to_vec())
     );
 
     {
@@ -118,7 +159,7 @@ fn a_format_one_database_reads_as_before_and_is_marked_format_two() {
         for i in 0..40 {
             assert_eq!(db.get(key(i)).unwrap(), Some(record(i)), "{}", key(i));
         }
-        // Answered from the covering entries' version-1 payloads.
+        // Answered from the covering entries' payloads of the older version.
         let wanted = QueryOptions::new().fields(["name", "balance"]);
         let page = db
             .query_by_index("city", &Query::eq("city-1"), &wanted)
@@ -140,11 +181,11 @@ fn a_format_one_database_reads_as_before_and_is_marked_format_two() {
         let expected: Vec<(Vec<u8>, Record)> =
             (1..=10).map(|i| (key(i).into_bytes(), record(i))).collect();
         assert_eq!(page.rows, expected);
-        // Covered values written in version 1 are the values the records hold.
+        // Covered values written in the older version are the values the records hold.
         let report = db.verify().unwrap();
         assert!(report.is_clean(), "{report:?}");
 
-        // A new write is version 2; its index entries follow it.
+        // A new write is version 3; its index entries follow it.
         db.put(key(5), record(5).set("city", "city-9")).unwrap();
         let page = db
             .query_by_index("city", &Query::eq("city-9"), &wanted)
@@ -154,7 +195,7 @@ fn a_format_one_database_reads_as_before_and_is_marked_format_two() {
     }
     assert_eq!(
         stored_versions(dir.path(), "k05"),
-        (2, FORMAT_VERSION.to_be_bytes().to_vec())
+        (3, FORMAT_VERSION.to_be_bytes().to_vec())
     );
-    assert_eq!(stored_versions(dir.path(), "k06").0, 1);
+    assert_eq!(stored_versions(dir.path(), "k06").0, version as u8);
 }
