@@ -666,8 +666,8 @@ fn method(runs: &[SizeRun]) -> String {
     format!(
         "How it runs (details at the top of each file in `benches/compare/`):\n\n\
          - Records: a random 16-hex-digit key and 5 fields (`name` string, `city` one of N/200 \
-         strings (at least 1,000), `score` int uniform in 0..10N, `age` int 0..99, `balance` float), about 71 bytes \
-         in FieldDB's encoding (record version 2; 118 in version 1) and 47 in the hand-written \
+         strings (at least 1,000), `score` int uniform in 0..10N, `age` int 0..99, `balance` float), about 48 bytes \
+         in FieldDB's encoding (record version 3, fields named by dictionary ids; 71 in version 2, 118 in version 1) and 47 in the hand-written \
          floor's fixed layout. Every engine gets the same records from the same seeds.\n\
          - Sizes: at the first, the records sit in RocksDB's memtables (and SQLite's page \
          cache) through the reads. At the second, ten times larger, every load but the kept \

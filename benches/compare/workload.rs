@@ -15,10 +15,11 @@
 //! | `age`     | int    | uniform in `0 .. 100`                    | the index built over N records  |
 //! | `balance` | float  | uniform cents in `0 .. 10,000.00`        | the index built while writing   |
 //!
-//! FieldDB encodes such a record in about 71 bytes (record version 2: 2 bytes of header, 5 x 2
-//! of name lengths and tags, 23 of names, 2 string lengths, 13 + 8 of strings, 3-4 + 1-2 of
-//! varint ints, 8 of float; 118 bytes in version 1, with u32 lengths and 8-byte ints). Phases, in
-//! order, each engine in its own process:
+//! FieldDB encodes such a record in about 48 bytes (record version 3: 2 bytes of header, 5 x 2
+//! of name ids and tags, 2 string lengths, 13 + 8 of strings, 3-4 + 1-2 of varint ints, 8 of
+//! float; 71 bytes in version 2, which writes out the 23 bytes of names and their lengths, and
+//! 118 in version 1, with u32 lengths and 8-byte ints). Phases, in order, each engine in its own
+//! process:
 //!
 //! 1. load N records into a fresh database with 0, 1 (`city`) and 3 (`city`, `score`, `name`)
 //!    indexes created up front, once one record per write and once 1,000 per batch; the
