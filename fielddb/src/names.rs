@@ -12,9 +12,8 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 use crate::encoding::names::{NameTable, NAMES_PREFIX};
-use crate::encoding::prefix_successor;
 use crate::error::Result;
-use crate::storage::{Cf, KeyRange, Storage};
+use crate::storage::{Cf, Storage};
 
 pub(crate) struct Names {
     table: RwLock<Arc<NameTable>>,
@@ -26,18 +25,7 @@ pub(crate) struct Names {
 impl Names {
     /// The dictionary stored in `storage`.
     pub(crate) fn load(storage: &Storage) -> Result<Names> {
-        let range = KeyRange {
-            lower: Some(NAMES_PREFIX.to_vec()),
-            upper: prefix_successor(NAMES_PREFIX),
-        };
-        let mut it = storage.iter(Cf::Meta, range)?;
-        it.seek_to_first();
-        let mut entries = Vec::new();
-        while let (Some(key), Some(value)) = (it.key(), it.value()) {
-            entries.push((key.to_vec(), value.to_vec()));
-            it.next();
-        }
-        it.status()?;
+        let entries = storage.prefix_entries(Cf::Meta, NAMES_PREFIX)?;
         Ok(Names {
             table: RwLock::new(Arc::new(NameTable::from_stored(entries)?)),
             interning: Mutex::new(()),

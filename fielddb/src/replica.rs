@@ -331,19 +331,11 @@ pub(crate) fn reset(storage: &Storage) -> Result<()> {
 
 /// Every replica entry, by name.
 pub(crate) fn replica_data(storage: &Storage) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    let range = KeyRange {
-        lower: Some(REPLICA_DATA_PREFIX.to_vec()),
-        upper: prefix_successor(REPLICA_DATA_PREFIX),
-    };
-    let mut it = storage.iter(Cf::Meta, range)?;
-    it.seek_to_first();
-    let mut out = Vec::new();
-    while let (Some(key), Some(value)) = (it.key(), it.value()) {
-        out.push((key[REPLICA_DATA_PREFIX.len()..].to_vec(), value.to_vec()));
-        it.next();
-    }
-    it.status()?;
-    Ok(out)
+    let entries = storage.prefix_entries(Cf::Meta, REPLICA_DATA_PREFIX)?;
+    Ok(entries
+        .into_iter()
+        .map(|(key, value)| (key[REPLICA_DATA_PREFIX.len()..].to_vec(), value))
+        .collect())
 }
 
 /// The content hash of records, index entries and counts, with the position, from one snapshot.

@@ -25,7 +25,9 @@ use rocksdb::{
     SnapshotWithThreadMode, WriteBatch, WriteOptions, DB,
 };
 
-use crate::encoding::{self, count, FORMAT_VERSION, FORMAT_VERSION_KEY, OLDEST_FORMAT_VERSION};
+use crate::encoding::{
+    self, count, prefix_successor, FORMAT_VERSION, FORMAT_VERSION_KEY, OLDEST_FORMAT_VERSION,
+};
 use crate::error::{corrupt, invalid, Error, Result, StorageError};
 use crate::options::Options;
 
@@ -265,6 +267,24 @@ impl Storage {
             self.db
                 .raw_iterator_cf_opt(self.cf(cf)?, range.read_options()),
         ))
+    }
+
+    /// Every key of `cf` starting with `prefix`, with its value, in key order (for the small
+    /// sets `meta` keeps under a prefix).
+    pub(crate) fn prefix_entries(&self, cf: Cf, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let range = KeyRange {
+            lower: Some(prefix.to_vec()),
+            upper: prefix_successor(prefix),
+        };
+        let mut it = self.iter(cf, range)?;
+        it.seek_to_first();
+        let mut out = Vec::new();
+        while let (Some(key), Some(value)) = (it.key(), it.value()) {
+            out.push((key.to_vec(), value.to_vec()));
+            it.next();
+        }
+        it.status()?;
+        Ok(out)
     }
 
     /// A consistent view of every column family as of now.

@@ -356,7 +356,7 @@ impl Layout for V3 {
 
     #[inline(always)]
     fn len(r: &mut Reader<'_>, what: &str) -> Result<usize> {
-        r.varint_len(what)
+        V2::len(r, what)
     }
 
     #[inline(always)]
