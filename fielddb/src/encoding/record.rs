@@ -57,7 +57,7 @@ use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 
 use crate::encoding::names::NameTable;
 use crate::error::{corrupt, invalid, Result};
-use crate::record::{FieldName, Record, MAX_RECORD_LEN};
+use crate::record::{FieldName, Record, MAX_FIELDS, MAX_RECORD_LEN};
 use crate::repeated_names::RepeatedNames;
 use crate::value::Value;
 
@@ -311,9 +311,12 @@ trait Layout {
     fn len(r: &mut Reader<'_>, what: &str) -> Result<usize>;
     /// The name of field `index`, checked: UTF-8 and not empty.
     #[inline(always)]
-    fn name<'a>(r: &mut Reader<'a>, _names: &'a NameTable, index: usize) -> Result<&'a str> {
+    fn name<'a>(r: &mut Reader<'a>, _names: &'a NameTable, index: usize) -> Result<NameRef<'a>> {
         let name_len = Self::len(r, "field name length")?;
-        inline_name(r.take(name_len, "field name")?, index)
+        Ok(NameRef::inline(inline_name(
+            r.take(name_len, "field name")?,
+            index,
+        )?))
     }
     /// The value after `tag`.
     fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<RawValue<'a>>;
@@ -360,11 +363,15 @@ impl Layout for V3 {
     }
 
     #[inline(always)]
-    fn name<'a>(r: &mut Reader<'a>, names: &'a NameTable, index: usize) -> Result<&'a str> {
+    fn name<'a>(r: &mut Reader<'a>, names: &'a NameTable, index: usize) -> Result<NameRef<'a>> {
         let reference = r.varint("field name")?;
         if reference & 1 == 0 {
-            return match names.name(reference >> 1) {
-                Some(name) => Ok(name.as_str()),
+            let id = reference >> 1;
+            return match names.name(id) {
+                Some(name) => Ok(NameRef {
+                    text: name.as_str(),
+                    id: Some(id),
+                }),
                 None => corrupt!(
                     "field {index}: name id {} is not in the dictionary",
                     reference >> 1
@@ -377,12 +384,27 @@ impl Layout for V3 {
             // The encoder names a field inline only when the dictionary has no id for it.
             return corrupt!("field {index}: name `{name}` is inline but has an id");
         }
-        Ok(name)
+        Ok(NameRef::inline(name))
     }
 
     #[inline(always)]
     fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<RawValue<'a>> {
         V2::value(r, tag, name)
+    }
+}
+
+/// A field's name as a walk finds it: its text and, for a name the dictionary gives, its id
+/// (which checks it against the record's other names without hashing the text).
+#[derive(Clone, Copy)]
+struct NameRef<'a> {
+    text: &'a str,
+    id: Option<u64>,
+}
+
+impl<'a> NameRef<'a> {
+    #[inline(always)]
+    fn inline(text: &'a str) -> Self {
+        NameRef { text, id: None }
     }
 }
 
@@ -473,8 +495,7 @@ fn str_value<'a>(bytes: &'a [u8], name: &str) -> Result<RawValue<'a>> {
 /// Decodes a record of any version, checking everything, with the field names of version 3 from
 /// `names`; malformed input is `Error::Corruption`.
 pub(crate) fn decode(input: &[u8], names: &NameTable) -> Result<Record> {
-    // Bounded by what the input can hold; a typical record fits without growing.
-    let mut fields = AllFields(Vec::with_capacity((input.len() / V3_MIN_FIELD_LEN).min(16)));
+    let mut fields = AllFields(Vec::new());
     walk(input, names, &mut fields)?;
     Ok(Record::from_fields_unchecked(fields.0))
 }
@@ -506,16 +527,28 @@ pub(crate) fn decode_fields(
 /// What a walk does with each field (a trait rather than a closure, so that it is inlined into
 /// the walk of each version).
 trait Visit<'a> {
-    fn field(&mut self, name: &'a str, value: RawValue<'a>);
+    /// Before the first field: the record claims `count` fields, which its length allows (at
+    /// least the smallest field's bytes each).
+    #[inline(always)]
+    fn begin(&mut self, _count: usize) {}
+    fn field(&mut self, name: NameRef<'a>, value: RawValue<'a>);
 }
 
 /// Keeps every field ([`decode`]).
 struct AllFields(Vec<(FieldName, Value)>);
 
 impl<'a> Visit<'a> for AllFields {
+    /// One allocation of the right size: no record of a few fields more than a guess grows
+    /// (and copies) its vector. The count is bounded by the input's length and by
+    /// [`MAX_FIELDS`], so a corrupt count reserves no more than the input could hold.
     #[inline(always)]
-    fn field(&mut self, name: &'a str, value: RawValue<'a>) {
-        self.0.push((FieldName::from(name), value.to_value()));
+    fn begin(&mut self, count: usize) {
+        self.0.reserve_exact(count.min(MAX_FIELDS));
+    }
+
+    #[inline(always)]
+    fn field(&mut self, name: NameRef<'a>, value: RawValue<'a>) {
+        self.0.push((FieldName::from(name.text), value.to_value()));
     }
 }
 
@@ -527,8 +560,8 @@ struct WantedFields<'n> {
 
 impl<'a> Visit<'a> for WantedFields<'_> {
     #[inline(always)]
-    fn field(&mut self, name: &'a str, value: RawValue<'a>) {
-        if let Some(i) = self.names.iter().position(|n| n == name) {
+    fn field(&mut self, name: NameRef<'a>, value: RawValue<'a>) {
+        if let Some(i) = self.names.iter().position(|n| n == name.text) {
             self.found[i] = Some(value.to_value());
         }
     }
@@ -587,13 +620,18 @@ fn walk_fields<'a, L: Layout>(
         );
     }
     let mut seen = RepeatedNames::for_count(count);
+    visit.begin(count);
     for index in 0..count {
         let name = L::name(&mut r, names, index)?;
-        if let Some(name) = seen.insert(name) {
+        let repeated = match name.id {
+            Some(id) => seen.insert_interned(name.text, id),
+            None => seen.insert(name.text),
+        };
+        if let Some(name) = repeated {
             return corrupt!("field {index}: name `{name}` appears twice");
         }
         let tag = r.u8("type tag")?;
-        visit.field(name, L::value(&mut r, tag, name)?);
+        visit.field(name, L::value(&mut r, tag, name.text)?);
     }
     if r.remaining() != 0 {
         return corrupt!("{} trailing bytes after the last field", r.remaining());
@@ -661,6 +699,39 @@ mod tests {
         let twice = [3, 2, 0, TAG_NULL, 0, TAG_NULL];
         let err = super::decode(&twice, &names).unwrap_err().to_string();
         assert!(err.contains("`a` appears twice"), "{err}");
+    }
+
+    /// A version-3 record of null fields named by the dictionary ids `ids`.
+    fn v3_nulls(ids: &[u64]) -> Vec<u8> {
+        let mut bytes = vec![FORMAT_V3];
+        put_varint(&mut bytes, ids.len() as u64);
+        for id in ids {
+            put_varint(&mut bytes, id * 2);
+            bytes.push(TAG_NULL);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_repeated_id_is_refused_however_many_fields_and_ids_sharing_a_filter_bit_are_not() {
+        let all: Vec<String> = (0..300).map(|i| format!("f{i}")).collect();
+        let names = dictionary(&all.iter().map(String::as_str).collect::<Vec<_>>());
+        // Few fields, the filtered middle and the sorted many: each check sees the repeat.
+        for count in [5u64, 20, 70] {
+            let mut ids: Vec<u64> = (0..count).collect();
+            assert!(super::decode(&v3_nulls(&ids), &names).is_ok(), "{count}");
+            ids.push(2);
+            let err = super::decode(&v3_nulls(&ids), &names)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("`f2` appears twice"), "{count}: {err}");
+        }
+        // Ids 1 and 257 pick the same bit of the filter: compared, and found distinct.
+        let mut ids: Vec<u64> = (0..20).collect();
+        ids.push(257);
+        let record = super::decode(&v3_nulls(&ids), &names).unwrap();
+        assert_eq!(record.len(), 21);
+        assert_eq!(record.names().last(), Some("f257"));
     }
 
     #[test]
@@ -973,14 +1044,14 @@ mod tests {
 
         #[test]
         fn version_three_records_round_trip_and_re_encode_to_the_bytes_read(
-            values in proptest::collection::vec(arb_value(), 0..12),
-            held in proptest::collection::vec(any::<bool>(), 12),
+            values in proptest::collection::vec(arb_value(), 0..70),
+            held in proptest::collection::vec(any::<bool>(), 70),
             flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
         ) {
             // Fields f0.. of which the dictionary holds some (in an order of its own), so a
             // record mixes ids and inline names; against one dictionary, version 3 has one
             // encoding per record.
-            let names: Vec<String> = (0..12).rev().filter(|i| held[*i]).map(|i| format!("f{i}")).collect();
+            let names: Vec<String> = (0..70).rev().filter(|i| held[*i]).map(|i| format!("f{i}")).collect();
             let names = dictionary(&names.iter().map(String::as_str).collect::<Vec<_>>());
             let record: Record = values.into_iter().enumerate().map(|(i, v)| (format!("f{i}"), v)).collect();
             let mut bytes = super::encode(&record, &names).unwrap();
