@@ -120,7 +120,7 @@ fn each_row(
                 }
                 let line = record_line.position().map_or(rows + 2, |p| p.line());
                 rows += 1;
-                let mut record = Record::new();
+                let mut record = Record::with_capacity(headers.len());
                 let mut key = None;
                 for (name, text) in headers.iter().zip(record_line.iter()) {
                     if Some(name) == options.key_column {

@@ -172,9 +172,9 @@ pub fn json_to_record(json: &Json) -> Result<Record, String> {
     let Json::Object(map) = json else {
         return Err("a record must be a JSON object of fields".into());
     };
-    let mut record = Record::new();
+    let mut record = Record::with_capacity(map.len());
     for (name, value) in map {
-        record.push(name.clone(), json_to_value(name, value)?);
+        record.push(name, json_to_value(name, value)?);
     }
     Ok(record)
 }
