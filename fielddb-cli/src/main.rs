@@ -74,6 +74,7 @@ fn run(args: Args) -> i32 {
         };
     }
     let mut session = session;
+    session.set_json_rows(args.json);
     let text = match args.commands {
         Some(c) => c,
         None => {

@@ -16,7 +16,7 @@ use crate::render::{self, cell, human_bytes, table, Display};
 use crate::transfer::{self, ImportOptions};
 use fielddb_json::{
     hex, include_json, json_to_record, key_to_json, key_to_text, plan_to_json, plan_to_text,
-    record_to_json, unhex, KeyJson, RecordJson,
+    record_to_json, unhex, KeyJson, RecordJson, RecordViewJson,
 };
 
 /// What a successful command produced.
@@ -62,11 +62,18 @@ pub enum Outcome {
 
 /// A page of rows, kept as records until printed: `--json` mode streams them straight to the
 /// output (`write_json`), the human mode renders a table (`text`), and neither builds the
-/// other's form.
+/// other's form. A query through a named index in `--json` mode comes already written
+/// (`RowsBody::Json`), each row encoded from the stored bytes as it was read.
 pub struct RowsOutput {
-    page: Page<(Vec<u8>, Record)>,
+    body: RowsBody,
     next: Option<String>,
     display: Display,
+}
+
+enum RowsBody {
+    Records(Page<(Vec<u8>, Record)>),
+    /// The rows' JSON, `{"key":K,"record":{...}}` joined by commas, and how many there are.
+    Json(Vec<u8>, usize),
 }
 
 impl RowsOutput {
@@ -74,15 +81,16 @@ impl RowsOutput {
     /// what building it as a `serde_json::Value` printed.
     pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         out.write_all(b"{\"ok\":true,\"rows\":[")?;
-        for (i, (key, record)) in self.page.rows.iter().enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
+        match &self.body {
+            RowsBody::Records(page) => {
+                for (i, (key, record)) in page.rows.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    write_row_json(out, key, &RecordJson(record))?;
+                }
             }
-            out.write_all(b"{\"key\":")?;
-            serde_json::to_writer(&mut *out, &KeyJson(key))?;
-            out.write_all(b",\"record\":")?;
-            serde_json::to_writer(&mut *out, &RecordJson(record))?;
-            out.write_all(b"}")?;
+            RowsBody::Json(rows, _) => out.write_all(rows)?,
         }
         out.write_all(b"],\"next\":")?;
         serde_json::to_writer(&mut *out, &self.next)?;
@@ -91,7 +99,14 @@ impl RowsOutput {
 
     /// The rows as a table (or one field per line), then `(N rows)` and the cursor if any.
     pub fn text(&self) -> String {
-        let page = &self.page;
+        let page = match &self.body {
+            RowsBody::Records(page) => page,
+            RowsBody::Json(rows, n) => {
+                // Written for `--json` mode only; shown as it is should a caller ask for text.
+                let rows = String::from_utf8_lossy(rows);
+                return format!("{rows}\n({n} row{})", if *n == 1 { "" } else { "s" });
+            }
+        };
         let mut columns: Vec<String> = Vec::new();
         for (_, r) in &page.rows {
             for name in r.names() {
@@ -137,6 +152,8 @@ pub struct Session {
     fields: BTreeSet<String>,
     /// How rows are shown (the REPL sets the terminal's width and the `.mode`).
     display: Display,
+    /// Rows are printed as `--json` mode's JSON (`set_json_rows`).
+    json_rows: bool,
 }
 
 fn out(json: Json, text: impl Into<String>) -> Outcome {
@@ -193,6 +210,44 @@ impl Session {
         }
     }
 
+    /// Writes the rows of queries as `--json` mode prints them, from now on: a query through a
+    /// named index is then encoded row by row from the stored bytes (`RowsBody::Json`).
+    pub fn set_json_rows(&mut self, on: bool) {
+        self.json_rows = on;
+    }
+
+    /// A query through the index on `field`, its rows written as `--json` mode prints them
+    /// while they are read, with no record built.
+    fn index_query_json(
+        &self,
+        field: &str,
+        query: &fielddb::Query,
+        options: &QueryOptions,
+    ) -> Result<Outcome, Failure> {
+        let mut rows = Vec::new();
+        let mut n = 0usize;
+        let mut written = Ok(());
+        let next = self
+            .db
+            .query_by_index_each(field, query, options, |key, record| {
+                if written.is_err() {
+                    return;
+                }
+                if n > 0 {
+                    rows.push(b',');
+                }
+                n += 1;
+                written = write_row_json(&mut rows, key, &RecordViewJson(record));
+            })
+            .map_err(Failure::from)?;
+        written.map_err(|e| format!("cannot write the rows as JSON: {e}"))?;
+        Ok(Outcome::Rows(RowsOutput {
+            body: RowsBody::Json(rows, n),
+            next: next.as_deref().map(hex),
+            display: self.display,
+        }))
+    }
+
     /// Shows rows as `display` says from now on.
     pub fn set_display(&mut self, display: Display) {
         self.display = display;
@@ -211,6 +266,7 @@ impl Session {
             progress,
             fields: BTreeSet::new(),
             display: Display::default(),
+            json_rows: false,
         };
         session.learn_fields();
         Ok(session)
@@ -326,7 +382,11 @@ impl Session {
                 if let Some(fields) = fields {
                     options = options.fields(fields);
                 }
-                let page = match self.named_index_query(&conditions) {
+                let named = self.named_index_query(&conditions);
+                if let (true, Some((field, query))) = (self.json_rows, named) {
+                    return self.index_query_json(field, query, &options);
+                }
+                let page = match named {
                     Some((field, query)) => self.db.query_by_index(field, query, &options),
                     None => self.db.query(&filter_of(conditions), &options),
                 }
@@ -638,10 +698,23 @@ fn query_options(paging: &Paging) -> Result<QueryOptions, String> {
 
 fn rows_output(page: Page<(Vec<u8>, Record)>, next: Option<String>, display: Display) -> Outcome {
     Outcome::Rows(RowsOutput {
-        page,
+        body: RowsBody::Records(page),
         next,
         display,
     })
+}
+
+/// `{"key":K,"record":R}`: one row of `--json` mode's `rows`.
+fn write_row_json(
+    out: &mut impl std::io::Write,
+    key: &[u8],
+    record: &impl serde::Serialize,
+) -> std::io::Result<()> {
+    out.write_all(b"{\"key\":")?;
+    serde_json::to_writer(&mut *out, &KeyJson(key))?;
+    out.write_all(b",\"record\":")?;
+    serde_json::to_writer(&mut *out, record)?;
+    out.write_all(b"}")
 }
 
 /// The same as the shell writes it: ` include name,score`, ` include *`, or nothing.

@@ -21,7 +21,7 @@ const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
 );
-use fielddb::{Record, Value};
+use fielddb::{Record, RecordView, Value, ValueRef};
 use serde_json::{json, Map, Value as Json};
 
 /// The JSON form of a value (see the table above).
@@ -57,6 +57,12 @@ pub struct ValueJson<'a>(pub &'a Value);
 /// A record that serializes to exactly the JSON of [`record_to_json`], streamed.
 pub struct RecordJson<'a>(pub &'a Record);
 
+/// A borrowed value that serializes as [`ValueJson`] does the same value owned.
+pub struct ValueRefJson<'a>(pub ValueRef<'a>);
+
+/// A record read in place that serializes as [`RecordJson`] does the same record owned.
+pub struct RecordViewJson<'a>(pub RecordView<'a>);
+
 /// A key that serializes to exactly the JSON of [`key_to_json`], streamed.
 pub struct KeyJson<'a>(pub &'a [u8]);
 
@@ -69,28 +75,53 @@ fn tagged_string<S: serde::Serializer>(s: S, tag: &str, text: &str) -> Result<S:
 
 impl serde::Serialize for ValueJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&ValueRefJson(self.0.as_value_ref()), s)
+    }
+}
+
+impl serde::Serialize for ValueRefJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.0 {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Int(i) => s.serialize_i64(*i),
-            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
-            Value::Float(f) if *f > 0.0 => tagged_string(s, "$float", "inf"),
-            Value::Float(_) => tagged_string(s, "$float", "-inf"),
-            Value::Str(text) => s.serialize_str(text),
-            Value::Bytes(b) => tagged_string(s, "$base64", &BASE64.encode(b)),
+            ValueRef::Null => s.serialize_unit(),
+            ValueRef::Bool(b) => s.serialize_bool(b),
+            ValueRef::Int(i) => s.serialize_i64(i),
+            ValueRef::Float(f) if f.is_finite() => s.serialize_f64(f),
+            ValueRef::Float(f) if f > 0.0 => tagged_string(s, "$float", "inf"),
+            ValueRef::Float(_) => tagged_string(s, "$float", "-inf"),
+            ValueRef::Str(text) => s.serialize_str(text),
+            ValueRef::Bytes(b) => tagged_string(s, "$base64", &BASE64.encode(b)),
         }
     }
 }
 
 impl serde::Serialize for RecordJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0.iter() {
-            map.serialize_entry(name, &ValueJson(value))?;
-        }
-        map.end()
+        fields_json(
+            s,
+            self.0.len(),
+            self.0.iter().map(|(n, v)| (n, v.as_value_ref())),
+        )
     }
+}
+
+impl serde::Serialize for RecordViewJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        fields_json(s, self.0.len(), self.0.iter())
+    }
+}
+
+/// A record's fields as a JSON object, in order.
+fn fields_json<'a, S: serde::Serializer>(
+    s: S,
+    len: usize,
+    fields: impl Iterator<Item = (&'a str, ValueRef<'a>)>,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(len))?;
+    for (name, value) in fields {
+        map.serialize_entry(name, &ValueRefJson(value))?;
+    }
+    map.end()
 }
 
 impl serde::Serialize for KeyJson<'_> {
@@ -234,6 +265,68 @@ mod tests {
                 serde_json::to_string(&KeyJson(&key)).unwrap(),
                 key_to_json(&key).to_string()
             );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// A record read in place (`query_by_index_each`) writes exactly the JSON of the same
+        /// record owned: what the shell streams for a query is what it printed before.
+        #[test]
+        fn a_record_read_in_place_writes_the_json_of_the_record(
+            records in proptest::collection::vec(
+                proptest::collection::vec(arb_value(), 0..6), 1..8),
+            wanted in proptest::option::of(proptest::collection::vec(0usize..6, 1..4)),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let db = fielddb::FieldDb::open(dir.path()).unwrap();
+            db.create_index(fielddb::IndexSpec::on("k")).unwrap().wait().unwrap();
+            let mut stored = std::collections::BTreeMap::new();
+            for (i, values) in records.into_iter().enumerate() {
+                let mut record = Record::new().set("k", 1);
+                for (f, v) in values.into_iter().enumerate() {
+                    record.push(format!("f{f}"), v);
+                }
+                let key = format!("key{i}");
+                db.put(&key, record.clone()).unwrap();
+                stored.insert(key.into_bytes(), record);
+            }
+            let mut options = fielddb::QueryOptions::new();
+            let mut wanted_names: Option<Vec<String>> = None;
+            if let Some(wanted) = wanted {
+                let mut names: Vec<String> = wanted.iter().map(|f| format!("f{f}")).collect();
+                // Distinct, and in an order other than the records' own.
+                names.sort();
+                names.dedup();
+                names.reverse();
+                options = options.fields(names.clone());
+                wanted_names = Some(names);
+            }
+            let mut seen = Vec::new();
+            db.query_by_index_each("k", &fielddb::Query::eq(1), &options, |key, view| {
+                seen.push((
+                    key.to_vec(),
+                    serde_json::to_string(&RecordViewJson(view)).unwrap(),
+                    view.to_record(),
+                ));
+            })
+            .unwrap();
+            prop_assert_eq!(seen.len(), stored.len());
+            for (key, json, copied) in seen {
+                let mut record = stored[&key].clone();
+                if let Some(names) = &wanted_names {
+                    let mut only = Record::new();
+                    for name in names {
+                        if let Some(v) = record.get(name) {
+                            only.push(name.clone(), v.clone());
+                        }
+                    }
+                    record = only;
+                }
+                prop_assert_eq!(&json, &record_to_json(&record).to_string());
+                prop_assert_eq!(&json, &serde_json::to_string(&RecordJson(&record)).unwrap());
+                prop_assert_eq!(copied, record);
+            }
         }
     }
 

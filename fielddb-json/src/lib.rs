@@ -13,7 +13,7 @@ mod plan;
 pub use conditions::{parse_conditions, token_value, Tokens};
 pub use json::{
     json_to_key, json_to_record, json_to_value, key_to_json, key_to_text, record_to_json,
-    value_to_json, KeyJson, RecordJson, ValueJson,
+    value_to_json, KeyJson, RecordJson, RecordViewJson, ValueJson, ValueRefJson,
 };
 pub use literal::{hex, parse_literal, parse_word, unhex};
 pub use plan::{include_json, plan_to_json, plan_to_text};

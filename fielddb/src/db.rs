@@ -21,6 +21,7 @@ use crate::options::Options;
 use crate::query::{Page, Query, QueryOptions};
 use crate::read::read_record;
 use crate::record::{validate_key, Record};
+use crate::record_view::RecordView;
 use crate::replica::{self, Answer, ContentHash, LoggedCommand, ReplicaData};
 use crate::scan::{self, ScanOptions};
 use crate::storage::{Storage, StorageStats};
@@ -290,6 +291,36 @@ impl FieldDb {
         options: &QueryOptions,
     ) -> Result<Page<(Vec<u8>, Record)>> {
         lookup::records(self.inner(), field, query, options)
+    }
+
+    /// Like [`FieldDb::query_by_index`], but hands each row to `each` as it is read instead of
+    /// collecting a page: its key and a [`RecordView`] that borrows the stored bytes, so no
+    /// field name or value is copied. Returns where the next page starts ([`Page::next`]).
+    /// Rows handed before an error (a corrupt record, say) stay handed.
+    ///
+    /// ```
+    /// # use fielddb::{FieldDb, IndexSpec, Query, QueryOptions, Record, ValueRef};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let db = FieldDb::open(dir.path()).unwrap();
+    /// db.create_index(IndexSpec::on("city")).unwrap().wait().unwrap();
+    /// db.put("ada", Record::new().set("city", "London").set("age", 36)).unwrap();
+    /// let mut ages = 0;
+    /// let next = db
+    ///     .query_by_index_each("city", &Query::eq("London"), &QueryOptions::new(), |key, record| {
+    ///         assert_eq!(key, b"ada");
+    ///         ages += record.get("age").and_then(|v| v.as_i64()).unwrap_or(0);
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!((ages, next), (36, None));
+    /// ```
+    pub fn query_by_index_each(
+        &self,
+        field: &str,
+        query: &Query,
+        options: &QueryOptions,
+        mut each: impl FnMut(&[u8], RecordView<'_>),
+    ) -> Result<Option<Vec<u8>>> {
+        lookup::records_each(self.inner(), field, query, options, &mut each)
     }
 
     /// Like [`FieldDb::query_by_index`], returning only the keys.

@@ -40,6 +40,7 @@ mod options;
 mod query;
 mod read;
 mod record;
+mod record_view;
 mod repeated_names;
 mod replica;
 mod scan;
@@ -65,11 +66,12 @@ pub use index::{IndexBuild, IndexInfo, IndexSpec, IndexState};
 pub use options::{BlockCache, Options};
 pub use query::{index_position, Page, Query, QueryOptions};
 pub use record::{Record, MAX_FIELDS, MAX_FIELD_NAME_LEN, MAX_KEY_LEN, MAX_RECORD_LEN};
+pub use record_view::RecordView;
 pub use replica::{Answer, ContentHash, LoggedCommand, ReplicaData};
 pub use scan::ScanOptions;
 pub use storage::StorageStats;
 pub use update::{FieldChange, Update};
-pub use value::Value;
+pub use value::{Value, ValueRef};
 
 /// A record in FieldDB's self-describing byte format (record version 2, which replicated
 /// commands carry: every field named, so it reads without a database's dictionary), for

@@ -1,4 +1,5 @@
-//! `Value`: the typed content of one field, and its conversions from ordinary Rust types.
+//! `Value`: the typed content of one field, and its conversions from ordinary Rust types;
+//! `ValueRef`: the same content borrowed from where it lies (a stored record read in place).
 //!
 //! Ints and floats are one numeric domain when values are compared (`3 == 3.0`), as they are in
 //! index order (see `keycode`). The derived `PartialEq` compares variants structurally; use
@@ -88,6 +89,68 @@ impl Value {
     /// other number; FieldDB never stores it.
     pub fn cmp_order(&self, other: &Value) -> Ordering {
         compare_values(self, other)
+    }
+
+    /// The value borrowed: a string's or bytes' content is not copied.
+    pub fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Float(f) => ValueRef::Float(*f),
+            Value::Str(s) => ValueRef::Str(s),
+            Value::Bytes(b) => ValueRef::Bytes(b),
+        }
+    }
+}
+
+/// The value of one field, borrowed from the bytes it was read from (see
+/// [`RecordView`](crate::RecordView)): the cases of [`Value`], with a string's or bytes'
+/// content left where it lies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    /// No value (distinct from an absent field).
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed 64-bit integer.
+    Int(i64),
+    /// A 64-bit float.
+    Float(f64),
+    /// A UTF-8 string.
+    Str(&'a str),
+    /// Arbitrary bytes.
+    Bytes(&'a [u8]),
+}
+
+impl ValueRef<'_> {
+    /// The owned value, copying a string's or bytes' content.
+    #[inline(always)]
+    pub fn to_value(&self) -> Value {
+        match *self {
+            ValueRef::Null => Value::Null,
+            ValueRef::Bool(b) => Value::Bool(b),
+            ValueRef::Int(i) => Value::Int(i),
+            ValueRef::Float(f) => Value::Float(f),
+            ValueRef::Str(s) => Value::Str(s.to_owned()),
+            ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
+        }
+    }
+
+    /// The integer, if this is an `Int`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            ValueRef::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a `Str`.
+    pub fn as_str(&self) -> Option<&str> {
+        match *self {
+            ValueRef::Str(s) => Some(s),
+            _ => None,
+        }
     }
 }
 

@@ -59,7 +59,7 @@ use crate::encoding::names::NameTable;
 use crate::error::{corrupt, invalid, Result};
 use crate::record::{FieldName, Record, MAX_FIELDS, MAX_RECORD_LEN};
 use crate::repeated_names::RepeatedNames;
-use crate::value::Value;
+use crate::value::{Value, ValueRef};
 
 /// The version this build writes in `kv` and in index entries.
 const FORMAT_V3: u8 = 3;
@@ -319,7 +319,7 @@ trait Layout {
         )?))
     }
     /// The value after `tag`.
-    fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<RawValue<'a>>;
+    fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<ValueRef<'a>>;
 }
 
 struct V2;
@@ -333,11 +333,11 @@ impl Layout for V2 {
     }
 
     #[inline(always)]
-    fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<RawValue<'a>> {
+    fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<ValueRef<'a>> {
         Ok(match tag {
-            TAG_NULL => RawValue::Null,
+            TAG_NULL => ValueRef::Null,
             TAG_BOOL => bool_value(r.u8("bool")?, name)?,
-            TAG_INT => RawValue::Int(unzigzag(r.varint("int")?)),
+            TAG_INT => ValueRef::Int(unzigzag(r.varint("int")?)),
             TAG_FLOAT => float_value(r.take(8, "float")?, name)?,
             TAG_STR => {
                 let n = r.varint_len("string length")?;
@@ -345,7 +345,7 @@ impl Layout for V2 {
             }
             TAG_BYTES => {
                 let n = r.varint_len("bytes length")?;
-                RawValue::Bytes(r.take(n, "bytes")?)
+                ValueRef::Bytes(r.take(n, "bytes")?)
             }
             t => return corrupt!("field `{name}`: unknown type tag {t}"),
         })
@@ -388,7 +388,7 @@ impl Layout for V3 {
     }
 
     #[inline(always)]
-    fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<RawValue<'a>> {
+    fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<ValueRef<'a>> {
         V2::value(r, tag, name)
     }
 }
@@ -431,7 +431,7 @@ impl Layout for V1 {
     }
 
     /// A u32 length, then the value.
-    fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<RawValue<'a>> {
+    fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<ValueRef<'a>> {
         let value_len = r.u32("value length")?;
         let payload = r.take(value_len, "value")?;
         let expect_len = |n: usize| -> Result<()> {
@@ -444,7 +444,7 @@ impl Layout for V1 {
         Ok(match tag {
             TAG_NULL => {
                 expect_len(0)?;
-                RawValue::Null
+                ValueRef::Null
             }
             TAG_BOOL => {
                 expect_len(1)?;
@@ -452,42 +452,42 @@ impl Layout for V1 {
             }
             TAG_INT => {
                 expect_len(8)?;
-                RawValue::Int(LittleEndian::read_i64(payload))
+                ValueRef::Int(LittleEndian::read_i64(payload))
             }
             TAG_FLOAT => {
                 expect_len(8)?;
                 float_value(payload, name)?
             }
             TAG_STR => str_value(payload, name)?,
-            TAG_BYTES => RawValue::Bytes(payload),
+            TAG_BYTES => ValueRef::Bytes(payload),
             t => return corrupt!("field `{name}`: unknown type tag {t}"),
         })
     }
 }
 
 #[inline(always)]
-fn bool_value<'a>(byte: u8, name: &str) -> Result<RawValue<'a>> {
+fn bool_value<'a>(byte: u8, name: &str) -> Result<ValueRef<'a>> {
     match byte {
-        0 => Ok(RawValue::Bool(false)),
-        1 => Ok(RawValue::Bool(true)),
+        0 => Ok(ValueRef::Bool(false)),
+        1 => Ok(ValueRef::Bool(true)),
         b => corrupt!("field `{name}`: bool byte {b}"),
     }
 }
 
 #[inline(always)]
-fn float_value<'a>(bytes: &[u8], name: &str) -> Result<RawValue<'a>> {
+fn float_value<'a>(bytes: &[u8], name: &str) -> Result<ValueRef<'a>> {
     let f = LittleEndian::read_f64(bytes);
     if f.is_nan() {
         // Writes refuse NaN, so a stored one was not written by FieldDB.
         return corrupt!("field `{name}`: NaN float");
     }
-    Ok(RawValue::Float(f))
+    Ok(ValueRef::Float(f))
 }
 
 #[inline(always)]
-fn str_value<'a>(bytes: &'a [u8], name: &str) -> Result<RawValue<'a>> {
+fn str_value<'a>(bytes: &'a [u8], name: &str) -> Result<ValueRef<'a>> {
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(RawValue::Str(s)),
+        Ok(s) => Ok(ValueRef::Str(s)),
         Err(_) => corrupt!("field `{name}`: string is not UTF-8"),
     }
 }
@@ -524,6 +524,18 @@ pub(crate) fn decode_fields(
     Ok(visit.found)
 }
 
+/// The fields of one encoded record, borrowed from `input` (names of version 3 from `names`),
+/// in order, into `out` (cleared first), from one walk that checks the whole record (as
+/// [`decode`]): nothing is copied or allocated once `out` has room.
+pub(crate) fn decode_borrowed<'a>(
+    input: &'a [u8],
+    names: &'a NameTable,
+    out: &mut Vec<(&'a str, ValueRef<'a>)>,
+) -> Result<()> {
+    out.clear();
+    walk(input, names, &mut BorrowedFields(out))
+}
+
 /// What a walk does with each field (a trait rather than a closure, so that it is inlined into
 /// the walk of each version).
 trait Visit<'a> {
@@ -531,7 +543,7 @@ trait Visit<'a> {
     /// least the smallest field's bytes each).
     #[inline(always)]
     fn begin(&mut self, _count: usize) {}
-    fn field(&mut self, name: NameRef<'a>, value: RawValue<'a>);
+    fn field(&mut self, name: NameRef<'a>, value: ValueRef<'a>);
 }
 
 /// Keeps every field ([`decode`]).
@@ -547,8 +559,23 @@ impl<'a> Visit<'a> for AllFields {
     }
 
     #[inline(always)]
-    fn field(&mut self, name: NameRef<'a>, value: RawValue<'a>) {
+    fn field(&mut self, name: NameRef<'a>, value: ValueRef<'a>) {
         self.0.push((FieldName::from(name.text), value.to_value()));
+    }
+}
+
+/// Keeps every field, borrowed ([`decode_borrowed`]).
+struct BorrowedFields<'o, 'a>(&'o mut Vec<(&'a str, ValueRef<'a>)>);
+
+impl<'a> Visit<'a> for BorrowedFields<'_, 'a> {
+    #[inline(always)]
+    fn begin(&mut self, count: usize) {
+        self.0.reserve(count.min(MAX_FIELDS));
+    }
+
+    #[inline(always)]
+    fn field(&mut self, name: NameRef<'a>, value: ValueRef<'a>) {
+        self.0.push((name.text, value));
     }
 }
 
@@ -560,33 +587,9 @@ struct WantedFields<'n> {
 
 impl<'a> Visit<'a> for WantedFields<'_> {
     #[inline(always)]
-    fn field(&mut self, name: NameRef<'a>, value: RawValue<'a>) {
+    fn field(&mut self, name: NameRef<'a>, value: ValueRef<'a>) {
         if let Some(i) = self.names.iter().position(|n| n == name.text) {
             self.found[i] = Some(value.to_value());
-        }
-    }
-}
-
-/// A field's value as it lies in the input, already checked.
-enum RawValue<'a> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(&'a str),
-    Bytes(&'a [u8]),
-}
-
-impl RawValue<'_> {
-    #[inline(always)]
-    fn to_value(&self) -> Value {
-        match *self {
-            RawValue::Null => Value::Null,
-            RawValue::Bool(b) => Value::Bool(b),
-            RawValue::Int(i) => Value::Int(i),
-            RawValue::Float(f) => Value::Float(f),
-            RawValue::Str(s) => Value::Str(s.to_owned()),
-            RawValue::Bytes(b) => Value::Bytes(b.to_vec()),
         }
     }
 }

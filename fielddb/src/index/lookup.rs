@@ -5,6 +5,8 @@
 //! When the entries hold every field wanted (`Covering::covers`), the rows are made from the
 //! entries and no record is fetched.
 
+use std::ops::Deref;
+
 use crate::catalog::Catalog;
 use crate::encoding::count;
 use crate::encoding::index_def::{IndexDef, StoredState};
@@ -19,6 +21,7 @@ use crate::inner::DbInner;
 use crate::query::{Page, Query, QueryOptions};
 use crate::read::{corrupt_at, decode_at};
 use crate::record::{FieldName, Record};
+use crate::record_view::RecordView;
 use crate::storage::{Cf, KeyRange, Snapshot};
 use crate::value::Value;
 
@@ -288,10 +291,7 @@ pub(crate) fn scoped_records(
         let arity = def.fields.len();
         if def.covering.covers(&def.fields, wanted) {
             let hits = collect_hits(snapshot, def, scope, options, every_position, |s, p| {
-                let (key, record) = def
-                    .covering
-                    .entry_row(&def.fields, s, p, wanted, &dictionary)
-                    .map_err(|e| corrupt_entry(name, s, e))?;
+                let (key, record) = covered_row(def, name, (s, p), wanted, &dictionary)?;
                 Ok((key.to_vec(), record))
             })?;
             return Ok(RecordRows {
@@ -303,15 +303,9 @@ pub(crate) fn scoped_records(
         let hits = collect_hits(snapshot, def, scope, options, every_position, |s, _| {
             Ok(index_entry::suffix_key(s, arity)?.to_vec())
         })?;
-        let values = snapshot.multi_get(Cf::Kv, &hits.rows)?;
+        let values = fetch_records(snapshot, name, &hits.rows)?;
         let mut rows = Vec::with_capacity(hits.rows.len());
-        for (key, value) in hits.rows.into_iter().zip(values) {
-            let Some(bytes) = value else {
-                return Err(Error::Corruption(format!(
-                    "index {name} has an entry for key {} that holds no record",
-                    display_key(&key)
-                )));
-            };
+        for (key, bytes) in hits.rows.into_iter().zip(values) {
             let record = match wanted {
                 Some(wanted) => decode_wanted_at(&key, &bytes, wanted, &dictionary)?,
                 None => decode_at(&key, &bytes, &dictionary)?,
@@ -324,6 +318,94 @@ pub(crate) fn scoped_records(
             more: hits.more,
         })
     })
+}
+
+/// The stored records at `keys`, the keys of index `name`'s entries, read in one batch; an
+/// entry whose record is missing is corruption.
+fn fetch_records<'s>(
+    snapshot: &'s Snapshot<'_>,
+    name: &str,
+    keys: &[Vec<u8>],
+) -> Result<Vec<impl Deref<Target = [u8]> + 's>> {
+    let values = snapshot.multi_get(Cf::Kv, keys)?;
+    keys.iter()
+        .zip(values)
+        .map(|(key, value)| {
+            value.ok_or_else(|| {
+                Error::Corruption(format!(
+                    "index {name} has an entry for key {} that holds no record",
+                    display_key(key)
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The rows in `scope` of the index `name` as [`scoped_records`] reads them (one snapshot, up
+/// to the options' limit, the fields of `wanted` in its order or all of them), each handed to
+/// `each` as it is made: the key and a view of the record that borrows the stored bytes, so
+/// no row is collected and no field copied. Returns the cursor of the page's end.
+pub(crate) fn scoped_each(
+    inner: &DbInner,
+    name: &str,
+    scope: &Scope,
+    options: &QueryOptions,
+    wanted: Option<&[String]>,
+    each: &mut dyn FnMut(&[u8], RecordView<'_>),
+) -> Result<Option<Vec<u8>>> {
+    with_ready_index(inner, name, |def, snapshot| {
+        // Taken after the snapshot, so it names every field of what the snapshot holds.
+        let dictionary = inner.names.current();
+        let arity = def.fields.len();
+        if def.covering.covers(&def.fields, wanted) {
+            // A covered row is partly decoded from the entry's key, so it is made owned.
+            let hits = collect_hits(snapshot, def, scope, options, false, |s, p| {
+                let (key, record) = covered_row(def, name, (s, p), wanted, &dictionary)?;
+                let fields: Vec<_> = record.iter().map(|(n, v)| (n, v.as_value_ref())).collect();
+                each(key, RecordView::new(&fields));
+                Ok(())
+            })?;
+            return Ok(hits.next());
+        }
+        let hits = collect_hits(snapshot, def, scope, options, false, |s, _| {
+            Ok(index_entry::suffix_key(s, arity)?.to_vec())
+        })?;
+        let values = fetch_records(snapshot, name, &hits.rows)?;
+        // Reused for every row: the record's fields, and those of them wanted, in its order.
+        let mut fields = Vec::new();
+        let mut chosen = Vec::new();
+        for (key, bytes) in hits.rows.iter().zip(&values) {
+            record_codec::decode_borrowed(bytes, &dictionary, &mut fields)
+                .map_err(|e| corrupt_at(key, e))?;
+            let view =
+                match wanted {
+                    None => RecordView::new(&fields),
+                    Some(wanted) => {
+                        chosen.clear();
+                        chosen.extend(wanted.iter().filter_map(|w| {
+                            fields.iter().find(|(n, _)| *n == w.as_str()).copied()
+                        }));
+                        RecordView::new(&chosen)
+                    }
+                };
+            each(key, view);
+        }
+        Ok(hits.next())
+    })
+}
+
+/// The row the entry (`suffix`, `payload`) of the covering index `def` (named `name`) answers,
+/// made from the entry alone ([`index_entry::Covering::entry_row`]).
+fn covered_row<'s>(
+    def: &IndexDef,
+    name: &str,
+    (suffix, payload): (&'s [u8], &[u8]),
+    wanted: Option<&[String]>,
+    dictionary: &NameTable,
+) -> Result<(&'s [u8], Record)> {
+    def.covering
+        .entry_row(&def.fields, suffix, payload, wanted, dictionary)
+        .map_err(|e| corrupt_entry(name, suffix, e))
 }
 
 /// The corruption of an entry (its values, key or payload), naming the index and the entry.
@@ -374,6 +456,20 @@ pub(crate) fn records(
         rows: found.rows,
         next,
     })
+}
+
+/// Like [`records`], handing each row to `each` as it is read (see [`scoped_each`]) instead of
+/// collecting owned records; returns where the next page starts.
+pub(crate) fn records_each(
+    inner: &DbInner,
+    name: &str,
+    query: &Query,
+    options: &QueryOptions,
+    each: &mut dyn FnMut(&[u8], RecordView<'_>),
+) -> Result<Option<Vec<u8>>> {
+    options.check_fields()?;
+    let wanted = options.fields.as_deref();
+    scoped_each(inner, name, &Scope::of(query), options, wanted, each)
 }
 
 /// The number of records matching `query` on the index's first field (limit and cursor
