@@ -305,10 +305,11 @@ pub(crate) fn scoped_records(
         })?;
         let values = fetch_records(snapshot, name, &hits.rows)?;
         let mut rows = Vec::with_capacity(hits.rows.len());
-        for (key, bytes) in hits.rows.into_iter().zip(values) {
+        for (i, (key, bytes)) in hits.rows.into_iter().zip(&values).enumerate() {
+            prefetch_record(&values, i);
             let record = match wanted {
-                Some(wanted) => decode_wanted_at(&key, &bytes, wanted, &dictionary)?,
-                None => decode_at(&key, &bytes, &dictionary)?,
+                Some(wanted) => decode_wanted_at(&key, bytes, wanted, &dictionary)?,
+                None => decode_at(&key, bytes, &dictionary)?,
             };
             rows.push((key, record));
         }
@@ -339,6 +340,25 @@ fn fetch_records<'s>(
             })
         })
         .collect()
+}
+
+/// How many records ahead of the one being decoded the next is asked into the cache.
+const PREFETCH_AHEAD: usize = 4;
+
+/// Asks the processor to bring the start of the record `PREFETCH_AHEAD` after the `i`th into
+/// its cache, so that decoding it does not wait for memory: a batch's records lie scattered in
+/// the block cache or the memtable, and each one's first byte was otherwise a cache miss.
+#[inline(always)]
+fn prefetch_record(records: &[impl Deref<Target = [u8]>], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(ahead) = records.get(i + PREFETCH_AHEAD) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is a hint: it reads nothing the program sees and never faults,
+        // and `sse` is part of every x86_64 target.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (records, i);
 }
 
 /// The rows in `scope` of the index `name` as [`scoped_records`] reads them (one snapshot, up
@@ -374,7 +394,8 @@ pub(crate) fn scoped_each(
         // Reused for every row: the record's fields, and those of them wanted, in its order.
         let mut fields = Vec::new();
         let mut chosen = Vec::new();
-        for (key, bytes) in hits.rows.iter().zip(&values) {
+        for (i, (key, bytes)) in hits.rows.iter().zip(&values).enumerate() {
+            prefetch_record(&values, i);
             record_codec::decode_borrowed(bytes, &dictionary, &mut fields)
                 .map_err(|e| corrupt_at(key, e))?;
             let view =
