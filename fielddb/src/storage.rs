@@ -567,8 +567,21 @@ pub(crate) struct Snapshot<'a> {
 impl Snapshot<'_> {
     /// An iterator over `range` of `cf` in this view.
     pub(crate) fn iter(&self, cf: Cf, range: KeyRange) -> Result<Cursor<'_>> {
+        self.cursor(cf, range, true)
+    }
+
+    /// Like [`Snapshot::iter`], for a walk that reads a whole column family (or a large part of
+    /// it) once, as an index build or `verify` does: the blocks it reads are not added to the
+    /// block cache, where they would take fresh memory and push out the blocks that queries
+    /// read again.
+    pub(crate) fn iter_once(&self, cf: Cf, range: KeyRange) -> Result<Cursor<'_>> {
+        self.cursor(cf, range, false)
+    }
+
+    fn cursor(&self, cf: Cf, range: KeyRange, fill_cache: bool) -> Result<Cursor<'_>> {
         let mut read = range.read_options();
         read.set_snapshot(&self.snapshot);
+        read.fill_cache(fill_cache);
         Ok(Cursor(
             self.storage
                 .db

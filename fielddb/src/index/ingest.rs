@@ -606,7 +606,7 @@ fn walk(
     };
     let mut buffer = SortBuffer::default();
     let file_path = |n: usize| PathBuf::from(format!("{}-{n}.sst", stem.display()));
-    let mut records = snapshot.iter(Cf::Kv, range)?;
+    let mut records = snapshot.iter_once(Cf::Kv, range)?;
     // Taken after the snapshot, so it names every field of what the snapshot holds.
     let dictionary = inner.names.current();
     records.seek_to_first();

@@ -87,7 +87,7 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
     let mut report = VerifyReport::default();
     // Per index, the (entry, payload) pairs the records call for.
     let mut expected: Vec<Vec<(Vec<u8>, Vec<u8>)>> = vec![Vec::new(); ready.len()];
-    let mut records = snapshot.iter(Cf::Kv, KeyRange::all())?;
+    let mut records = snapshot.iter_once(Cf::Kv, KeyRange::all())?;
     records.seek_to_first();
     while let (Some(key), Some(bytes)) = (records.key(), records.value()) {
         report.records += 1;
@@ -110,7 +110,7 @@ pub(crate) fn verify(inner: &DbInner) -> Result<VerifyReport> {
     for (def, mut wanted) in ready.iter().zip(expected) {
         wanted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let (start, end) = index_entry::id_range(def.id);
-        let mut stored = snapshot.iter(Cf::Index, KeyRange::between(start, end))?;
+        let mut stored = snapshot.iter_once(Cf::Index, KeyRange::between(start, end))?;
         stored.seek_to_first();
         let mut index = IndexReport {
             field: def.name(),
@@ -176,7 +176,7 @@ fn wrong_counts(
     }
     let (start, end) = count::id_range(def.id);
     let prefix_len = start.len();
-    let mut stored = snapshot.iter(Cf::Index, KeyRange::between(start, end))?;
+    let mut stored = snapshot.iter_once(Cf::Index, KeyRange::between(start, end))?;
     stored.seek_to_first();
     let mut wrong = 0u64;
     while let (Some(key), Some(bytes)) = (stored.key(), stored.value()) {
