@@ -123,7 +123,7 @@ pub enum ValueRef<'a> {
     Bytes(&'a [u8]),
 }
 
-impl ValueRef<'_> {
+impl<'a> ValueRef<'a> {
     /// The owned value, copying a string's or bytes' content.
     #[inline(always)]
     pub fn to_value(&self) -> Value {
@@ -145,8 +145,8 @@ impl ValueRef<'_> {
         }
     }
 
-    /// The string, if this is a `Str`.
-    pub fn as_str(&self) -> Option<&str> {
+    /// The string, if this is a `Str`, borrowed for as long as the bytes it lies in.
+    pub fn as_str(&self) -> Option<&'a str> {
         match *self {
             ValueRef::Str(s) => Some(s),
             _ => None,
