@@ -1,7 +1,9 @@
 //! `import` (CSV with a header row, or JSON lines) and `export` (JSON lines).
 //!
 //! An import reads the file twice: the first pass parses and checks every row, so a malformed
-//! file writes nothing; the second writes batches of 1,000 records. Only a failure of the write
+//! file writes nothing; the second builds the records and writes them in batches of 1,000. The
+//! first pass builds a CSV row's record only when the row might be too long to store: what else
+//! a write could refuse is in the header, checked once. Only a failure of the write
 //! itself (a unique violation, a full disk) can stop an import part-way; the error then says how
 //! many rows were written.
 
@@ -9,7 +11,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
-use fielddb::{Batch, FieldDb, Record, ScanOptions, Value, MAX_KEY_LEN};
+use fielddb::{Batch, FieldDb, Record, ScanOptions, Value, MAX_KEY_LEN, MAX_RECORD_LEN};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value as Json;
 
@@ -62,12 +64,61 @@ pub struct ImportOptions<'a> {
     pub progress: bool,
 }
 
-/// Reads the file, calling `row` with each (key, record); `row` may stop the walk with an error.
+/// How many rows pass between two updates of the progress bar (each update reads the clock).
+const ROWS_PER_TICK: u64 = 1_024;
+
+/// What a walk over the file does with each row.
+enum Pass<'r> {
+    /// Parses and checks every row, building a record only where a check needs one: the
+    /// rows of a CSV file share the header's names, checked once, and their cells cannot
+    /// hold a NaN, so a row's record is built only when it might be too long.
+    Check,
+    /// Hands each (key, record) to the function, which may stop the walk with an error.
+    Write(&'r mut dyn FnMut(Vec<u8>, Record) -> Result<(), String>),
+}
+
+/// The key `auto_key` makes for the `n`th row: the file's stem, `:`, and `n` zero-padded to
+/// ten digits, so keys sort in file order.
+fn auto_key(stem: &str, n: u64) -> Vec<u8> {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    while rest > 0 {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    let start = at.min(digits.len() - 10);
+    let mut key = Vec::with_capacity(stem.len() + 1 + digits.len() - start);
+    key.extend_from_slice(stem.as_bytes());
+    key.push(b':');
+    key.extend_from_slice(&digits[start..]);
+    key
+}
+
+/// A bound on the encoded length of the record a CSV row makes: per cell, its name and its
+/// text, a length prefix for each (at most 10 bytes) and a type tag; a number may take 10
+/// bytes where its text is shorter. A row under the bound needs no record to know it fits.
+fn csv_record_len_bound(row: &csv::StringRecord, names_len: usize) -> usize {
+    1 + 10 + names_len + row.as_slice().len() + row.len() * (10 + 1 + 10 + 10)
+}
+
+/// Refuses a record longer than a write takes ([`MAX_RECORD_LEN`] in its self-describing
+/// encoding, which is what a write measures), by encoding it: only for a row big enough that
+/// it might be. A JSON line of `n` bytes encodes in well under `8 * n` bytes: each field's
+/// name and value cost at most 21 bytes more than their text, and its JSON at least 4 more.
+fn check_len(record: &Record) -> Result<(), String> {
+    fielddb::encode_record(record)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads the file, doing `pass` with each row; returns the number of rows.
 fn each_row(
     path: &Path,
     options: &ImportOptions,
     bar: &ProgressBar,
-    mut row: impl FnMut(Vec<u8>, Record) -> Result<(), String>,
+    mut pass: Pass,
 ) -> Result<u64, String> {
     let format = format_of(path)?;
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
@@ -76,14 +127,13 @@ fn each_row(
         .and_then(|s| s.to_str())
         .unwrap_or("row")
         .to_string();
-    let auto_key = |n: u64| format!("{stem}:{n:010}").into_bytes();
-    let check_key = |key: Vec<u8>, line: u64| -> Result<Vec<u8>, String> {
+    let check_key = |key: &[u8], line: u64| -> Result<(), String> {
         if key.is_empty() || key.len() > MAX_KEY_LEN {
             return Err(format!(
                 "line {line}: the key must be 1 to {MAX_KEY_LEN} bytes"
             ));
         }
-        Ok(key)
+        Ok(())
     };
     let mut rows = 0u64;
     match format {
@@ -95,14 +145,15 @@ fn each_row(
                 .headers()
                 .map_err(|e| format!("{}: {e}", path.display()))?
                 .clone();
-            if let Some(k) = options.key_column {
-                if !headers.iter().any(|h| h == k) {
-                    return Err(format!(
+            let key_column = match options.key_column {
+                Some(k) => Some(headers.iter().position(|h| h == k).ok_or_else(|| {
+                    format!(
                         "--key {k}: no such column (columns: {})",
                         headers.iter().collect::<Vec<_>>().join(", ")
-                    ));
-                }
-            }
+                    )
+                })?),
+                None => None,
+            };
             let mut seen = std::collections::HashSet::new();
             for h in headers.iter() {
                 if h.is_empty() || !seen.insert(h) {
@@ -111,6 +162,27 @@ fn each_row(
                     ));
                 }
             }
+            // Every row's record holds some of these names, each once, so checking them once
+            // checks them for every row.
+            headers
+                .iter()
+                .fold(Record::with_capacity(headers.len()), |mut r, h| {
+                    r.push(h, Value::Null);
+                    r
+                })
+                .validate()
+                .map_err(|e| format!("line 1: {e}"))?;
+            let names_len: usize = headers.iter().map(str::len).sum();
+            let build = |row: &csv::StringRecord| {
+                let mut record = Record::with_capacity(headers.len());
+                for (name, text) in headers.iter().zip(row.iter()) {
+                    if text.is_empty() || Some(text) == options.null_token {
+                        continue;
+                    }
+                    record.push(name, csv_cell(text));
+                }
+                record
+            };
             let mut record_line = csv::StringRecord::new();
             loop {
                 match reader.read_record(&mut record_line) {
@@ -118,26 +190,31 @@ fn each_row(
                     Ok(true) => {}
                     Err(e) => return Err(format!("{}: {e}", path.display())),
                 }
-                let line = record_line.position().map_or(rows + 2, |p| p.line());
                 rows += 1;
-                let mut record = Record::with_capacity(headers.len());
-                let mut key = None;
-                for (name, text) in headers.iter().zip(record_line.iter()) {
-                    if Some(name) == options.key_column {
-                        key = Some(text.as_bytes().to_vec());
+                let line = || record_line.position().map_or(rows + 1, |p| p.line());
+                let key = match key_column {
+                    Some(col) => {
+                        let key = record_line.get(col).unwrap_or_default().as_bytes();
+                        check_key(key, line())?;
+                        Some(key)
                     }
-                    if text.is_empty() || Some(text) == options.null_token {
-                        continue;
-                    }
-                    record.push(name, csv_cell(text));
-                }
-                let key = match key {
-                    Some(k) => check_key(k, line)?,
-                    None => auto_key(rows),
+                    None => None,
                 };
-                record.validate().map_err(|e| format!("line {line}: {e}"))?;
-                row(key, record)?;
-                bar.set_position(reader.position().byte());
+                match &mut pass {
+                    Pass::Check => {
+                        if csv_record_len_bound(&record_line, names_len) > MAX_RECORD_LEN {
+                            check_len(&build(&record_line))
+                                .map_err(|e| format!("line {}: {e}", line()))?;
+                        }
+                    }
+                    Pass::Write(row) => {
+                        let key = key.map_or_else(|| auto_key(&stem, rows), <[u8]>::to_vec);
+                        row(key, build(&record_line))?;
+                    }
+                }
+                if rows % ROWS_PER_TICK == 0 {
+                    bar.set_position(reader.position().byte());
+                }
             }
         }
         Format::JsonLines => {
@@ -173,12 +250,21 @@ fn each_row(
                             .ok_or_else(|| format!("line {line}: no field `{col}` for the key"))?;
                         json_to_key(v).map_err(|e| format!("line {line}: {e}"))?
                     }
-                    (None, None) => auto_key(rows),
+                    (None, None) => auto_key(&stem, rows),
                 };
-                let key = check_key(key, line)?;
-                record.validate().map_err(|e| format!("line {line}: {e}"))?;
-                row(key, record)?;
-                bar.set_position(read);
+                check_key(&key, line)?;
+                match &mut pass {
+                    Pass::Check => {
+                        record.validate().map_err(|e| format!("line {line}: {e}"))?;
+                        if text.len() > MAX_RECORD_LEN / 8 {
+                            check_len(&record).map_err(|e| format!("line {line}: {e}"))?;
+                        }
+                    }
+                    Pass::Write(row) => row(key, record)?,
+                }
+                if rows % ROWS_PER_TICK == 0 {
+                    bar.set_position(read);
+                }
             }
         }
     }
@@ -204,7 +290,7 @@ fn progress_bar(path: &Path, show: bool, label: &str) -> ProgressBar {
 pub fn import(db: &FieldDb, path: &Path, options: &ImportOptions) -> Result<u64, String> {
     // Pass 1: parse and check everything; nothing is written.
     let check = progress_bar(path, options.progress, "checking");
-    let rows = each_row(path, options, &check, |_, _| Ok(()))?;
+    let rows = each_row(path, options, &check, Pass::Check)?;
     check.finish_and_clear();
 
     // Pass 2: write in batches.
@@ -218,13 +304,18 @@ pub fn import(db: &FieldDb, path: &Path, options: &ImportOptions) -> Result<u64,
         *written += n;
         Ok(())
     };
-    each_row(path, options, &bar, |key, record| {
-        batch.put(key, record);
-        if batch.len() >= BATCH_ROWS {
-            flush(&mut batch, &mut written)?;
-        }
-        Ok(())
-    })?;
+    each_row(
+        path,
+        options,
+        &bar,
+        Pass::Write(&mut |key, record| {
+            batch.put(key, record);
+            if batch.len() >= BATCH_ROWS {
+                flush(&mut batch, &mut written)?;
+            }
+            Ok(())
+        }),
+    )?;
     flush(&mut batch, &mut written)?;
     bar.finish_and_clear();
     debug_assert_eq!(rows, written);
@@ -267,5 +358,15 @@ mod tests {
         assert_eq!(csv_cell("inf"), Value::Str("inf".into()));
         assert_eq!(csv_cell("NaN"), Value::Str("NaN".into()));
         assert_eq!(csv_cell("London"), Value::Str("London".into()));
+    }
+
+    #[test]
+    fn automatic_keys_are_the_stem_and_the_row_number_padded_to_ten_digits() {
+        for n in [0, 1, 42, 9_999_999_999, 10_000_000_000, u64::MAX] {
+            assert_eq!(
+                auto_key("flights", n),
+                format!("flights:{n:010}").into_bytes()
+            );
+        }
     }
 }

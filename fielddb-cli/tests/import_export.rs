@@ -83,6 +83,32 @@ fn a_malformed_file_writes_nothing() {
 }
 
 #[test]
+fn a_row_too_long_to_store_is_refused_before_any_row_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let csv = dir.path().join("long.csv");
+    let long = "x".repeat(fielddb::MAX_RECORD_LEN);
+    std::fs::write(&csv, format!("a,b\n1,2\n{long},3\n4,5\n")).unwrap();
+    let r = run_c(&db, &format!("import {}", csv.display()), &[]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr.contains("line 3") && r.stderr.contains("over the limit"),
+        "{}",
+        r.stderr
+    );
+    let jsonl = dir.path().join("long.jsonl");
+    std::fs::write(&jsonl, format!("{{\"a\": 1}}\n{{\"a\": \"{long}\"}}\n")).unwrap();
+    let r = run_c(&db, &format!("import {}", jsonl.display()), &[]);
+    assert!(
+        r.stderr.contains("line 2") && r.stderr.contains("over the limit"),
+        "{}",
+        r.stderr
+    );
+    let r = run_c(&db, "stats", &["--json"]);
+    assert_eq!(r.json()[0]["records"], 0);
+}
+
+#[test]
 fn export_then_import_reproduces_every_record() {
     let dir = tempfile::tempdir().unwrap();
     let (db1, db2) = (dir.path().join("db1"), dir.path().join("db2"));
