@@ -6,9 +6,10 @@
 //!    index's entries, counts and markers, and its files), then take a snapshot. The index is
 //!    already `Ingesting` (it was created so), so every write after the snapshot leaves a
 //!    "key changed" marker (`encoding::build_marker`) in its own batch instead of entries.
-//! 2. **Walk**: the snapshot's `kv` is split into key ranges, one per thread
-//!    (`Options::build_threads`); each thread computes its records' entries and sorts them in
-//!    a buffer (spilling a sorted file whenever the buffer passes a budget). Then the entries
+//! 2. **Walk**: the snapshot's `kv` is split into key ranges of about as many records each
+//!    (`index::key_split`), one per thread (`Options::build_threads`); each thread computes
+//!    its records' entries and sorts them in a buffer (`index::sorted_entries`), spilling a
+//!    sorted file whenever the buffer passes a budget. Then the entries
 //!    are split into as many ranges of entry keys, and each thread merges its range of every
 //!    buffer into one table file (counting a counted index's values as it goes), so the files
 //!    do not overlap. Writers never wait for this.
@@ -43,6 +44,8 @@ use crate::encoding::index_entry::{self, IndexId};
 use crate::encoding::names::NameTable;
 use crate::error::{Error, Result};
 use crate::index::counts::CountDeltas;
+use crate::index::key_split::split_points;
+use crate::index::sorted_entries::{entry_split_points, merged, SortBuffer};
 use crate::inner::DbInner;
 use crate::read::corrupt_at;
 use crate::storage::{Cf, KeyRange, Snapshot, Storage};
@@ -126,7 +129,7 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
             .map(|(part, range)| {
                 let (def, snapshot) = (&def, &snapshot);
                 let stem = dir.join(part.to_string());
-                scope.spawn(move || walk(inner, def, snapshot, range, &stem, walked))
+                scope.spawn(move || walk(inner, def, snapshot, (part, range), &stem, walked))
             })
             .collect();
         join_all(handles)
@@ -375,48 +378,6 @@ fn clear_leftovers(storage: &Storage, id: IndexId, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Up to `parts - 1` keys splitting the snapshot's records into `parts` ranges of about equal
-/// width: interpolated between the first and the last key over the 8 bytes after their common
-/// prefix (even for random keys, roughly even for others; the build is right either way).
-fn split_points(snapshot: &Snapshot<'_>, parts: usize) -> Result<Vec<Vec<u8>>> {
-    let mut it = snapshot.iter(Cf::Kv, KeyRange::all())?;
-    it.seek_to_first();
-    let first = it.key().map(<[u8]>::to_vec);
-    it.seek_to_last();
-    let last = it.key().map(<[u8]>::to_vec);
-    it.status()?;
-    let (Some(first), Some(last)) = (first, last) else {
-        return Ok(Vec::new());
-    };
-    if parts < 2 {
-        return Ok(Vec::new());
-    }
-    let common = first.iter().zip(&last).take_while(|(a, b)| a == b).count();
-    let number = |key: &[u8]| {
-        let mut bytes = [0u8; 8];
-        for (slot, b) in bytes.iter_mut().zip(key.iter().skip(common)) {
-            *slot = *b;
-        }
-        u64::from_be_bytes(bytes)
-    };
-    let (lo, hi) = (number(&first), number(&last));
-    if hi <= lo {
-        return Ok(Vec::new());
-    }
-    let width = u128::from(hi - lo);
-    let mut points: Vec<Vec<u8>> = (1..parts as u128)
-        .map(|i| {
-            let at = lo + (width * i / parts as u128) as u64;
-            let mut point = first[..common].to_vec();
-            point.extend_from_slice(&at.to_be_bytes());
-            point
-        })
-        .filter(|point| point.as_slice() > first.as_slice())
-        .collect();
-    points.dedup();
-    Ok(points)
-}
-
 /// What one walking thread produced: its entries, sorted, and the files (with their counts) it
 /// spilled when they outgrew the buffer.
 struct Walked {
@@ -427,103 +388,26 @@ struct Walked {
     stopped: bool,
 }
 
-/// Entries gathered in one buffer: keys and payloads back to back, sorted by key when spilled.
-#[derive(Default)]
-struct SortBuffer {
-    bytes: Vec<u8>,
-    /// Where each entry is in `bytes`.
-    items: Vec<Item>,
-}
-
-#[derive(Clone, Copy)]
-struct Item {
-    at: usize,
-    entry_len: u32,
-    payload_len: u32,
-    /// The length of the user key ending the entry.
-    key_len: u32,
-}
-
-impl SortBuffer {
-    fn push(&mut self, entry: &[u8], payload: &[u8], key_len: usize) {
-        self.items.push(Item {
-            at: self.bytes.len(),
-            entry_len: entry.len() as u32,
-            payload_len: payload.len() as u32,
-            key_len: key_len as u32,
-        });
-        self.bytes.extend_from_slice(entry);
-        self.bytes.extend_from_slice(payload);
-    }
-
-    fn entry(&self, item: &Item) -> &[u8] {
-        &self.bytes[item.at..item.at + item.entry_len as usize]
-    }
-
-    fn payload(&self, item: &Item) -> &[u8] {
-        let start = item.at + item.entry_len as usize;
-        &self.bytes[start..start + item.payload_len as usize]
-    }
-
-    /// The encoded values of an entry: after the index id, before the user key.
-    fn values(&self, item: &Item) -> &[u8] {
-        let entry = self.entry(item);
-        &entry[index_entry::id_prefix(0).len()..entry.len() - item.key_len as usize]
-    }
-
-    fn sort(&mut self) {
-        let bytes = &self.bytes;
-        let entry = |item: &Item| &bytes[item.at..item.at + item.entry_len as usize];
-        self.items.sort_unstable_by(|a, b| entry(a).cmp(entry(b)));
-    }
-
-    /// The items whose entries lie in `[lower, upper)` (the buffer sorted).
-    fn range(&self, (lower, upper): (Option<&[u8]>, Option<&[u8]>)) -> &[Item] {
-        let start = lower.map_or(0, |l| self.items.partition_point(|i| self.entry(i) < l));
-        let end = upper.map_or(self.items.len(), |u| {
-            self.items.partition_point(|i| self.entry(i) < u)
-        });
-        &self.items[start..end.max(start)]
-    }
-
-    /// Sorts the entries, writes them to a table file at `path` (added to `files`), with
-    /// `counts` adds their values' counts, and empties the buffer.
-    fn spill(
-        &mut self,
-        storage: &Storage,
-        path: PathBuf,
-        files: &mut Vec<PathBuf>,
-        counts: Option<(IndexId, &mut CountDeltas)>,
-    ) -> Result<()> {
-        self.sort();
-        let written = write_merged(
-            storage,
-            std::slice::from_ref(self),
-            (None, None),
-            path,
-            counts,
-        )?;
-        files.extend(written);
-        self.items.clear();
-        self.bytes.clear();
-        Ok(())
-    }
-}
-
-/// Up to `parts - 1` entry keys splitting the sorted `buffers` into `parts` ranges of about
-/// equal size: quantiles of the largest buffer (the walk's ranges hold about as many records).
-fn entry_split_points(buffers: &[SortBuffer], parts: usize) -> Vec<Vec<u8>> {
-    let Some(largest) = buffers.iter().max_by_key(|b| b.items.len()) else {
-        return Vec::new();
-    };
-    let n = largest.items.len();
-    let mut points: Vec<Vec<u8>> = (1..parts)
-        .map(|i| i * n / parts)
-        .filter(|&at| at > 0 && at < n)
-        .map(|at| largest.entry(&largest.items[at]).to_vec())
-        .collect();
-    points.dedup();
-    points
+/// Sorts `buffer`'s entries, writes them to a table file at `path` (added to `files`), with
+/// `counts` adds their values' counts, and empties `buffer`.
+fn spill(
+    buffer: &mut SortBuffer,
+    storage: &Storage,
+    path: PathBuf,
+    files: &mut Vec<PathBuf>,
+    counts: Option<(IndexId, &mut CountDeltas)>,
+) -> Result<()> {
+    buffer.sort();
+    let written = write_merged(
+        storage,
+        std::slice::from_ref(buffer),
+        (None, None),
+        path,
+        counts,
+    )?;
+    files.extend(written);
+    buffer.clear();
+    Ok(())
 }
 
 /// Writes the entries of `buffers` (each sorted) that lie in `range` to one table file at
@@ -536,25 +420,13 @@ fn write_merged(
     path: PathBuf,
     mut counts: Option<(IndexId, &mut CountDeltas)>,
 ) -> Result<Option<PathBuf>> {
-    let mut heads: Vec<(&SortBuffer, &[Item])> = buffers
-        .iter()
-        .map(|b| (b, b.range(range)))
-        .filter(|(_, items)| !items.is_empty())
-        .collect();
-    if heads.is_empty() {
+    let mut entries = merged(buffers, range).peekable();
+    if entries.peek().is_none() {
         return Ok(None);
     }
     let mut writer = storage.index_file_writer(&path)?;
     let mut run: Option<(&[u8], i64)> = None;
-    // Each step takes the buffer whose next entry is the smallest (a handful of buffers: a
-    // linear pick).
-    while let Some(next) = (0..heads.len()).min_by(|&a, &b| {
-        let (ba, ia) = heads[a];
-        let (bb, ib) = heads[b];
-        ba.entry(&ia[0]).cmp(bb.entry(&ib[0]))
-    }) {
-        let (buffer, items) = heads[next];
-        let item = &items[0];
+    for (buffer, item) in entries {
         writer.put(buffer.entry(item), buffer.payload(item))?;
         if counts.is_some() {
             let values = buffer.values(item);
@@ -569,11 +441,6 @@ fn write_merged(
                 }
             }
         }
-        if items.len() == 1 {
-            heads.swap_remove(next);
-        } else {
-            heads[next].1 = &items[1..];
-        }
     }
     if let (Some((id, counts)), Some((value, n))) = (counts, run) {
         counts.add_encoded(id, value.to_vec(), n);
@@ -582,14 +449,14 @@ fn write_merged(
     Ok(Some(path))
 }
 
-/// Computes the entries of the records of `range` in the snapshot, sorted in a buffer (those
-/// past the buffer's budget spilled to files named after `stem`), adding the records it reads
-/// to `progress` as it goes.
+/// Computes the entries of the records of `range` in the snapshot, the `part`th of the ranges
+/// in key order, sorted in a buffer (those past the buffer's budget spilled to files named
+/// after `stem`), adding the records it reads to `progress` as it goes.
 fn walk(
     inner: &DbInner,
     def: &IndexDef,
     snapshot: &Snapshot<'_>,
-    range: KeyRange,
+    (part, range): (usize, KeyRange),
     stem: &Path,
     progress: &AtomicU64,
 ) -> Result<Walked> {
@@ -621,11 +488,11 @@ fn walk(
         )
         .map_err(|e| corrupt_at(key, e))?;
         if let Some((entry, payload)) = found {
-            buffer.push(&entry, &payload, key.len());
+            buffer.push(&entry, &payload, key.len(), part as u32);
             if buffer.bytes.len() >= SPILL_BYTES {
                 let path = file_path(walked.files.len());
                 let counts = def.counted.then_some((def.id, &mut walked.counts));
-                buffer.spill(storage, path, &mut walked.files, counts)?;
+                spill(&mut buffer, storage, path, &mut walked.files, counts)?;
             }
         }
         seen += 1;
@@ -659,55 +526,6 @@ mod tests {
         (dir, db)
     }
 
-    #[test]
-    fn split_points_fall_between_the_first_and_the_last_key_in_order() {
-        let (_dir, db) = db_with_keys(&["customer-0001", "customer-5000", "customer-9999"]);
-        let storage = &db.inner().storage;
-        let snapshot = storage.snapshot();
-        let points = split_points(&snapshot, 4).unwrap();
-        assert_eq!(points.len(), 3);
-        assert!(points.windows(2).all(|w| w[0] < w[1]));
-        assert!(points[0].as_slice() > b"customer-0001".as_slice());
-        assert!(points[2].as_slice() < b"customer-9999".as_slice());
-        assert!(split_points(&snapshot, 1).unwrap().is_empty());
-    }
-
-    #[test]
-    fn the_entry_ranges_cover_every_buffered_entry_exactly_once() {
-        let mut buffers = vec![SortBuffer::default(), SortBuffer::default()];
-        for i in 0..1_000u32 {
-            let entry = [
-                &0u32.to_be_bytes()[..],
-                &(i * 7 % 1_000).to_be_bytes(),
-                b"k",
-            ]
-            .concat();
-            buffers[(i % 2) as usize].push(&entry, b"", 1);
-        }
-        buffers.iter_mut().for_each(SortBuffer::sort);
-        for parts in [1, 2, 3, 8] {
-            let bounds = entry_split_points(&buffers, parts);
-            assert!(bounds.len() < parts && bounds.windows(2).all(|w| w[0] < w[1]));
-            let mut seen = Vec::new();
-            for part in 0..=bounds.len() {
-                let lower = part.checked_sub(1).map(|j| bounds[j].as_slice());
-                let upper = bounds.get(part).map(Vec::as_slice);
-                for buffer in &buffers {
-                    for item in buffer.range((lower, upper)) {
-                        seen.push(buffer.entry(item).to_vec());
-                    }
-                }
-            }
-            seen.sort();
-            let mut all: Vec<Vec<u8>> = buffers
-                .iter()
-                .flat_map(|b| b.items.iter().map(|i| b.entry(i).to_vec()))
-                .collect();
-            all.sort();
-            assert_eq!(seen, all, "{parts} parts");
-        }
-    }
-
     /// A counted index on the field `n` that `db_with_keys` gives every record.
     fn index_on_n(id: IndexId, state: StoredState) -> IndexDef {
         IndexDef {
@@ -733,7 +551,7 @@ mod tests {
             db.inner(),
             &def,
             &snapshot,
-            KeyRange::all(),
+            (0, KeyRange::all()),
             &stem,
             &progress,
         )
@@ -777,15 +595,5 @@ mod tests {
             entries.next();
         }
         assert_eq!(found, 2);
-    }
-
-    #[test]
-    fn one_key_or_none_gives_no_split() {
-        let (_dir, db) = db_with_keys(&["only"]);
-        let snapshot = db.inner().storage.snapshot();
-        assert!(split_points(&snapshot, 8).unwrap().is_empty());
-        let (_dir, db) = db_with_keys(&[]);
-        let snapshot = db.inner().storage.snapshot();
-        assert!(split_points(&snapshot, 8).unwrap().is_empty());
     }
 }

@@ -7,7 +7,9 @@ pub(crate) mod builder;
 pub(crate) mod counts;
 pub(crate) mod dropper;
 pub(crate) mod ingest;
+pub(crate) mod key_split;
 pub(crate) mod lookup;
+pub(crate) mod sorted_entries;
 pub(crate) mod verify;
 
 use std::sync::atomic::Ordering;
