@@ -184,6 +184,7 @@ pub(crate) fn record_values(fields: &[String], record: &Record) -> Option<Vec<u8
 }
 
 /// The encoding of `values`, one after the other.
+#[cfg(test)]
 pub(crate) fn encode_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u8> {
     let mut out = Vec::new();
     for value in values {
@@ -194,7 +195,7 @@ pub(crate) fn encode_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> 
 
 /// The entry of the record stored as `bytes` at `key` in index `id` on `fields`, covering
 /// `covering`: its key and payload, or `None` when the record lacks one of the fields. `names`
-/// is `covering.fields_to_read(fields)`; only those fields are copied out of the record. The
+/// is `covering.fields_to_read(fields)`; only those fields are read out of the record. The
 /// record is read, and the payload written, against `dictionary`.
 pub(crate) fn entry_of_stored(
     id: IndexId,
@@ -203,14 +204,62 @@ pub(crate) fn entry_of_stored(
     (key, bytes): (&[u8], &[u8]),
     dictionary: &NameTable,
 ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-    let read = record_codec::decode_fields(bytes, names, dictionary)?;
+    let mut entry = Vec::new();
+    let found = append_entry_of_stored(
+        id,
+        (fields, covering),
+        names,
+        (key, bytes),
+        dictionary,
+        &mut entry,
+    )?;
+    Ok(found.map(|entry_len| {
+        let payload = entry.split_off(entry_len);
+        (entry, payload)
+    }))
+}
+
+/// As [`entry_of_stored`], the entry and then its payload appended to `out`, with nothing
+/// copied out of the record on the way: returns the entry's length, or `None` (`out` as it
+/// was) when the record lacks one of the fields.
+pub(crate) fn append_entry_of_stored(
+    id: IndexId,
+    (fields, covering): (&[String], &Covering),
+    names: &[String],
+    (key, bytes): (&[u8], &[u8]),
+    dictionary: &NameTable,
+    out: &mut Vec<u8>,
+) -> Result<Option<usize>> {
+    let read = record_codec::decode_fields_borrowed(bytes, names, dictionary)?;
     let arity = fields.len();
     if !read[..arity].iter().all(Option::is_some) {
         return Ok(None);
     }
-    let encoded = encode_values(read[..arity].iter().flatten());
-    let payload = covering.payload_from_stored(bytes, &read, arity, dictionary)?;
-    Ok(Some((entry_key(id, &encoded, key), payload)))
+    let start = out.len();
+    out.extend_from_slice(&id_prefix(id));
+    for value in read[..arity].iter().flatten() {
+        keycode::encode_value_ref(*value, out);
+    }
+    out.extend_from_slice(key);
+    let entry_len = out.len() - start;
+    match covering {
+        Covering::Nothing => {}
+        Covering::Record => out.extend_from_slice(bytes),
+        Covering::Fields(_) => {
+            let owned: Vec<Option<Value>> = read
+                .iter()
+                .map(|value| value.map(|v| v.to_value()))
+                .collect();
+            match covering.payload_from_stored(bytes, &owned, arity, dictionary) {
+                Ok(payload) => out.extend_from_slice(&payload),
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(Some(entry_len))
 }
 
 /// The entry of `key` having the encoded values `values` in index `id`.

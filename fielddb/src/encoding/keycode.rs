@@ -23,7 +23,7 @@
 use byteorder::{BigEndian, ByteOrder};
 
 use crate::error::{corrupt, invalid, Result};
-use crate::value::Value;
+use crate::value::{Value, ValueRef};
 
 const TAG_NULL: u8 = 0x10;
 const TAG_BOOL: u8 = 0x20;
@@ -37,21 +37,26 @@ const SIGN_BIT: u64 = 1 << 63;
 
 /// Appends the encoding of `value` to `out`.
 pub(crate) fn encode_value(value: &Value, out: &mut Vec<u8>) {
+    encode_value_ref(value.as_value_ref(), out);
+}
+
+/// Appends the encoding of `value`, borrowed from a stored record, to `out`.
+pub(crate) fn encode_value_ref(value: ValueRef<'_>, out: &mut Vec<u8>) {
     match value {
-        Value::Null => out.push(TAG_NULL),
-        Value::Bool(b) => {
+        ValueRef::Null => out.push(TAG_NULL),
+        ValueRef::Bool(b) => {
             out.push(TAG_BOOL);
-            out.push(u8::from(*b));
+            out.push(u8::from(b));
         }
-        Value::Int(i) => {
-            let nearest = *i as f64;
+        ValueRef::Int(i) => {
+            let nearest = i as f64;
             // |i - nearest| is at most 1024 for any i64; i128 avoids overflow at 2^63.
-            let diff = (i128::from(*i) - nearest as i128) as i64;
+            let diff = (i128::from(i) - nearest as i128) as i64;
             encode_number(nearest, diff, out);
         }
-        Value::Float(f) => encode_number(*f, 0, out),
-        Value::Str(s) => encode_escaped(TAG_STR, s.as_bytes(), true, out),
-        Value::Bytes(b) => encode_escaped(TAG_BYTES, b, true, out),
+        ValueRef::Float(f) => encode_number(f, 0, out),
+        ValueRef::Str(s) => encode_escaped(TAG_STR, s.as_bytes(), true, out),
+        ValueRef::Bytes(b) => encode_escaped(TAG_BYTES, b, true, out),
     }
 }
 

@@ -524,6 +524,21 @@ pub(crate) fn decode_fields(
     Ok(visit.found)
 }
 
+/// As [`decode_fields`], the values borrowed from `input` (names of version 3 from `names`)
+/// rather than copied.
+pub(crate) fn decode_fields_borrowed<'a>(
+    input: &'a [u8],
+    wanted: &[String],
+    names: &'a NameTable,
+) -> Result<Vec<Option<ValueRef<'a>>>> {
+    let mut visit = WantedFields {
+        names: wanted,
+        found: vec![None; wanted.len()],
+    };
+    walk(input, names, &mut visit)?;
+    Ok(visit.found)
+}
+
 /// The fields of one encoded record, borrowed from `input` (names of version 3 from `names`),
 /// in order, into `out` (cleared first), from one walk that checks the whole record (as
 /// [`decode`]): nothing is copied or allocated once `out` has room.
@@ -580,16 +595,37 @@ impl<'a> Visit<'a> for BorrowedFields<'_, 'a> {
 }
 
 /// Keeps the fields asked for ([`decode_fields`]).
-struct WantedFields<'n> {
+/// Collects the values of the wanted names, as `T`: owned [`Value`]s or borrowed
+/// [`ValueRef`]s.
+struct WantedFields<'n, T> {
     names: &'n [String],
-    found: Vec<Option<Value>>,
+    found: Vec<Option<T>>,
 }
 
-impl<'a> Visit<'a> for WantedFields<'_> {
+/// What [`WantedFields`] keeps of a value read in place.
+trait FromValueRef<'a> {
+    fn from_value_ref(value: ValueRef<'a>) -> Self;
+}
+
+impl FromValueRef<'_> for Value {
+    #[inline(always)]
+    fn from_value_ref(value: ValueRef<'_>) -> Self {
+        value.to_value()
+    }
+}
+
+impl<'a> FromValueRef<'a> for ValueRef<'a> {
+    #[inline(always)]
+    fn from_value_ref(value: ValueRef<'a>) -> Self {
+        value
+    }
+}
+
+impl<'a, T: FromValueRef<'a>> Visit<'a> for WantedFields<'_, T> {
     #[inline(always)]
     fn field(&mut self, name: NameRef<'a>, value: ValueRef<'a>) {
         if let Some(i) = self.names.iter().position(|n| n == name.text) {
-            self.found[i] = Some(value.to_value());
+            self.found[i] = Some(T::from_value_ref(value));
         }
     }
 }

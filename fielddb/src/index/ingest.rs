@@ -479,21 +479,22 @@ fn walk(
     records.seek_to_first();
     let mut seen = 0u64;
     while let (Some(key), Some(bytes)) = (records.key(), records.value()) {
-        let found = index_entry::entry_of_stored(
-            def.id,
-            (&def.fields, &def.covering),
-            &names,
-            (key, bytes),
-            &dictionary,
-        )
-        .map_err(|e| corrupt_at(key, e))?;
-        if let Some((entry, payload)) = found {
-            buffer.push(&entry, &payload, key.len(), part as u32);
-            if buffer.bytes.len() >= SPILL_BYTES {
-                let path = file_path(walked.files.len());
-                let counts = def.counted.then_some((def.id, &mut walked.counts));
-                spill(&mut buffer, storage, path, &mut walked.files, counts)?;
-            }
+        let found = buffer
+            .push_with(key.len(), part as u32, |out| {
+                index_entry::append_entry_of_stored(
+                    def.id,
+                    (&def.fields, &def.covering),
+                    &names,
+                    (key, bytes),
+                    &dictionary,
+                    out,
+                )
+            })
+            .map_err(|e| corrupt_at(key, e))?;
+        if found && buffer.bytes.len() >= SPILL_BYTES {
+            let path = file_path(walked.files.len());
+            let counts = def.counted.then_some((def.id, &mut walked.counts));
+            spill(&mut buffer, storage, path, &mut walked.files, counts)?;
         }
         seen += 1;
         if seen % PROGRESS_EVERY == 0 {

@@ -57,15 +57,42 @@ impl SortBuffer {
     /// Adds an entry ending in a user key of `key_len` bytes, with its payload, from key range
     /// `part`. Entries are pushed in the order of their user keys: range numbers never fall,
     /// and within a range keys rise.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, entry: &[u8], payload: &[u8], key_len: usize, part: u32) {
-        let values = &entry[index_entry::id_prefix(0).len()..entry.len() - key_len];
+        let pushed = self.push_with(key_len, part, |out| {
+            out.extend_from_slice(entry);
+            out.extend_from_slice(payload);
+            Ok::<_, ()>(Some(entry.len()))
+        });
+        assert_eq!(pushed, Ok(true));
+    }
+
+    /// As [`SortBuffer::push`], the entry and then its payload written into the buffer by
+    /// `write`, which returns the entry's length, or `None` for no entry (what it wrote, if
+    /// anything, is then dropped, as on an error). Returns whether an entry was added.
+    pub(crate) fn push_with<E>(
+        &mut self,
+        key_len: usize,
+        part: u32,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<Option<usize>, E>,
+    ) -> Result<bool, E> {
+        let at = self.bytes.len();
+        let entry_len = match write(&mut self.bytes) {
+            Ok(Some(len)) => len,
+            other => {
+                self.bytes.truncate(at);
+                return other.map(|_| false);
+            }
+        };
+        let payload_len = self.bytes.len() - at - entry_len;
+        let values = &self.bytes[at + index_entry::id_prefix(0).len()..at + entry_len - key_len];
         let mut head = [0u8; HEAD_LEN];
         let n = values.len().min(HEAD_LEN);
         head[..n].copy_from_slice(&values[..n]);
         self.items.push(Item {
-            at: self.bytes.len(),
-            entry_len: entry.len() as u32,
-            payload_len: payload.len() as u32,
+            at,
+            entry_len: entry_len as u32,
+            payload_len: payload_len as u32,
             key_len: key_len as u32,
             head: {
                 let head = u128::from_be_bytes(head);
@@ -73,8 +100,7 @@ impl SortBuffer {
             },
             part,
         });
-        self.bytes.extend_from_slice(entry);
-        self.bytes.extend_from_slice(payload);
+        Ok(true)
     }
 
     pub(crate) fn entry(&self, item: &Item) -> &[u8] {
@@ -222,6 +248,25 @@ mod tests {
             all.sort();
             assert_eq!(seen, all, "{parts} parts");
         }
+    }
+
+    #[test]
+    fn a_write_giving_no_entry_or_failing_leaves_the_buffer_as_it_was() {
+        let mut buffer = SortBuffer::default();
+        buffer.push(b"\0\0\0\x07v1k", b"p", 1, 0);
+        let before = (buffer.bytes.clone(), buffer.items.len());
+        let none = buffer.push_with(1, 0, |out| {
+            out.extend_from_slice(b"half");
+            Ok::<_, ()>(None)
+        });
+        assert_eq!(none, Ok(false));
+        let failed = buffer.push_with(1, 0, |out| {
+            out.extend_from_slice(b"half");
+            Err("bad record")
+        });
+        assert_eq!(failed, Err("bad record"));
+        assert_eq!((buffer.bytes.clone(), buffer.items.len()), before);
+        assert_eq!(buffer.payload(&buffer.items[0]), b"p");
     }
 
     /// `arity` values encoded as entries hold them: often shared between records, short and
