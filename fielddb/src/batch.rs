@@ -80,51 +80,75 @@ pub(crate) struct PreparedOp {
 /// Validates every operation, so that a bad one is found before anything is written (the
 /// dictionary included), gives the records' field names ids, and encodes the records.
 pub(crate) fn prepare(inner: &DbInner, ops: Vec<BatchOp>) -> Result<Vec<PreparedOp>> {
+    let mut lens = Vec::with_capacity(ops.len());
     for op in &ops {
-        match op {
+        lens.push(match op {
             BatchOp::Put(key, record) => validate_put(key, record)?,
-            BatchOp::Delete(key) => validate_key(key)?,
-        }
+            BatchOp::Delete(key) => validate_key(key).map(|()| 0)?,
+        });
     }
-    let names = inner.names.intern(
-        &inner.storage,
-        ops.iter()
-            .filter_map(|op| match op {
-                BatchOp::Put(_, record) => Some(record),
-                BatchOp::Delete(_) => None,
-            })
-            .flat_map(|record| record.fields().iter().map(|(name, _)| name.as_str())),
-    )?;
-    ops.into_iter()
-        .map(|op| match op {
-            BatchOp::Put(key, record) => {
-                let encoded = record_codec::encode(&record, &names)?;
-                Ok(PreparedOp {
-                    key,
-                    put: Some((record, encoded)),
-                })
-            }
-            BatchOp::Delete(key) => Ok(PreparedOp { key, put: None }),
+    let puts = || {
+        ops.iter().zip(&lens).filter_map(|(op, len)| match op {
+            BatchOp::Put(_, record) => Some((record, *len)),
+            BatchOp::Delete(_) => None,
         })
-        .collect()
+    };
+    let encoded = encode_all(inner, puts)?;
+    let mut encoded = encoded.into_iter();
+    Ok(ops
+        .into_iter()
+        .map(|op| match op {
+            BatchOp::Put(key, record) => PreparedOp {
+                key,
+                put: encoded.next().map(|bytes| (record, bytes)),
+            },
+            BatchOp::Delete(key) => PreparedOp { key, put: None },
+        })
+        .collect())
 }
 
 /// [`prepare`] for one put.
 pub(crate) fn prepare_put(inner: &DbInner, key: Vec<u8>, record: Record) -> Result<PreparedOp> {
-    validate_put(&key, &record)?;
-    let names = inner.names.intern(
-        &inner.storage,
-        record.fields().iter().map(|(name, _)| name.as_str()),
-    )?;
-    let encoded = record_codec::encode(&record, &names)?;
+    let len = validate_put(&key, &record)?;
+    let mut encoded = encode_all(inner, || std::iter::once((&record, len)))?;
     Ok(PreparedOp {
         key,
-        put: Some((record, encoded)),
+        put: encoded.pop().map(|bytes| (record, bytes)),
     })
 }
 
-fn validate_put(key: &[u8], record: &Record) -> Result<()> {
+/// The encodings of `puts` (each record with its length, as [`validate_put`] measured it),
+/// their names given ids first. Encoded against the dictionary as it is, as most writes name
+/// no new field; only when a name has no id are the names interned and the records encoded
+/// again, so a write usually looks each name up once.
+fn encode_all<'r, I>(inner: &DbInner, puts: impl Fn() -> I) -> Result<Vec<Vec<u8>>>
+where
+    I: Iterator<Item = (&'r Record, usize)> + Clone,
+{
+    let names = inner.names.current();
+    let mut all_named = true;
+    let encoded: Vec<Vec<u8>> = puts()
+        .map(|(record, len)| {
+            let (bytes, named) = record_codec::encode_measured(record, &names, len);
+            all_named &= named;
+            bytes
+        })
+        .collect();
+    if all_named {
+        return Ok(encoded);
+    }
+    let names = inner.names.intern(
+        &inner.storage,
+        puts().flat_map(|(record, _)| record.fields().iter().map(|(name, _)| name.as_str())),
+    )?;
+    Ok(puts()
+        .map(|(record, len)| record_codec::encode_measured(record, &names, len).0)
+        .collect())
+}
+
+/// Checks a put; returns the record's length, as [`record_codec::check_len`] measures it.
+fn validate_put(key: &[u8], record: &Record) -> Result<usize> {
     validate_key(key)?;
     record.validate()?;
-    record_codec::check_len(record).map(drop)
+    record_codec::check_len(record)
 }

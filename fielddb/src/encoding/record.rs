@@ -111,21 +111,29 @@ fn len_prefixed(n: usize) -> usize {
 /// Encodes a record that [`Record::validate`] accepted, in version 3: each field named by its
 /// id in `names`, or inline when `names` has none for it. Refuses what [`check_len`] refuses.
 pub(crate) fn encode(record: &Record, names: &NameTable) -> Result<Vec<u8>> {
+    Ok(encode_measured(record, names, check_len(record)?).0)
+}
+
+/// [`encode`] for a record [`check_len`] has measured as `len`, checking nothing; also says
+/// whether `names` had an id for every field's name (else some are inline).
+pub(crate) fn encode_measured(record: &Record, names: &NameTable, len: usize) -> (Vec<u8>, bool) {
     // Version 2's length bounds version 3's but for a byte per inline name.
-    let mut out = Vec::with_capacity(check_len(record)?);
+    let mut out = Vec::with_capacity(len);
+    let mut all_named = true;
     out.push(FORMAT_V3);
     put_varint(&mut out, record.len() as u64);
     for (name, value) in record.fields() {
         match names.id(name) {
             Some(id) => put_varint(&mut out, u64::from(id) << 1),
             None => {
+                all_named = false;
                 put_varint(&mut out, ((name.len() as u64) << 1) | 1);
                 out.extend_from_slice(name.as_bytes());
             }
         }
         put_value(&mut out, value);
     }
-    Ok(out)
+    (out, all_named)
 }
 
 /// The record's length in version 2, or an error when that is over [`MAX_RECORD_LEN`]: the
