@@ -524,12 +524,7 @@ pub(crate) fn decode_fields(
     wanted: &[String],
     names: &NameTable,
 ) -> Result<Vec<Option<Value>>> {
-    let mut visit = WantedFields {
-        names: wanted,
-        found: vec![None; wanted.len()],
-    };
-    walk(input, names, &mut visit)?;
-    Ok(visit.found)
+    decode_wanted(input, wanted, names)
 }
 
 /// As [`decode_fields`], the values borrowed from `input` (names of version 3 from `names`)
@@ -539,6 +534,16 @@ pub(crate) fn decode_fields_borrowed<'a>(
     wanted: &[String],
     names: &'a NameTable,
 ) -> Result<Vec<Option<ValueRef<'a>>>> {
+    decode_wanted(input, wanted, names)
+}
+
+/// The one walk behind [`decode_fields`] and [`decode_fields_borrowed`], keeping each wanted
+/// value as `T`.
+fn decode_wanted<'a, T: FromValueRef<'a> + Clone>(
+    input: &'a [u8],
+    wanted: &[String],
+    names: &'a NameTable,
+) -> Result<Vec<Option<T>>> {
     let mut visit = WantedFields {
         names: wanted,
         found: vec![None; wanted.len()],
