@@ -37,6 +37,7 @@ mod inner;
 mod locks;
 mod names;
 mod options;
+mod prefetch;
 mod query;
 mod read;
 mod record;

@@ -18,6 +18,7 @@ use crate::error::{display_key, invalid, Error, Result};
 use crate::index::counts;
 use crate::index::{IndexInfo, IndexState};
 use crate::inner::DbInner;
+use crate::prefetch::prefetch;
 use crate::query::{Page, Query, QueryOptions};
 use crate::read::{corrupt_at, decode_at};
 use crate::record::{FieldName, Record};
@@ -350,15 +351,9 @@ const PREFETCH_AHEAD: usize = 4;
 /// the block cache or the memtable, and each one's first byte was otherwise a cache miss.
 #[inline(always)]
 fn prefetch_record(records: &[impl Deref<Target = [u8]>], i: usize) {
-    #[cfg(target_arch = "x86_64")]
     if let Some(ahead) = records.get(i + PREFETCH_AHEAD) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: a prefetch is a hint: it reads nothing the program sees and never faults,
-        // and `sse` is part of every x86_64 target.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.as_ptr().cast()) };
+        prefetch(ahead);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (records, i);
 }
 
 /// The rows in `scope` of the index `name` as [`scoped_records`] reads them (one snapshot, up

@@ -19,6 +19,7 @@
 use std::cmp::Ordering;
 
 use crate::encoding::index_entry;
+use crate::prefetch::prefetch;
 
 /// How many bytes of an entry's values an [`Item`] holds, to compare without reading the buffer:
 /// enough for a short string (`"N14228"` is 9 bytes encoded) or any number.
@@ -179,8 +180,15 @@ pub(crate) fn entry_split_points(buffers: &[SortBuffer], parts: usize) -> Vec<Ve
     points
 }
 
+/// How many items ahead of the one a merge hands out it asks into the cache.
+const PREFETCH_AHEAD: usize = 8;
+
 /// The entries of the sorted `buffers` that lie in `range`, in entry order: by values, then by
 /// range number (no two buffers hold one range), then in each buffer's order.
+///
+/// A sorted buffer's entries lie in the order pushed, so reading them in sorted order missed
+/// the cache at nearly every entry (the table-file writer's first look at each key, its order
+/// check, was a fifth of a build's time); each step asks for an entry a few ahead.
 pub(crate) fn merged<'b>(
     buffers: &'b [SortBuffer],
     range: (Option<&[u8]>, Option<&[u8]>),
@@ -197,6 +205,9 @@ pub(crate) fn merged<'b>(
             cmp_values((&ba.bytes, &ia[0]), (&bb.bytes, &ib[0])).then(ia[0].part.cmp(&ib[0].part))
         })?;
         let (buffer, items) = heads[next];
+        if let Some(ahead) = items.get(PREFETCH_AHEAD) {
+            prefetch(&buffer.bytes[ahead.at..]);
+        }
         if items.len() == 1 {
             heads.swap_remove(next);
         } else {
