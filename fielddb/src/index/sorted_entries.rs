@@ -22,7 +22,9 @@ use crate::encoding::index_entry;
 use crate::prefetch::prefetch;
 
 /// How many bytes of an entry's values an [`Item`] holds, to compare without reading the buffer:
-/// enough for a short string (`"N14228"` is 9 bytes encoded) or any number.
+/// enough for a short string (`"N14228"` is 9 bytes encoded). A number is 17 bytes, so entries
+/// of one number tie on all 16 and are compared in the buffer; heads of 24 bytes, tried twice,
+/// cost what they saved in larger items (docs/benchmarks.md).
 const HEAD_LEN: usize = 16;
 
 /// Entries gathered in one buffer: keys and payloads back to back, in the order pushed until
@@ -205,8 +207,11 @@ pub(crate) fn merged<'b>(
             cmp_values((&ba.bytes, &ia[0]), (&bb.bytes, &ib[0])).then(ia[0].part.cmp(&ib[0].part))
         })?;
         let (buffer, items) = heads[next];
-        if let Some(ahead) = items.get(PREFETCH_AHEAD) {
-            prefetch(&buffer.bytes[ahead.at..]);
+        if let Some(ahead) = items
+            .get(PREFETCH_AHEAD)
+            .and_then(|a| buffer.bytes.get(a.at..))
+        {
+            prefetch(ahead);
         }
         if items.len() == 1 {
             heads.swap_remove(next);
