@@ -747,3 +747,42 @@ fn a_long_history_on_one_key_passes_quickly() {
     println!("1,000 operations on one key checked in {took:?}");
     assert!(took < Duration::from_secs(2), "{took:?}");
 }
+
+#[test]
+fn a_get_of_a_value_no_writes_can_make_is_named_without_a_search() {
+    let event = |client, op, outcome, invoked, returned| Event {
+        client,
+        key: "k".to_string(),
+        op,
+        outcome,
+        invoked,
+        returned,
+    };
+    // "ab" is the put's value and then the unknown append's; "ba" is no order of them.
+    let possible = vec![
+        event(0, Op::Put("a".into()), Outcome::Put, 0, Some(1)),
+        event(1, Op::Append("b".into()), Outcome::Unknown, 2, None),
+        event(2, Op::Get, Outcome::Get(Some("ab".into())), 3, Some(4)),
+    ];
+    assert_eq!(check(&possible), Ok(()));
+    // "b" can be made (the append onto the absent register), but not before the put returned
+    // and the append was sent: that takes the search, which reports where it stopped.
+    let mut too_early = possible.clone();
+    too_early.push(event(
+        3,
+        Op::Get,
+        Outcome::Get(Some("b".into())),
+        1,
+        Some(2),
+    ));
+    let message = check(&too_early).unwrap_err();
+    assert!(message.contains("longest linearizable prefix"), "{message}");
+    let mut impossible = possible.clone();
+    impossible[2].outcome = Outcome::Get(Some("ba".into()));
+    let message = check(&impossible).unwrap_err();
+    assert!(
+        message.contains("no sequence of the key's writes makes")
+            && message.contains("get() -> \"ba\""),
+        "{message}"
+    );
+}

@@ -19,6 +19,11 @@
 //! output is unconstrained, and it may stay unlinearized: the search succeeds once every
 //! operation with a known outcome is linearized.
 //!
+//! Before any search, a known get of a value that no sequence of the key's writes makes (a
+//! put's value or the absent register, then appended values, in any order) is reported at once,
+//! naming that get: no linearization exists, and the search would only report the furthest
+//! point it reached, which may lie on another branch.
+//!
 //! Refinements, each of which only removes branches that cannot lead to a linearization (and a
 //! test compares the verdicts with a brute-force search over every order):
 //!
@@ -753,6 +758,14 @@ fn check_one_key(key: &str, events: &[&Event], max_states: u64) -> Result<(), St
             ));
         }
     }
+    if let Some(e) = impossible_get(events) {
+        return Err(format!(
+            "key {key:?}: the history of {} operations is not linearizable: a get returned a \
+             value that no sequence of the key's writes makes, in any order:\n    {}",
+            events.len(),
+            describe(e)
+        ));
+    }
     // Unknown gets, and unknown writes whose value no known output shows, are left out.
     let outputs: Vec<&str> = events
         .iter()
@@ -797,6 +810,69 @@ fn check_one_key(key: &str, events: &[&Event], max_states: u64) -> Result<(), St
         )),
         Verdict::NotLinearizable(best) => Err(report(key, &counts, &ops, &search, &best)),
     }
+}
+
+/// The first known get (in the order given) that returned a value no sequence of the key's
+/// writes can make, whatever their order and outcomes: a put's value or the absent register,
+/// followed by appended values. Such a get rules out every linearization, and saying so names
+/// it, where the search would only report the furthest point it reached (which may lie on
+/// another branch, before the get).
+fn impossible_get<'e>(events: &[&'e Event]) -> Option<&'e Event> {
+    let puts: HashSet<&str> = events
+        .iter()
+        .filter_map(|e| match &e.op {
+            Op::Put(v) => Some(v.as_str()),
+            _ => None,
+        })
+        .collect();
+    let appends: HashSet<&str> = events
+        .iter()
+        .filter_map(|e| match &e.op {
+            Op::Append(v) => Some(v.as_str()),
+            _ => None,
+        })
+        .collect();
+    let lengths = |values: &HashSet<&str>| -> Vec<usize> {
+        let distinct: std::collections::BTreeSet<usize> = values.iter().map(|v| v.len()).collect();
+        distinct.into_iter().collect()
+    };
+    let (put_lengths, append_lengths) = (lengths(&puts), lengths(&appends));
+    // Whether `value` is a put's value or an append's (onto the absent register), followed by
+    // any appended values: `made[i]` says its first `i` bytes can be made.
+    let makeable = |value: &str| {
+        let bytes = value.as_bytes();
+        let part = |from: usize, len: usize| {
+            bytes
+                .get(from..from + len)
+                .and_then(|b| std::str::from_utf8(b).ok())
+        };
+        let mut made = vec![false; bytes.len() + 1];
+        for (&len, written) in (put_lengths.iter().map(|l| (l, &puts)))
+            .chain(append_lengths.iter().map(|l| (l, &appends)))
+        {
+            if part(0, len).is_some_and(|p| written.contains(p)) {
+                made[len] = true;
+            }
+        }
+        for i in 0..bytes.len() {
+            if !made[i] {
+                continue;
+            }
+            for &len in &append_lengths {
+                if part(i, len).is_some_and(|p| appends.contains(p)) {
+                    made[i + len] = true;
+                }
+            }
+        }
+        made[bytes.len()]
+    };
+    let mut checked: HashMap<&str, bool> = HashMap::new();
+    events.iter().copied().find(|e| match (&e.op, &e.outcome) {
+        (Op::Get, Outcome::Get(Some(v))) => {
+            !*checked.entry(v.as_str()).or_insert_with(|| makeable(v))
+        }
+        _ => false,
+    })
 }
 
 /// When a candidate get returned the current state, it alone is tried: if any order of the
