@@ -818,20 +818,14 @@ fn check_one_key(key: &str, events: &[&Event], max_states: u64) -> Result<(), St
 /// it, where the search would only report the furthest point it reached (which may lie on
 /// another branch, before the get).
 fn impossible_get<'e>(events: &[&'e Event]) -> Option<&'e Event> {
-    let puts: HashSet<&str> = events
-        .iter()
-        .filter_map(|e| match &e.op {
-            Op::Put(v) => Some(v.as_str()),
-            _ => None,
-        })
-        .collect();
-    let appends: HashSet<&str> = events
-        .iter()
-        .filter_map(|e| match &e.op {
-            Op::Append(v) => Some(v.as_str()),
-            _ => None,
-        })
-        .collect();
+    let (mut puts, mut appends) = (HashSet::new(), HashSet::new());
+    for e in events {
+        match &e.op {
+            Op::Put(v) => puts.insert(v.as_str()),
+            Op::Append(v) => appends.insert(v.as_str()),
+            Op::Get => false,
+        };
+    }
     let lengths = |values: &HashSet<&str>| -> Vec<usize> {
         let distinct: std::collections::BTreeSet<usize> = values.iter().map(|v| v.len()).collect();
         distinct.into_iter().collect()
