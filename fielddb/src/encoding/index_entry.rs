@@ -87,7 +87,7 @@ impl Covering {
     }
 
     /// The names a payload of [`Covering::Fields`] is made from, after `indexed` in one list, for
-    /// reading both from a stored record in one walk (`encoding::record::decode_fields`); the
+    /// reading both from a stored record in one walk (`encoding::record::decode_fields_borrowed`); the
     /// index's fields alone otherwise.
     pub(crate) fn fields_to_read(&self, indexed: &[String]) -> Vec<String> {
         let mut names = indexed.to_vec();
@@ -97,7 +97,7 @@ impl Covering {
         names
     }
 
-    /// The payload from a stored record's `bytes` and the values `decode_fields` read from them
+    /// The payload from a stored record's `bytes` and the values `decode_fields_borrowed` read from them
     /// for [`Covering::fields_to_read`] (the indexed fields' first, `indexed` of them).
     pub(crate) fn payload_from_stored(
         &self,
@@ -119,45 +119,92 @@ impl Covering {
             }
         }
     }
+}
 
-    /// The row an entry answers, for a query wanting `wanted` (which [`Covering::covers`]):
-    /// its user key, and a record of the wanted fields in the order of `wanted` (the whole
-    /// record when `None`), taking the indexed fields' values from `suffix` (the entry's key
-    /// after the id) and the others from `payload`. Only wanted fields are decoded.
-    pub(crate) fn entry_row<'s>(
-        &self,
+/// The rows one query reads from the entries of a covering index, each made from its entry
+/// alone: its user key, and a record of the wanted fields in the order of `wanted` (the whole
+/// record when `None`), the indexed fields' values taken from the entry's key and the others
+/// from its payload. Which wanted field comes from where is worked out once per query, and the
+/// payload's values are read into one vector kept for every entry.
+pub(crate) struct CoveredRows<'q> {
+    covering: &'q Covering,
+    /// How many values the index's entries hold in their keys.
+    arity: usize,
+    wanted: Option<&'q [String]>,
+    /// Per wanted field: its name as a record holds it, and its place among the indexed values
+    /// when the entry's key gives its value (an index covering the whole record gives every
+    /// value from the payload).
+    fields: Vec<(FieldName, Option<usize>)>,
+    /// Whether any wanted value comes from the entry's key.
+    from_key: bool,
+    /// The wanted values the payload holds, refilled for each entry.
+    stored: Vec<Option<Value>>,
+}
+
+impl<'q> CoveredRows<'q> {
+    /// The rows of an index on `indexed` covering `covering`, for a query wanting `wanted`
+    /// (which [`Covering::covers`]).
+    pub(crate) fn new(
+        covering: &'q Covering,
         indexed: &[String],
+        wanted: Option<&'q [String]>,
+    ) -> Self {
+        let key_gives_values = !matches!(covering, Covering::Record);
+        let fields: Vec<_> = wanted
+            .unwrap_or_default()
+            .iter()
+            .map(|name| {
+                let at = key_gives_values
+                    .then(|| indexed.iter().position(|f| f == name))
+                    .flatten();
+                (FieldName::from(name.as_str()), at)
+            })
+            .collect();
+        let from_key = fields.iter().any(|(_, at)| at.is_some());
+        CoveredRows {
+            covering,
+            arity: indexed.len(),
+            wanted,
+            fields,
+            from_key,
+            stored: Vec::new(),
+        }
+    }
+
+    /// The row the entry (`suffix`: its key after the index id, `payload`: its value)
+    /// answers. Only wanted fields are decoded.
+    pub(crate) fn row<'s>(
+        &mut self,
         suffix: &'s [u8],
         payload: &[u8],
-        wanted: Option<&[String]>,
         dictionary: &NameTable,
     ) -> Result<(&'s [u8], Record)> {
-        let Some(wanted) = wanted else {
-            let key = suffix_key(suffix, indexed.len())?;
+        let Some(wanted) = self.wanted else {
+            let key = suffix_key(suffix, self.arity)?;
             return Ok((key, record_codec::decode(payload, dictionary)?));
         };
-        // The indexed values, decoded only when one of them is wanted and the payload does not
-        // hold it.
-        let from_key =
-            !matches!(self, Covering::Record) && wanted.iter().any(|w| indexed.contains(w));
-        let (key, mut indexed_values) = if from_key {
-            let (values, key) = split_suffix(suffix, indexed.len())?;
-            (key, values.into_iter().map(Some).collect())
+        let (key, mut key_values) = if self.from_key {
+            split_suffix(suffix, self.arity).map(|(values, key)| (key, values))?
         } else {
-            (suffix_key(suffix, indexed.len())?, Vec::new())
+            (suffix_key(suffix, self.arity)?, Vec::new())
         };
-        let mut stored = match self {
-            Covering::Nothing => vec![None; wanted.len()],
-            _ => record_codec::decode_fields(payload, wanted, dictionary)?,
-        };
+        match self.covering {
+            Covering::Nothing => {
+                self.stored.clear();
+                self.stored.resize(wanted.len(), None);
+            }
+            _ => record_codec::decode_fields_into(payload, wanted, dictionary, &mut self.stored)?,
+        }
         let mut fields = Vec::with_capacity(wanted.len());
-        for (name, value) in wanted.iter().zip(stored.iter_mut()) {
-            let value = match indexed.iter().position(|f| f == name) {
-                Some(i) if from_key => indexed_values[i].take(),
-                _ => value.take(),
+        for ((name, at), stored) in self.fields.iter().zip(&mut self.stored) {
+            // A wanted name appears once (`QueryOptions::check_fields`), so each indexed value
+            // is taken at most once.
+            let value = match at.and_then(|i| key_values.get_mut(i)) {
+                Some(value) => Some(std::mem::replace(value, Value::Null)),
+                None => stored.take(),
             };
             if let Some(value) = value {
-                fields.push((FieldName::from(name.as_str()), value));
+                fields.push((name.clone(), value));
             }
         }
         Ok((key, Record::from_fields_unchecked(fields)))
@@ -393,5 +440,65 @@ mod tests {
             encoded_values_for_message(&record_values(&fields, &both).unwrap()),
             Value::Str("(1, \"x\")".into())
         );
+    }
+
+    /// The row of each entry, made the way an owned row is (the entry's key for the indexed
+    /// values, the payload for the rest), one entry after another with the same `CoveredRows`.
+    #[test]
+    fn covered_rows_take_each_wanted_field_from_its_own_entry_only() {
+        let dictionary = NameTable::empty();
+        let indexed = ["city".to_string()];
+        let covering = Covering::Fields(vec!["name".to_string(), "score".to_string()]);
+        let entry = |city: &str, key: &[u8], record: &Record| {
+            let suffix = entry_key(
+                0,
+                &record_values(&indexed, &Record::new().set("city", city)).unwrap(),
+                key,
+            )[4..]
+                .to_vec();
+            (suffix, covering.payload(record, None, dictionary).unwrap())
+        };
+        let full = entry(
+            "Oslo",
+            b"k1",
+            &Record::new().set("name", "ada").set("score", 3),
+        );
+        let lacking_name = entry("Rome", b"k2", &Record::new().set("score", 4));
+        let wanted = ["score".to_string(), "city".to_string(), "name".to_string()];
+        let mut rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
+        for _ in 0..2 {
+            let (key, record) = rows.row(&full.0, &full.1, dictionary).unwrap();
+            assert_eq!(key, b"k1");
+            assert_eq!(
+                record,
+                Record::new()
+                    .set("score", 3)
+                    .set("city", "Oslo")
+                    .set("name", "ada")
+            );
+            let (key, record) = rows
+                .row(&lacking_name.0, &lacking_name.1, dictionary)
+                .unwrap();
+            assert_eq!(key, b"k2");
+            assert_eq!(record, Record::new().set("score", 4).set("city", "Rome"));
+        }
+        // Without wanted fields (`Covering::Record` only), the payload is the whole record.
+        let whole = Record::new().set("city", "Oslo").set("age", 9);
+        let suffix = entry_key(0, &record_values(&indexed, &whole).unwrap(), b"k3")[4..].to_vec();
+        let payload = Covering::Record.payload(&whole, None, dictionary).unwrap();
+        let mut rows = CoveredRows::new(&Covering::Record, &indexed, None);
+        assert_eq!(
+            rows.row(&suffix, &payload, dictionary).unwrap(),
+            (&b"k3"[..], whole)
+        );
+        // An index covering nothing gives only the indexed values.
+        let mut rows = CoveredRows::new(&Covering::Nothing, &indexed, Some(&wanted[1..2]));
+        let (_, record) = rows.row(&full.0, &[], dictionary).unwrap();
+        assert_eq!(record, Record::new().set("city", "Oslo"));
+        // A payload cut short is an error, not a row.
+        let mut rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
+        assert!(rows
+            .row(&full.0, &full.1[..full.1.len() - 1], dictionary)
+            .is_err());
     }
 }

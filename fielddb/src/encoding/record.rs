@@ -518,7 +518,9 @@ pub(crate) fn decode_self_describing(input: &[u8]) -> Result<Record> {
 }
 
 /// The values of `names` in one encoded record, in the order of `names` (`None` for a field
-/// the record lacks), from one walk that checks the whole record (as [`decode`]).
+/// the record lacks), from one walk that checks the whole record (as [`decode`]). The tests'
+/// form of [`decode_fields_into`].
+#[cfg(test)]
 pub(crate) fn decode_fields(
     input: &[u8],
     wanted: &[String],
@@ -527,7 +529,7 @@ pub(crate) fn decode_fields(
     decode_wanted(input, wanted, names)
 }
 
-/// As [`decode_fields`], the values borrowed from `input` (names of version 3 from `names`)
+/// As [`decode_fields_into`], the values borrowed from `input` (names of version 3 from `names`)
 /// rather than copied.
 pub(crate) fn decode_fields_borrowed<'a>(
     input: &'a [u8],
@@ -544,12 +546,38 @@ fn decode_wanted<'a, T: FromValueRef<'a> + Clone>(
     wanted: &[String],
     names: &'a NameTable,
 ) -> Result<Vec<Option<T>>> {
-    let mut visit = WantedFields {
-        names: wanted,
-        found: vec![None; wanted.len()],
-    };
-    walk(input, names, &mut visit)?;
-    Ok(visit.found)
+    let mut found = vec![None; wanted.len()];
+    walk(
+        input,
+        names,
+        &mut WantedFields {
+            names: wanted,
+            found: &mut found,
+        },
+    )?;
+    Ok(found)
+}
+
+/// The values of `wanted` in one encoded record, in the order of `wanted` (`None` for a field
+/// the record lacks), from one walk that checks the whole record (as [`decode`]), into `found`
+/// (cleared, then one slot per name), so that a caller decoding many records keeps one vector
+/// for all of them.
+pub(crate) fn decode_fields_into(
+    input: &[u8],
+    wanted: &[String],
+    names: &NameTable,
+    found: &mut Vec<Option<Value>>,
+) -> Result<()> {
+    found.clear();
+    found.resize(wanted.len(), None);
+    walk(
+        input,
+        names,
+        &mut WantedFields {
+            names: wanted,
+            found,
+        },
+    )
 }
 
 /// The fields of one encoded record, borrowed from `input` (names of version 3 from `names`),
@@ -610,9 +638,10 @@ impl<'a> Visit<'a> for BorrowedFields<'_, 'a> {
 /// Keeps the fields asked for ([`decode_fields`]).
 /// Collects the values of the wanted names, as `T`: owned [`Value`]s or borrowed
 /// [`ValueRef`]s.
-struct WantedFields<'n, T> {
+struct WantedFields<'n, 'f, T> {
     names: &'n [String],
-    found: Vec<Option<T>>,
+    /// One slot per name, in the order of `names`.
+    found: &'f mut [Option<T>],
 }
 
 /// What [`WantedFields`] keeps of a value read in place.
@@ -634,7 +663,7 @@ impl<'a> FromValueRef<'a> for ValueRef<'a> {
     }
 }
 
-impl<'a, T: FromValueRef<'a>> Visit<'a> for WantedFields<'_, T> {
+impl<'a, T: FromValueRef<'a>> Visit<'a> for WantedFields<'_, '_, T> {
     #[inline(always)]
     fn field(&mut self, name: NameRef<'a>, value: ValueRef<'a>) {
         if let Some(i) = self.names.iter().position(|n| n == name.text) {

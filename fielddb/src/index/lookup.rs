@@ -10,7 +10,7 @@ use std::ops::Deref;
 use crate::catalog::Catalog;
 use crate::encoding::count;
 use crate::encoding::index_def::{IndexDef, StoredState};
-use crate::encoding::index_entry::{self, id_prefix};
+use crate::encoding::index_entry::{self, id_prefix, CoveredRows};
 use crate::encoding::names::NameTable;
 use crate::encoding::prefix_successor;
 use crate::encoding::record as record_codec;
@@ -291,8 +291,9 @@ pub(crate) fn scoped_records(
         let dictionary = inner.names.current();
         let arity = def.fields.len();
         if def.covering.covers(&def.fields, wanted) {
+            let mut covered = CoveredRows::new(&def.covering, &def.fields, wanted);
             let hits = collect_hits(snapshot, def, scope, options, every_position, |s, p| {
-                let (key, record) = covered_row(def, name, (s, p), wanted, &dictionary)?;
+                let (key, record) = covered_row(&mut covered, name, (s, p), &dictionary)?;
                 Ok((key.to_vec(), record))
             })?;
             return Ok(RecordRows {
@@ -306,10 +307,12 @@ pub(crate) fn scoped_records(
         })?;
         let values = fetch_records(snapshot, name, &hits.rows)?;
         let mut rows = Vec::with_capacity(hits.rows.len());
+        // The wanted values of each record in turn.
+        let mut found = Vec::new();
         for (i, (key, bytes)) in hits.rows.into_iter().zip(&values).enumerate() {
             prefetch_record(&values, i);
             let record = match wanted {
-                Some(wanted) => decode_wanted_at(&key, bytes, wanted, &dictionary)?,
+                Some(wanted) => decode_wanted_at(&key, bytes, wanted, &dictionary, &mut found)?,
                 None => decode_at(&key, bytes, &dictionary)?,
             };
             rows.push((key, record));
@@ -374,8 +377,9 @@ pub(crate) fn scoped_each(
         let arity = def.fields.len();
         if def.covering.covers(&def.fields, wanted) {
             // A covered row is partly decoded from the entry's key, so it is made owned.
+            let mut covered = CoveredRows::new(&def.covering, &def.fields, wanted);
             let hits = collect_hits(snapshot, def, scope, options, false, |s, p| {
-                let (key, record) = covered_row(def, name, (s, p), wanted, &dictionary)?;
+                let (key, record) = covered_row(&mut covered, name, (s, p), &dictionary)?;
                 let fields: Vec<_> = record.iter().map(|(n, v)| (n, v.as_value_ref())).collect();
                 each(key, RecordView::new(&fields));
                 Ok(())
@@ -410,17 +414,16 @@ pub(crate) fn scoped_each(
     })
 }
 
-/// The row the entry (`suffix`, `payload`) of the covering index `def` (named `name`) answers,
-/// made from the entry alone ([`index_entry::Covering::entry_row`]).
+/// The row the entry (`suffix`, `payload`) of the covering index `name` answers, made from
+/// the entry alone ([`CoveredRows::row`]).
 fn covered_row<'s>(
-    def: &IndexDef,
+    covered: &mut CoveredRows<'_>,
     name: &str,
     (suffix, payload): (&'s [u8], &[u8]),
-    wanted: Option<&[String]>,
     dictionary: &NameTable,
 ) -> Result<(&'s [u8], Record)> {
-    def.covering
-        .entry_row(&def.fields, suffix, payload, wanted, dictionary)
+    covered
+        .row(suffix, payload, dictionary)
         .map_err(|e| corrupt_entry(name, suffix, e))
 }
 
@@ -435,19 +438,21 @@ fn corrupt_entry(name: &str, suffix: &[u8], error: Error) -> Error {
     }
 }
 
-/// The fields `wanted` of the stored record `bytes` at `key`, in the order of `wanted`.
+/// The fields `wanted` of the stored record `bytes` at `key`, in the order of `wanted`, read
+/// through `found` (a vector the caller keeps for all its records).
 fn decode_wanted_at(
     key: &[u8],
     bytes: &[u8],
     wanted: &[String],
     dictionary: &NameTable,
+    found: &mut Vec<Option<Value>>,
 ) -> Result<Record> {
-    let values =
-        record_codec::decode_fields(bytes, wanted, dictionary).map_err(|e| corrupt_at(key, e))?;
+    record_codec::decode_fields_into(bytes, wanted, dictionary, found)
+        .map_err(|e| corrupt_at(key, e))?;
     let fields = wanted
         .iter()
-        .zip(values)
-        .filter_map(|(name, value)| value.map(|v| (FieldName::from(name.as_str()), v)))
+        .zip(found.iter_mut())
+        .filter_map(|(name, value)| value.take().map(|v| (FieldName::from(name.as_str()), v)))
         .collect();
     Ok(Record::from_fields_unchecked(fields))
 }
