@@ -1,5 +1,8 @@
 //! `Options`: how a database is opened (durability, creation, background build pacing).
 
+/// The most threads a build by ingestion walks the records with ([`Options::build_threads`]).
+pub(crate) const MAX_BUILD_THREADS: usize = 1024;
+
 /// Settings for [`FieldDb::open_with`](crate::FieldDb::open_with).
 ///
 /// ```
@@ -101,9 +104,9 @@ impl Options {
     }
 
     /// Threads that read the records of a build by ingestion (default: the machine's cores, at
-    /// most 8). Values below 1 are treated as 1.
+    /// most 8). Values below 1 are treated as 1, and above 1,024 as 1,024.
     pub fn build_threads(mut self, threads: usize) -> Self {
-        self.build_threads = threads.max(1);
+        self.build_threads = threads.clamp(1, MAX_BUILD_THREADS);
         self
     }
 

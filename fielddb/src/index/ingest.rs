@@ -480,7 +480,8 @@ fn walk(
     let mut seen = 0u64;
     while let (Some(key), Some(bytes)) = (records.key(), records.value()) {
         let found = buffer
-            .push_with(key.len(), part as u32, |out| {
+            // Below `Options::build_threads`, at most `MAX_BUILD_THREADS`: fits in 16 bits.
+            .push_with(key.len(), part as u16, |out| {
                 index_entry::append_entry_of_stored(
                     def.id,
                     (&def.fields, &def.covering),

@@ -12,20 +12,29 @@
 //!
 //! (Both rest on the values' encoding, `encoding::keycode`, being prefix-free: no encoded values
 //! begin another's, so the order of two entries of different values is their values' order.)
-//! So entries are compared by their values, first by the values' first 16 bytes kept in the
+//! So entries are compared by their values, first by the values' first 17 bytes kept in the
 //! [`Item`] (no read of the buffer at all), then by range number, and otherwise stay in the
 //! order pushed.
 
 use std::cmp::Ordering;
 
 use crate::encoding::index_entry;
+use crate::options::MAX_BUILD_THREADS;
 use crate::prefetch::prefetch;
 
-/// How many bytes of an entry's values an [`Item`] holds, to compare without reading the buffer:
-/// enough for a short string (`"N14228"` is 9 bytes encoded). A number is 17 bytes, so entries
-/// of one number tie on all 16 and are compared in the buffer; heads of 24 bytes, tried twice,
-/// cost what they saved in larger items (docs/benchmarks.md).
+/// How many bytes of an entry's values an [`Item`] holds in its `head`; with its `tail`, the
+/// byte after them, it compares values of up to [`KEPT_LEN`] bytes without reading the buffer:
+/// a short string (`"N14228"` is 9 bytes encoded) or a number (17 bytes). Without the tail,
+/// entries of one number tied on all 16 bytes and were compared in the buffer; heads of 24
+/// bytes, tried twice, cost what they saved in larger items (docs/benchmarks.md), while the
+/// tail fits in the item's padding.
 const HEAD_LEN: usize = 16;
+
+/// The bytes of an entry's values an [`Item`] keeps: its head and its tail.
+const KEPT_LEN: usize = HEAD_LEN + 1;
+
+// Every walking thread's range number fits in `Item::part`.
+const _: () = assert!(MAX_BUILD_THREADS <= u16::MAX as usize + 1);
 
 /// Entries gathered in one buffer: keys and payloads back to back, in the order pushed until
 /// sorted.
@@ -46,9 +55,14 @@ pub(crate) struct Item {
     /// The first [`HEAD_LEN`] bytes of the entry's values, zero-padded, as two big-endian
     /// numbers: the order of two heads is the order of the values wherever the heads differ.
     head: [u64; 2],
+    /// The byte of the entry's values after the head, or zero.
+    tail: u8,
     /// The number of the key range the entry's record was read from.
-    part: u32,
+    part: u16,
 }
+
+// The tail and the range number take the room the item's alignment leaves.
+const _: () = assert!(std::mem::size_of::<Item>() == 40);
 
 impl Item {
     fn values_len(&self) -> usize {
@@ -61,7 +75,7 @@ impl SortBuffer {
     /// `part`. Entries are pushed in the order of their user keys: range numbers never fall,
     /// and within a range keys rise.
     #[cfg(test)]
-    pub(crate) fn push(&mut self, entry: &[u8], payload: &[u8], key_len: usize, part: u32) {
+    pub(crate) fn push(&mut self, entry: &[u8], payload: &[u8], key_len: usize, part: u16) {
         let pushed = self.push_with(key_len, part, |out| {
             out.extend_from_slice(entry);
             out.extend_from_slice(payload);
@@ -76,7 +90,7 @@ impl SortBuffer {
     pub(crate) fn push_with<E>(
         &mut self,
         key_len: usize,
-        part: u32,
+        part: u16,
         write: impl FnOnce(&mut Vec<u8>) -> Result<Option<usize>, E>,
     ) -> Result<bool, E> {
         let at = self.bytes.len();
@@ -92,6 +106,7 @@ impl SortBuffer {
         let mut head = [0u8; HEAD_LEN];
         let n = values.len().min(HEAD_LEN);
         head[..n].copy_from_slice(&values[..n]);
+        let tail = values.get(HEAD_LEN).copied().unwrap_or(0);
         self.items.push(Item {
             at,
             entry_len: entry_len as u32,
@@ -101,6 +116,7 @@ impl SortBuffer {
                 let head = u128::from_be_bytes(head);
                 [(head >> 64) as u64, head as u64]
             },
+            tail,
             part,
         });
         Ok(true)
@@ -153,13 +169,14 @@ fn values_in<'b>(bytes: &'b [u8], item: &Item) -> &'b [u8] {
     &entry[index_entry::id_prefix(0).len()..entry.len() - item.key_len as usize]
 }
 
-/// The byte order of two entries' values. Equal heads of values both within [`HEAD_LEN`] bytes
-/// mean that the shorter is the longer with its zero padding cut off, so the shorter is first.
+/// The byte order of two entries' values. Equal heads and tails of values both within
+/// [`KEPT_LEN`] bytes mean that the shorter is the longer with its zero padding cut off, so the
+/// shorter is first.
 fn cmp_values((a_bytes, a): (&[u8], &Item), (b_bytes, b): (&[u8], &Item)) -> Ordering {
     a.head.cmp(&b.head).then_with(|| {
         let (a_len, b_len) = (a.values_len(), b.values_len());
-        if a_len <= HEAD_LEN && b_len <= HEAD_LEN {
-            a_len.cmp(&b_len)
+        if a_len <= KEPT_LEN && b_len <= KEPT_LEN {
+            a.tail.cmp(&b.tail).then(a_len.cmp(&b_len))
         } else {
             values_in(a_bytes, a).cmp(values_in(b_bytes, b))
         }
@@ -240,7 +257,7 @@ mod tests {
                 b"k",
             ]
             .concat();
-            buffers[(i % 2) as usize].push(&entry, b"", 1, i);
+            buffers[(i % 2) as usize].push(&entry, b"", 1, i as u16);
         }
         buffers.iter_mut().for_each(SortBuffer::sort);
         for parts in [1, 2, 3, 8] {
@@ -318,6 +335,20 @@ mod tests {
         })
     }
 
+    /// Checks that two entries of values `a` and `b`, pushed into a buffer, compare both ways
+    /// as `a` and `b` do byte by byte.
+    fn compared_in_byte_order(a: &[u8], b: &[u8]) -> Result<(), TestCaseError> {
+        let mut buffer = SortBuffer::default();
+        for values in [a, b] {
+            buffer.push(&[&[0, 0, 0, 7][..], values, b"key"].concat(), b"", 3, 0);
+        }
+        let (x, y) = (&buffer.items[0], &buffer.items[1]);
+        let bytes = &buffer.bytes[..];
+        prop_assert_eq!(cmp_values((bytes, x), (bytes, y)), a.cmp(b));
+        prop_assert_eq!(cmp_values((bytes, y), (bytes, x)), b.cmp(a));
+        Ok(())
+    }
+
     proptest! {
         /// Whatever the bytes, the comparison of two entries' values is their byte order.
         #[test]
@@ -325,14 +356,20 @@ mod tests {
             a in proptest::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..24),
             b in proptest::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..24),
         ) {
-            let mut buffer = SortBuffer::default();
-            for values in [&a, &b] {
-                buffer.push(&[&[0, 0, 0, 7][..], values, b"key"].concat(), b"", 3, 0);
-            }
-            let (x, y) = (&buffer.items[0], &buffer.items[1]);
-            let bytes = &buffer.bytes[..];
-            prop_assert_eq!(cmp_values((bytes, x), (bytes, y)), a.cmp(&b));
-            prop_assert_eq!(cmp_values((bytes, y), (bytes, x)), b.cmp(&a));
+            compared_in_byte_order(&a, &b)?;
+        }
+
+        /// As above, for values sharing their first bytes (a number's 17 bytes tie on the
+        /// 16 of the head when they differ only in the last): the comparison is still their
+        /// byte order, whichever of the head, the tail or the buffer decides it.
+        #[test]
+        fn values_sharing_a_prefix_compare_in_byte_order(
+            shared in proptest::collection::vec(any::<u8>(), 12..20),
+            a_rest in proptest::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..4),
+            b_rest in proptest::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..4),
+        ) {
+            let (a, b) = ([&shared[..], &a_rest].concat(), [&shared[..], &b_rest].concat());
+            compared_in_byte_order(&a, &b)?;
         }
 
         /// The walk's shape: entries of one index (one arity), their records split into
@@ -356,7 +393,7 @@ mod tests {
                 // Keys rise with `n`, of several lengths.
                 let key = format!("{n:05}{}", "x".repeat(*key_len)).into_bytes();
                 let entry = [&7u32.to_be_bytes()[..], values, &key].concat();
-                buffers[takers[part]].push(&entry, &key, key.len(), part as u32);
+                buffers[takers[part]].push(&entry, &key, key.len(), part as u16);
                 all.push(entry);
             }
             buffers.iter_mut().for_each(SortBuffer::sort);
