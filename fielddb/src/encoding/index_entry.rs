@@ -86,9 +86,9 @@ impl Covering {
         }
     }
 
-    /// The names a payload of [`Covering::Fields`] is made from, after `indexed` in one list, for
-    /// reading both from a stored record in one walk (`encoding::record::decode_fields_borrowed`); the
-    /// index's fields alone otherwise.
+    /// The names a payload of [`Covering::Fields`] is made from, after `indexed` in one list,
+    /// for reading both from a stored record in one walk
+    /// (`encoding::record::decode_fields_borrowed`); the index's fields alone otherwise.
     pub(crate) fn fields_to_read(&self, indexed: &[String]) -> Vec<String> {
         let mut names = indexed.to_vec();
         if let Covering::Fields(covered) = self {
@@ -97,8 +97,9 @@ impl Covering {
         names
     }
 
-    /// The payload from a stored record's `bytes` and the values `decode_fields_borrowed` read from them
-    /// for [`Covering::fields_to_read`] (the indexed fields' first, `indexed` of them).
+    /// The payload from a stored record's `bytes` and the values `decode_fields_borrowed` read
+    /// from them for [`Covering::fields_to_read`] (the indexed fields' first, `indexed` of
+    /// them).
     pub(crate) fn payload_from_stored(
         &self,
         bytes: &[u8],
