@@ -526,47 +526,32 @@ pub(crate) fn decode_fields(
     wanted: &[String],
     names: &NameTable,
 ) -> Result<Vec<Option<Value>>> {
-    decode_wanted(input, wanted, names)
+    let mut found = Vec::new();
+    decode_fields_into(input, wanted, names, &mut found)?;
+    Ok(found)
 }
 
 /// As [`decode_fields_into`], the values borrowed from `input` (names of version 3 from `names`)
-/// rather than copied.
+/// rather than copied, in a new vector.
 pub(crate) fn decode_fields_borrowed<'a>(
     input: &'a [u8],
     wanted: &[String],
     names: &'a NameTable,
 ) -> Result<Vec<Option<ValueRef<'a>>>> {
-    decode_wanted(input, wanted, names)
-}
-
-/// The one walk behind [`decode_fields`] and [`decode_fields_borrowed`], keeping each wanted
-/// value as `T`.
-fn decode_wanted<'a, T: FromValueRef<'a> + Clone>(
-    input: &'a [u8],
-    wanted: &[String],
-    names: &'a NameTable,
-) -> Result<Vec<Option<T>>> {
-    let mut found = vec![None; wanted.len()];
-    walk(
-        input,
-        names,
-        &mut WantedFields {
-            names: wanted,
-            found: &mut found,
-        },
-    )?;
+    let mut found = Vec::new();
+    decode_fields_into(input, wanted, names, &mut found)?;
     Ok(found)
 }
 
 /// The values of `wanted` in one encoded record, in the order of `wanted` (`None` for a field
-/// the record lacks), from one walk that checks the whole record (as [`decode`]), into `found`
-/// (cleared, then one slot per name), so that a caller decoding many records keeps one vector
-/// for all of them.
-pub(crate) fn decode_fields_into(
-    input: &[u8],
+/// the record lacks), as `T` (owned [`Value`]s or borrowed [`ValueRef`]s), from one walk that
+/// checks the whole record (as [`decode`]), into `found` (cleared, then one slot per name), so
+/// that a caller decoding many records keeps one vector for all of them.
+pub(crate) fn decode_fields_into<'a, T: FromValueRef<'a> + Clone>(
+    input: &'a [u8],
     wanted: &[String],
-    names: &NameTable,
-    found: &mut Vec<Option<Value>>,
+    names: &'a NameTable,
+    found: &mut Vec<Option<T>>,
 ) -> Result<()> {
     found.clear();
     found.resize(wanted.len(), None);
@@ -645,7 +630,7 @@ struct WantedFields<'n, 'f, T> {
 }
 
 /// What [`WantedFields`] keeps of a value read in place.
-trait FromValueRef<'a> {
+pub(crate) trait FromValueRef<'a> {
     fn from_value_ref(value: ValueRef<'a>) -> Self;
 }
 

@@ -307,12 +307,23 @@ pub(crate) fn scoped_records(
         })?;
         let values = fetch_records(snapshot, name, &hits.rows)?;
         let mut rows = Vec::with_capacity(hits.rows.len());
-        // The wanted values of each record in turn.
+        // The wanted fields' names, made once, and the wanted values of each record in turn.
+        let wanted_names: Vec<FieldName> = wanted
+            .unwrap_or_default()
+            .iter()
+            .map(|name| FieldName::from(name.as_str()))
+            .collect();
         let mut found = Vec::new();
         for (i, (key, bytes)) in hits.rows.into_iter().zip(&values).enumerate() {
             prefetch_record(&values, i);
             let record = match wanted {
-                Some(wanted) => decode_wanted_at(&key, bytes, wanted, &dictionary, &mut found)?,
+                Some(wanted) => decode_wanted_at(
+                    &key,
+                    bytes,
+                    (wanted, &wanted_names),
+                    &dictionary,
+                    &mut found,
+                )?,
                 None => decode_at(&key, bytes, &dictionary)?,
             };
             rows.push((key, record));
@@ -438,21 +449,22 @@ fn corrupt_entry(name: &str, suffix: &[u8], error: Error) -> Error {
     }
 }
 
-/// The fields `wanted` of the stored record `bytes` at `key`, in the order of `wanted`, read
-/// through `found` (a vector the caller keeps for all its records).
+/// The fields `wanted` of the stored record `bytes` at `key`, in the order of `wanted` and
+/// named by `names` (the same names, made once for the page), read through `found` (a vector
+/// the caller keeps for all its records).
 fn decode_wanted_at(
     key: &[u8],
     bytes: &[u8],
-    wanted: &[String],
+    (wanted, names): (&[String], &[FieldName]),
     dictionary: &NameTable,
     found: &mut Vec<Option<Value>>,
 ) -> Result<Record> {
     record_codec::decode_fields_into(bytes, wanted, dictionary, found)
         .map_err(|e| corrupt_at(key, e))?;
-    let fields = wanted
+    let fields = names
         .iter()
         .zip(found.iter_mut())
-        .filter_map(|(name, value)| value.take().map(|v| (FieldName::from(name.as_str()), v)))
+        .filter_map(|(name, value)| value.take().map(|v| (name.clone(), v)))
         .collect();
     Ok(Record::from_fields_unchecked(fields))
 }
