@@ -90,7 +90,7 @@ pub struct StorageStats {
 pub(crate) struct Storage {
     db: DB,
     /// The `index` column family's options, for the table files a build by ingestion writes
-    /// (`index_file_writer`), with LZ4 in the last level.
+    /// (`index_file_writer`), uncompressed in the last level.
     index_options: rocksdb::Options,
     write_options: WriteOptions,
     poisoned: AtomicBool,
@@ -191,13 +191,16 @@ impl Storage {
         let storage = Storage {
             db,
             index_options: {
-                // The files of a build by ingestion are written in LZ4 even though they go to
-                // the last level (Zstd for entries compacted there): measured at 200,000
-                // records, the builds took 0.117–0.123 s against 0.131–0.134 s, and the first
-                // 1,000 queries through the new index 14–25% less time. A later compaction
-                // rewrites them in Zstd.
+                // The files of a build by ingestion are written uncompressed even though they
+                // go to the last level (Zstd for entries compacted there: the compaction that
+                // next takes in a file, as later writes' entries reach its keys, or
+                // `FieldDb::compact`, writes it so). Against Zstd, LZ4 made the builds at 200,000 records
+                // 0.117–0.123 s instead of 0.131–0.134 s and the first 1,000 queries through
+                // the new index 14–25% faster; against LZ4, no compression made them 3% faster
+                // at 200,000 records and 7% at 2,000,000 (0.668 → 0.624 s), with the covering
+                // queries through a new index unchanged (docs/benchmarks.md).
                 let mut writer_options = cf_options(Cf::Index)?;
-                writer_options.set_bottommost_compression_type(DBCompressionType::Lz4);
+                writer_options.set_bottommost_compression_type(DBCompressionType::None);
                 writer_options
             },
             write_options,
