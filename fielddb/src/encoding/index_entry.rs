@@ -26,7 +26,7 @@ use crate::encoding::record as record_codec;
 use crate::encoding::{keycode, prefix_successor};
 use crate::error::{corrupt, Result};
 use crate::record::{FieldName, Record};
-use crate::value::Value;
+use crate::value::{Value, ValueRef};
 
 /// What an index stores in its entries besides the indexed values, so that a query wanting
 /// only stored fields reads no record ([`IndexSpec::include`]).
@@ -267,6 +267,10 @@ pub(crate) fn entry_of_stored(
     }))
 }
 
+/// The fields read out of a record for its entry that [`append_entry_of_stored`] keeps on the
+/// stack; more take a vector.
+const FIELDS_ON_STACK: usize = 8;
+
 /// As [`entry_of_stored`], the entry and then its payload appended to `out`, with nothing
 /// copied out of the record on the way: returns the entry's length, or `None` (`out` as it
 /// was) when the record lacks one of the fields.
@@ -278,7 +282,18 @@ pub(crate) fn append_entry_of_stored(
     dictionary: &NameTable,
     out: &mut Vec<u8>,
 ) -> Result<Option<usize>> {
-    let read = record_codec::decode_fields_borrowed(bytes, names, dictionary)?;
+    // Room for the fields of most indexes on the stack; more in a vector.
+    let mut on_stack = [None; FIELDS_ON_STACK];
+    let mut in_vec = Vec::new();
+    let read: &mut [Option<ValueRef<'_>>] = match on_stack.get_mut(..names.len()) {
+        Some(slots) => slots,
+        None => {
+            in_vec.resize(names.len(), None);
+            &mut in_vec
+        }
+    };
+    record_codec::decode_fields_borrowed(bytes, names, dictionary, read)?;
+    let read = &*read;
     let arity = fields.len();
     if !read[..arity].iter().all(Option::is_some) {
         return Ok(None);
@@ -441,6 +456,69 @@ mod tests {
             encoded_values_for_message(&record_values(&fields, &both).unwrap()),
             Value::Str("(1, \"x\")".into())
         );
+    }
+
+    /// Whether the fields read out of a stored record fit on the stack or not, its entry and
+    /// payload are those of the record itself.
+    #[test]
+    fn a_stored_records_entry_is_the_records_own_with_few_or_many_fields_read() {
+        let dictionary = NameTable::default().extended(&["f0", "f5", "f11"]).0;
+        let names: Vec<String> = (0..12).map(|i| format!("f{i}")).collect();
+        let record = names
+            .iter()
+            .enumerate()
+            .fold(Record::new(), |r, (i, name)| {
+                r.set(
+                    name,
+                    if i % 2 == 0 {
+                        Value::Int(i as i64)
+                    } else {
+                        Value::from(name.as_str())
+                    },
+                )
+            });
+        let bytes = record_codec::encode(&record, &dictionary).unwrap();
+        let indexed = names[..2].to_vec();
+        for read in [1, 2, FIELDS_ON_STACK, FIELDS_ON_STACK + 1, names.len()] {
+            // The indexed fields first, then covered ones up to `read` fields in all.
+            let indexed = &indexed[..read.min(2)];
+            let covering = match read {
+                1 | 2 => Covering::Nothing,
+                _ => Covering::Fields(names[2..read].to_vec()),
+            };
+            let to_read = covering.fields_to_read(indexed);
+            let (entry, payload) = entry_of_stored(
+                9,
+                (indexed, &covering),
+                &to_read,
+                (b"k", &bytes),
+                &dictionary,
+            )
+            .unwrap()
+            .unwrap();
+            let values = record_values(indexed, &record).unwrap();
+            assert_eq!(entry, entry_key(9, &values, b"k"), "{read} fields read");
+            let expected = covering
+                .payload(&record, Some(&bytes), &dictionary)
+                .unwrap();
+            assert_eq!(payload, expected, "{read} fields read");
+        }
+        // A record lacking the second indexed field has no entry, however many fields are read.
+        let mut without_f1 = record.clone();
+        without_f1.remove("f1");
+        let lacking = record_codec::encode(&without_f1, &dictionary).unwrap();
+        for covered in [0, 10] {
+            let covering = Covering::Fields(names[2..2 + covered].to_vec());
+            let to_read = covering.fields_to_read(&indexed);
+            let found = entry_of_stored(
+                9,
+                (&indexed, &covering),
+                &to_read,
+                (b"k", &lacking),
+                &dictionary,
+            );
+            assert_eq!(found.unwrap(), None);
+        }
     }
 
     /// The row of each entry, made the way an owned row is (the entry's key for the indexed

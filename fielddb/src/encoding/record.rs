@@ -532,15 +532,24 @@ pub(crate) fn decode_fields(
 }
 
 /// As [`decode_fields_into`], the values borrowed from `input` (names of version 3 from `names`)
-/// rather than copied, in a new vector.
+/// rather than copied, into `found`, which has one slot per name of `wanted` (a caller reading
+/// one record at a time keeps them on its stack: no allocation per record).
 pub(crate) fn decode_fields_borrowed<'a>(
     input: &'a [u8],
     wanted: &[String],
     names: &'a NameTable,
-) -> Result<Vec<Option<ValueRef<'a>>>> {
-    let mut found = Vec::new();
-    decode_fields_into(input, wanted, names, &mut found)?;
-    Ok(found)
+    found: &mut [Option<ValueRef<'a>>],
+) -> Result<()> {
+    debug_assert_eq!(found.len(), wanted.len());
+    found.fill(None);
+    walk(
+        input,
+        names,
+        &mut WantedFields {
+            names: wanted,
+            found,
+        },
+    )
 }
 
 /// The values of `wanted` in one encoded record, in the order of `wanted` (`None` for a field
@@ -620,7 +629,6 @@ impl<'a> Visit<'a> for BorrowedFields<'_, 'a> {
     }
 }
 
-/// Keeps the fields asked for ([`decode_fields`]).
 /// Collects the values of the wanted names, as `T`: owned [`Value`]s or borrowed
 /// [`ValueRef`]s.
 struct WantedFields<'n, 'f, T> {
