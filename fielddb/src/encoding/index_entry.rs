@@ -88,7 +88,7 @@ impl Covering {
 
     /// The names a payload of [`Covering::Fields`] is made from, after `indexed` in one list,
     /// for reading both from a stored record in one walk
-    /// (`encoding::record::decode_fields_borrowed`); the index's fields alone otherwise.
+    /// (`encoding::record::decode_fields_into_slots`); the index's fields alone otherwise.
     pub(crate) fn fields_to_read(&self, indexed: &[String]) -> Vec<String> {
         let mut names = indexed.to_vec();
         if let Covering::Fields(covered) = self {
@@ -97,7 +97,7 @@ impl Covering {
         names
     }
 
-    /// The payload from a stored record's `bytes` and the values `decode_fields_borrowed` read
+    /// The payload from a stored record's `bytes` and the values `decode_fields_into_slots` read
     /// from them for [`Covering::fields_to_read`] (the indexed fields' first, `indexed` of
     /// them).
     pub(crate) fn payload_from_stored(
@@ -292,7 +292,7 @@ pub(crate) fn append_entry_of_stored(
             &mut in_vec
         }
     };
-    record_codec::decode_fields_borrowed(bytes, names, dictionary, read)?;
+    record_codec::decode_fields_into_slots(bytes, names, dictionary, read)?;
     let read = &*read;
     let arity = fields.len();
     if !read[..arity].iter().all(Option::is_some) {

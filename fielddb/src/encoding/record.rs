@@ -531,27 +531,6 @@ pub(crate) fn decode_fields(
     Ok(found)
 }
 
-/// As [`decode_fields_into`], the values borrowed from `input` (names of version 3 from `names`)
-/// rather than copied, into `found`, which has one slot per name of `wanted` (a caller reading
-/// one record at a time keeps them on its stack: no allocation per record).
-pub(crate) fn decode_fields_borrowed<'a>(
-    input: &'a [u8],
-    wanted: &[String],
-    names: &'a NameTable,
-    found: &mut [Option<ValueRef<'a>>],
-) -> Result<()> {
-    debug_assert_eq!(found.len(), wanted.len());
-    found.fill(None);
-    walk(
-        input,
-        names,
-        &mut WantedFields {
-            names: wanted,
-            found,
-        },
-    )
-}
-
 /// The values of `wanted` in one encoded record, in the order of `wanted` (`None` for a field
 /// the record lacks), as `T` (owned [`Value`]s or borrowed [`ValueRef`]s), from one walk that
 /// checks the whole record (as [`decode`]), into `found` (cleared, then one slot per name), so
@@ -564,6 +543,19 @@ pub(crate) fn decode_fields_into<'a, T: FromValueRef<'a> + Clone>(
 ) -> Result<()> {
     found.clear();
     found.resize(wanted.len(), None);
+    decode_fields_into_slots(input, wanted, names, found)
+}
+
+/// As [`decode_fields_into`], into `found`, which has exactly one slot per name of `wanted`:
+/// a caller reading one record at a time can keep the slots on its stack.
+pub(crate) fn decode_fields_into_slots<'a, T: FromValueRef<'a> + Clone>(
+    input: &'a [u8],
+    wanted: &[String],
+    names: &'a NameTable,
+    found: &mut [Option<T>],
+) -> Result<()> {
+    debug_assert_eq!(found.len(), wanted.len());
+    found.fill(None);
     walk(
         input,
         names,
