@@ -96,11 +96,27 @@ pub(crate) fn run(inner: &DbInner, id: IndexId) -> Result<Outcome> {
     let dir = files_dir(storage, id);
     let walked = Arc::new(AtomicU64::new(0));
     inner.walked.lock().insert(id, Arc::clone(&walked));
-    let outcome = build(inner, id, &dir, &walked);
-    inner.walked.lock().remove(&id);
-    // The files were moved into the database, or are of no use now.
-    let _ = std::fs::remove_dir_all(&dir);
-    outcome
+    let _done = BuildDone {
+        inner,
+        id,
+        dir: &dir,
+    };
+    build(inner, id, &dir, &walked)
+}
+
+/// What a build leaves behind however it ends, a panic included: its progress is no longer
+/// shown, and its table files were moved into the database or are of no use now.
+struct BuildDone<'a> {
+    inner: &'a DbInner,
+    id: IndexId,
+    dir: &'a Path,
+}
+
+impl Drop for BuildDone<'_> {
+    fn drop(&mut self) {
+        self.inner.walked.lock().remove(&self.id);
+        let _ = std::fs::remove_dir_all(self.dir);
+    }
 }
 
 fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result<Outcome> {
@@ -323,13 +339,15 @@ fn merge(
     Ok(true)
 }
 
-/// The results of a build's threads, in order; a thread that panicked fails the build.
+/// The results of a build's threads, in order. A thread's panic is a bug, not a fault of the
+/// data: it goes on in the build's task with its message, which the task runner reports as the
+/// build's failure (`tasks`), rather than as corruption.
 fn join_all<T>(handles: Vec<ScopedJoinHandle<'_, Result<T>>>) -> Vec<Result<T>> {
     handles
         .into_iter()
         .map(|h| {
             h.join()
-                .unwrap_or_else(|_| Err(Error::Corruption("an index build thread panicked".into())))
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
         .collect()
 }
@@ -560,6 +578,21 @@ mod tests {
         .unwrap();
         assert_eq!(walked.buffer.items.len(), 10_000);
         assert_eq!(progress.load(Ordering::Relaxed), 10_000);
+    }
+
+    #[test]
+    fn a_build_threads_panic_goes_on_in_the_build_with_its_message() {
+        let caught = std::panic::catch_unwind(|| {
+            std::thread::scope(|scope| {
+                let handles = vec![
+                    scope.spawn(|| Ok(1)),
+                    scope.spawn(|| -> Result<i32> { panic!("injected by a test") }),
+                ];
+                join_all(handles)
+            })
+        });
+        let panic = caught.expect_err("the thread's panic was turned into a result");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"injected by a test"));
     }
 
     #[test]
