@@ -88,7 +88,7 @@ impl Covering {
 
     /// The names a payload of [`Covering::Fields`] is made from, after `indexed` in one list,
     /// for reading both from a stored record in one walk
-    /// (`encoding::record::decode_fields_into_slots`); the index's fields alone otherwise.
+    /// (`encoding::record::decode_fields_into`); the index's fields alone otherwise.
     pub(crate) fn fields_to_read(&self, indexed: &[String]) -> Vec<String> {
         let mut names = indexed.to_vec();
         if let Covering::Fields(covered) = self {
@@ -97,7 +97,7 @@ impl Covering {
         names
     }
 
-    /// The payload from a stored record's `bytes` and the values `decode_fields_into_slots` read
+    /// The payload from a stored record's `bytes` and the values `decode_fields_into` read
     /// from them for [`Covering::fields_to_read`] (the indexed fields' first, `indexed` of
     /// them).
     pub(crate) fn payload_from_stored(
@@ -138,7 +138,8 @@ pub(crate) struct CoveredRows<'q> {
     fields: Vec<(FieldName, Option<usize>)>,
     /// Whether any wanted value comes from the entry's key.
     from_key: bool,
-    /// The wanted values the payload holds, refilled for each entry.
+    /// The wanted values the payload holds, one slot per wanted field, refilled for each
+    /// entry.
     stored: Vec<Option<Value>>,
 }
 
@@ -166,9 +167,9 @@ impl<'q> CoveredRows<'q> {
             covering,
             arity: indexed.len(),
             wanted,
+            stored: vec![None; fields.len()],
             fields,
             from_key,
-            stored: Vec::new(),
         }
     }
 
@@ -190,10 +191,7 @@ impl<'q> CoveredRows<'q> {
             (suffix_key(suffix, self.arity)?, Vec::new())
         };
         match self.covering {
-            Covering::Nothing => {
-                self.stored.clear();
-                self.stored.resize(wanted.len(), None);
-            }
+            Covering::Nothing => self.stored.fill(None),
             _ => record_codec::decode_fields_into(payload, wanted, dictionary, &mut self.stored)?,
         }
         let mut fields = Vec::with_capacity(wanted.len());
@@ -292,7 +290,7 @@ pub(crate) fn append_entry_of_stored(
             &mut in_vec
         }
     };
-    record_codec::decode_fields_into_slots(bytes, names, dictionary, read)?;
+    record_codec::decode_fields_into(bytes, names, dictionary, read)?;
     let read = &*read;
     let arity = fields.len();
     if !read[..arity].iter().all(Option::is_some) {

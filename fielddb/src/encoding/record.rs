@@ -526,29 +526,17 @@ pub(crate) fn decode_fields(
     wanted: &[String],
     names: &NameTable,
 ) -> Result<Vec<Option<Value>>> {
-    let mut found = Vec::new();
+    let mut found = vec![None; wanted.len()];
     decode_fields_into(input, wanted, names, &mut found)?;
     Ok(found)
 }
 
 /// The values of `wanted` in one encoded record, in the order of `wanted` (`None` for a field
 /// the record lacks), as `T` (owned [`Value`]s or borrowed [`ValueRef`]s), from one walk that
-/// checks the whole record (as [`decode`]), into `found` (cleared, then one slot per name), so
-/// that a caller decoding many records keeps one vector for all of them.
+/// checks the whole record (as [`decode`]), into `found`, which has exactly one slot per name
+/// (refilled here): a caller decoding many records keeps one set of slots for all of them, on
+/// its stack or in a vector made once.
 pub(crate) fn decode_fields_into<'a, T: FromValueRef<'a> + Clone>(
-    input: &'a [u8],
-    wanted: &[String],
-    names: &'a NameTable,
-    found: &mut Vec<Option<T>>,
-) -> Result<()> {
-    found.clear();
-    found.resize(wanted.len(), None);
-    decode_fields_into_slots(input, wanted, names, found)
-}
-
-/// As [`decode_fields_into`], into `found`, which has exactly one slot per name of `wanted`:
-/// a caller reading one record at a time can keep the slots on its stack.
-pub(crate) fn decode_fields_into_slots<'a, T: FromValueRef<'a> + Clone>(
     input: &'a [u8],
     wanted: &[String],
     names: &'a NameTable,

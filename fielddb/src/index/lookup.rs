@@ -313,7 +313,7 @@ pub(crate) fn scoped_records(
             .iter()
             .map(|name| FieldName::from(name.as_str()))
             .collect();
-        let mut found = Vec::new();
+        let mut found = vec![None; wanted_names.len()];
         for (i, (key, bytes)) in hits.rows.into_iter().zip(&values).enumerate() {
             prefetch_record(&values, i);
             let record = match wanted {
@@ -450,14 +450,14 @@ fn corrupt_entry(name: &str, suffix: &[u8], error: Error) -> Error {
 }
 
 /// The fields `wanted` of the stored record `bytes` at `key`, in the order of `wanted` and
-/// named by `names` (the same names, made once for the page), read through `found` (a vector
-/// the caller keeps for all its records).
+/// named by `names` (the same names, made once for the page), read through `found` (one slot
+/// per wanted field, which the caller keeps for all its records).
 fn decode_wanted_at(
     key: &[u8],
     bytes: &[u8],
     (wanted, names): (&[String], &[FieldName]),
     dictionary: &NameTable,
-    found: &mut Vec<Option<Value>>,
+    found: &mut [Option<Value>],
 ) -> Result<Record> {
     record_codec::decode_fields_into(bytes, wanted, dictionary, found)
         .map_err(|e| corrupt_at(key, e))?;
