@@ -184,7 +184,6 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
             .collect();
         join_all(handles)
     });
-    drop(buffers);
     for part in written {
         let (file, part_counts) = part?;
         files.extend(file);
@@ -262,6 +261,11 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
     Catalog::stage_put(&def, &mut batch);
     storage.write(batch)?;
     catalog.apply(def);
+    drop(catalog);
+    // The index is ready: whoever waits for it goes on while this thread frees the sorted
+    // buffers (milliseconds of unmapping at 200,000 records), not after.
+    inner.notify_changed();
+    drop(buffers);
     Ok(Outcome::Ready)
 }
 
