@@ -74,7 +74,7 @@ fn run(args: Args) -> i32 {
         };
     }
     let mut session = session;
-    session.set_json_rows(args.json);
+    session.set_json_mode(args.json);
     let text = match args.commands {
         Some(c) => c,
         None => {
@@ -97,7 +97,7 @@ fn run(args: Args) -> i32 {
             if args.echo && !args.json {
                 println!("\nfielddb> {piece}");
             }
-            match run_line(&mut session, &piece, args.json, args.bail) {
+            match run_line(&mut session, &piece, args.bail) {
                 LineResult::Ok => {}
                 LineResult::Failed => {
                     failed = true;

@@ -165,7 +165,7 @@ pub fn run(mut session: Session, db_path: &std::path::Path) -> Result<i32, Strin
                     ..session.display()
                 });
                 let started = Instant::now();
-                let result = run_line(&mut session, trimmed, false, false);
+                let result = run_line(&mut session, trimmed, false);
                 if timer {
                     println!("time: {:.3} ms", started.elapsed().as_secs_f64() * 1000.0);
                 }

@@ -18,8 +18,10 @@ pub enum LineResult {
     Quit,
 }
 
-/// Runs the commands of one line; prints results to stdout and (in human mode) errors to stderr.
-pub fn run_line(session: &mut Session, line: &str, json_mode: bool, bail: bool) -> LineResult {
+/// Runs the commands of one line; prints results to stdout (as JSON in the session's `--json`
+/// mode) and, in human mode, errors to stderr.
+pub fn run_line(session: &mut Session, line: &str, bail: bool) -> LineResult {
+    let json_mode = session.json_mode();
     let mut result = LineResult::Ok;
     for text in split_commands(line) {
         let outcome = parse(&text)

@@ -152,8 +152,8 @@ pub struct Session {
     fields: BTreeSet<String>,
     /// How rows are shown (the REPL sets the terminal's width and the `.mode`).
     display: Display,
-    /// Rows are printed as `--json` mode's JSON (`set_json_rows`).
-    json_rows: bool,
+    /// `--json` mode: every result is printed as JSON (`set_json_mode`).
+    json_mode: bool,
 }
 
 fn out(json: Json, text: impl Into<String>) -> Outcome {
@@ -210,10 +210,16 @@ impl Session {
         }
     }
 
-    /// Writes the rows of queries as `--json` mode prints them, from now on: a query through a
-    /// named index is then encoded row by row from the stored bytes (`RowsBody::Json`).
-    pub fn set_json_rows(&mut self, on: bool) {
-        self.json_rows = on;
+    /// Turns `--json` mode on or off, from now on: results are printed as JSON (`run_line`), and
+    /// a query through a named index is encoded row by row from the stored bytes
+    /// (`RowsBody::Json`).
+    pub fn set_json_mode(&mut self, on: bool) {
+        self.json_mode = on;
+    }
+
+    /// Whether `--json` mode is on; the one place the mode is kept.
+    pub fn json_mode(&self) -> bool {
+        self.json_mode
     }
 
     /// A query through the index on `field`, its rows written as `--json` mode prints them
@@ -266,7 +272,7 @@ impl Session {
             progress,
             fields: BTreeSet::new(),
             display: Display::default(),
-            json_rows: false,
+            json_mode: false,
         };
         session.learn_fields();
         Ok(session)
@@ -383,7 +389,7 @@ impl Session {
                     options = options.fields(fields);
                 }
                 let named = self.named_index_query(&conditions);
-                if let (true, Some((field, query))) = (self.json_rows, named) {
+                if let (true, Some((field, query))) = (self.json_mode, named) {
                     return self.index_query_json(field, query, &options);
                 }
                 let page = match named {
