@@ -103,7 +103,7 @@ impl Covering {
     pub(crate) fn payload_from_stored(
         &self,
         bytes: &[u8],
-        read: &[Option<Value>],
+        read: &[Option<ValueRef<'_>>],
         indexed: usize,
         dictionary: &NameTable,
     ) -> Result<Vec<u8>> {
@@ -114,7 +114,7 @@ impl Covering {
                 let held = names
                     .iter()
                     .zip(&read[indexed..])
-                    .filter_map(|(n, v)| v.clone().map(|v| (FieldName::from(n.as_str()), v)))
+                    .filter_map(|(n, v)| v.map(|v| (FieldName::from(n.as_str()), v.to_value())))
                     .collect();
                 record_codec::encode(&Record::from_fields_unchecked(held), dictionary)
             }
@@ -306,19 +306,13 @@ pub(crate) fn append_entry_of_stored(
     match covering {
         Covering::Nothing => {}
         Covering::Record => out.extend_from_slice(bytes),
-        Covering::Fields(_) => {
-            let owned: Vec<Option<Value>> = read
-                .iter()
-                .map(|value| value.map(|v| v.to_value()))
-                .collect();
-            match covering.payload_from_stored(bytes, &owned, arity, dictionary) {
-                Ok(payload) => out.extend_from_slice(&payload),
-                Err(e) => {
-                    out.truncate(start);
-                    return Err(e);
-                }
+        Covering::Fields(_) => match covering.payload_from_stored(bytes, read, arity, dictionary) {
+            Ok(payload) => out.extend_from_slice(&payload),
+            Err(e) => {
+                out.truncate(start);
+                return Err(e);
             }
-        }
+        },
     }
     Ok(Some(entry_len))
 }
