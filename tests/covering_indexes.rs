@@ -162,6 +162,13 @@ fn check_queries(
         let page = db.query_by_index(field, query, &options).unwrap();
         let keys: Vec<Vec<u8>> = page.rows.iter().map(|(k, _)| k.clone()).collect();
         assert_eq!(keys, expected, "{field} {query:?}");
+        // Streamed, the rows are the same, read in place.
+        let mut streamed = Vec::new();
+        db.query_by_index_each(field, query, &options, |k, view| {
+            streamed.push((k.to_vec(), view.to_record()));
+        })
+        .unwrap();
+        assert_eq!(streamed, page.rows, "{field} {query:?} streamed");
         for (k, got) in &page.rows {
             assert_eq!(
                 got,

@@ -26,6 +26,7 @@ use crate::encoding::record as record_codec;
 use crate::encoding::{keycode, prefix_successor};
 use crate::error::{corrupt, Result};
 use crate::record::{FieldName, Record};
+use crate::record_view::RecordView;
 use crate::value::{Value, ValueRef};
 
 /// What an index stores in its entries besides the indexed values, so that a query wanting
@@ -207,6 +208,61 @@ impl<'q> CoveredRows<'q> {
             }
         }
         Ok((key, Record::from_fields_unchecked(fields)))
+    }
+
+    /// As [`CoveredRows::row`], the row handed to `each` as a view borrowing the entry: the
+    /// values the payload holds are read in place into slots on the stack, and only wanted
+    /// values of the entry's key (an indexed field asked for) are decoded into owned values.
+    pub(crate) fn view_row(
+        &self,
+        (suffix, payload): (&[u8], &[u8]),
+        dictionary: &NameTable,
+        each: &mut dyn FnMut(&[u8], RecordView<'_>),
+    ) -> Result<()> {
+        let Some(wanted) = self.wanted else {
+            // The whole record is the payload.
+            let key = suffix_key(suffix, self.arity)?;
+            let mut fields = Vec::new();
+            record_codec::decode_borrowed(payload, dictionary, &mut fields)?;
+            each(key, RecordView::new(&fields));
+            return Ok(());
+        };
+        let (key, key_values) = if self.from_key {
+            split_suffix(suffix, self.arity).map(|(values, key)| (key, values))?
+        } else {
+            (suffix_key(suffix, self.arity)?, Vec::new())
+        };
+        let mut stored_on_stack = [None; FIELDS_ON_STACK];
+        let mut view_on_stack = [("", ValueRef::Null); FIELDS_ON_STACK];
+        let (mut stored_in_vec, mut view_in_vec) = (Vec::new(), Vec::new());
+        let (stored, view): (&mut [Option<ValueRef<'_>>], &mut [(&str, ValueRef<'_>)]) = match (
+            stored_on_stack.get_mut(..wanted.len()),
+            view_on_stack.get_mut(..wanted.len()),
+        ) {
+            (Some(stored), Some(view)) => (stored, view),
+            _ => {
+                stored_in_vec.resize(wanted.len(), None);
+                view_in_vec.resize(wanted.len(), ("", ValueRef::Null));
+                (&mut stored_in_vec, &mut view_in_vec)
+            }
+        };
+        match self.covering {
+            Covering::Nothing => stored.fill(None),
+            _ => record_codec::decode_fields_into(payload, wanted, dictionary, stored)?,
+        }
+        let mut len = 0;
+        for ((name, (_, at)), stored) in wanted.iter().zip(&self.fields).zip(&*stored) {
+            let value = match at.and_then(|i| key_values.get(i)) {
+                Some(value) => Some(value.as_value_ref()),
+                None => *stored,
+            };
+            if let Some(value) = value {
+                view[len] = (name.as_str(), value);
+                len += 1;
+            }
+        }
+        each(key, RecordView::new(&view[..len]));
+        Ok(())
     }
 }
 
@@ -510,6 +566,59 @@ mod tests {
                 &dictionary,
             );
             assert_eq!(found.unwrap(), None);
+        }
+    }
+
+    /// `view_row`'s row, copied out, is `row`'s: for 1 to 12 wanted fields (on the stack and
+    /// past it), with the indexed field among them or not, for records lacking some, for an
+    /// index covering the whole record, and for one covering nothing.
+    #[test]
+    fn a_covered_rows_view_is_its_owned_row_with_few_or_many_fields_wanted() {
+        let dictionary = NameTable::empty();
+        let indexed = ["f0".to_string()];
+        let names: Vec<String> = (0..12).map(|i| format!("f{i}")).collect();
+        let full = names.iter().enumerate().fold(Record::new(), |r, (i, n)| {
+            r.set(n.as_str(), format!("v{i}"))
+        });
+        let mut lacking = full.clone();
+        lacking.remove("f3");
+        lacking.remove("f10");
+        let viewed = |rows: &CoveredRows<'_>, (suffix, payload): (&[u8], &[u8])| {
+            let mut out = None;
+            rows.view_row((suffix, payload), dictionary, &mut |key, view| {
+                out = Some((key.to_vec(), view.to_record()));
+            })
+            .unwrap();
+            out.unwrap()
+        };
+        let covering = Covering::Fields(names[1..].to_vec());
+        for record in [&full, &lacking] {
+            let suffix =
+                entry_key(0, &record_values(&indexed, record).unwrap(), b"k")[4..].to_vec();
+            let payload = covering.payload(record, None, dictionary).unwrap();
+            for n in [1, 2, FIELDS_ON_STACK, FIELDS_ON_STACK + 1, names.len()] {
+                // Without the indexed field, and with it last.
+                for wanted in [
+                    names[1..=n.min(11)].to_vec(),
+                    names[names.len() - n..].to_vec(),
+                ] {
+                    let mut wanted = wanted;
+                    wanted.rotate_left(1);
+                    let mut rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
+                    let (key, owned) = rows.row(&suffix, &payload, dictionary).unwrap();
+                    let owned = (key.to_vec(), owned);
+                    assert_eq!(viewed(&rows, (&suffix, &payload)), owned, "{wanted:?}");
+                }
+            }
+            let payload = Covering::Record.payload(record, None, dictionary).unwrap();
+            let mut rows = CoveredRows::new(&Covering::Record, &indexed, None);
+            let (key, owned) = rows.row(&suffix, &payload, dictionary).unwrap();
+            assert_eq!(viewed(&rows, (&suffix, &payload)), (key.to_vec(), owned));
+            let wanted = indexed.to_vec();
+            let mut rows = CoveredRows::new(&Covering::Nothing, &indexed, Some(&wanted));
+            let (key, owned) = rows.row(&suffix, &[], dictionary).unwrap();
+            assert_eq!(owned, Record::new().set("f0", "v0"));
+            assert_eq!(viewed(&rows, (&suffix, &[])), (key.to_vec(), owned));
         }
     }
 

@@ -387,13 +387,11 @@ pub(crate) fn scoped_each(
         let dictionary = inner.names.current();
         let arity = def.fields.len();
         if def.covering.covers(&def.fields, wanted) {
-            // A covered row is partly decoded from the entry's key, so it is made owned.
-            let mut covered = CoveredRows::new(&def.covering, &def.fields, wanted);
+            let covered = CoveredRows::new(&def.covering, &def.fields, wanted);
             let hits = collect_hits(snapshot, def, scope, options, false, |s, p| {
-                let (key, record) = covered_row(&mut covered, name, (s, p), &dictionary)?;
-                let fields: Vec<_> = record.iter().map(|(n, v)| (n, v.as_value_ref())).collect();
-                each(key, RecordView::new(&fields));
-                Ok(())
+                covered
+                    .view_row((s, p), &dictionary, each)
+                    .map_err(|e| corrupt_entry(name, s, e))
             })?;
             return Ok(hits.next());
         }
