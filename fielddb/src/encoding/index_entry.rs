@@ -126,22 +126,19 @@ impl Covering {
 /// The rows one query reads from the entries of a covering index, each made from its entry
 /// alone: its user key, and a record of the wanted fields in the order of `wanted` (the whole
 /// record when `None`), the indexed fields' values taken from the entry's key and the others
-/// from its payload. Which wanted field comes from where is worked out once per query, and the
-/// payload's values are read into one vector kept for every entry.
+/// from its payload. Which wanted field comes from where is worked out once per query; each
+/// entry's values are read in place ([`CoveredRows::view_row`]), and copied out only for an
+/// owned row ([`CoveredRows::row`]).
 pub(crate) struct CoveredRows<'q> {
     covering: &'q Covering,
     /// How many values the index's entries hold in their keys.
     arity: usize,
     wanted: Option<&'q [String]>,
-    /// Per wanted field: its name as a record holds it, and its place among the indexed values
-    /// when the entry's key gives its value (an index covering the whole record gives every
-    /// value from the payload).
-    fields: Vec<(FieldName, Option<usize>)>,
+    /// Per wanted field: its place among the indexed values when the entry's key gives its
+    /// value (an index covering the whole record gives every value from the payload).
+    places: Vec<Option<usize>>,
     /// Whether any wanted value comes from the entry's key.
     from_key: bool,
-    /// The wanted values the payload holds, one slot per wanted field, refilled for each
-    /// entry.
-    stored: Vec<Option<Value>>,
 }
 
 impl<'q> CoveredRows<'q> {
@@ -153,64 +150,44 @@ impl<'q> CoveredRows<'q> {
         wanted: Option<&'q [String]>,
     ) -> Self {
         let key_gives_values = !matches!(covering, Covering::Record);
-        let fields: Vec<_> = wanted
+        let places: Vec<_> = wanted
             .unwrap_or_default()
             .iter()
             .map(|name| {
-                let at = key_gives_values
+                key_gives_values
                     .then(|| indexed.iter().position(|f| f == name))
-                    .flatten();
-                (FieldName::from(name.as_str()), at)
+                    .flatten()
             })
             .collect();
-        let from_key = fields.iter().any(|(_, at)| at.is_some());
+        let from_key = places.iter().any(Option::is_some);
         CoveredRows {
             covering,
             arity: indexed.len(),
             wanted,
-            stored: vec![None; fields.len()],
-            fields,
+            places,
             from_key,
         }
     }
 
     /// The row the entry (`suffix`: its key after the index id, `payload`: its value)
-    /// answers. Only wanted fields are decoded.
+    /// answers, owned: [`CoveredRows::view_row`]'s view, copied out. Only wanted fields are
+    /// decoded.
     pub(crate) fn row<'s>(
-        &mut self,
+        &self,
         suffix: &'s [u8],
         payload: &[u8],
         dictionary: &NameTable,
     ) -> Result<(&'s [u8], Record)> {
-        let Some(wanted) = self.wanted else {
-            let key = suffix_key(suffix, self.arity)?;
-            return Ok((key, record_codec::decode(payload, dictionary)?));
-        };
-        let (key, mut key_values) = if self.from_key {
-            split_suffix(suffix, self.arity).map(|(values, key)| (key, values))?
-        } else {
-            (suffix_key(suffix, self.arity)?, Vec::new())
-        };
-        match self.covering {
-            Covering::Nothing => self.stored.fill(None),
-            _ => record_codec::decode_fields_into(payload, wanted, dictionary, &mut self.stored)?,
-        }
-        let mut fields = Vec::with_capacity(wanted.len());
-        for ((name, at), stored) in self.fields.iter().zip(&mut self.stored) {
-            // A wanted name appears once (`QueryOptions::check_fields`), so each indexed value
-            // is taken at most once.
-            let value = match at.and_then(|i| key_values.get_mut(i)) {
-                Some(value) => Some(std::mem::replace(value, Value::Null)),
-                None => stored.take(),
-            };
-            if let Some(value) = value {
-                fields.push((name.clone(), value));
-            }
-        }
-        Ok((key, Record::from_fields_unchecked(fields)))
+        let mut row = None;
+        self.view_row((suffix, payload), dictionary, &mut |key, view| {
+            row = Some((key.len(), view.to_record()));
+        })?;
+        let (key_len, record) = row.expect("view_row hands its row on success");
+        // The user key ends the entry.
+        Ok((&suffix[suffix.len() - key_len..], record))
     }
 
-    /// As [`CoveredRows::row`], the row handed to `each` as a view borrowing the entry: the
+    /// The row the entry answers, handed to `each` as a view borrowing the entry: the
     /// values the payload holds are read in place into slots on the stack, and only wanted
     /// values of the entry's key (an indexed field asked for) are decoded into owned values.
     pub(crate) fn view_row(
@@ -251,7 +228,8 @@ impl<'q> CoveredRows<'q> {
             _ => record_codec::decode_fields_into(payload, wanted, dictionary, stored)?,
         }
         let mut len = 0;
-        for ((name, (_, at)), stored) in wanted.iter().zip(&self.fields).zip(&*stored) {
+        // A wanted name appears once (`QueryOptions::check_fields`).
+        for ((name, at), stored) in wanted.iter().zip(&self.places).zip(&*stored) {
             let value = match at.and_then(|i| key_values.get(i)) {
                 Some(value) => Some(value.as_value_ref()),
                 None => *stored,
@@ -604,18 +582,26 @@ mod tests {
                 ] {
                     let mut wanted = wanted;
                     wanted.rotate_left(1);
-                    let mut rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
+                    let rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
+                    // The record's own values of the wanted fields, in the order asked.
+                    let expected = wanted
+                        .iter()
+                        .fold(Record::new(), |r, n| match record.get(n) {
+                            Some(v) => r.set(n.as_str(), v.clone()),
+                            None => r,
+                        });
                     let (key, owned) = rows.row(&suffix, &payload, dictionary).unwrap();
-                    let owned = (key.to_vec(), owned);
-                    assert_eq!(viewed(&rows, (&suffix, &payload)), owned, "{wanted:?}");
+                    assert_eq!((key, &owned), (&b"k"[..], &expected), "{wanted:?}");
+                    assert_eq!(viewed(&rows, (&suffix, &payload)), (key.to_vec(), owned));
                 }
             }
             let payload = Covering::Record.payload(record, None, dictionary).unwrap();
-            let mut rows = CoveredRows::new(&Covering::Record, &indexed, None);
+            let rows = CoveredRows::new(&Covering::Record, &indexed, None);
             let (key, owned) = rows.row(&suffix, &payload, dictionary).unwrap();
+            assert_eq!(&owned, record);
             assert_eq!(viewed(&rows, (&suffix, &payload)), (key.to_vec(), owned));
             let wanted = indexed.to_vec();
-            let mut rows = CoveredRows::new(&Covering::Nothing, &indexed, Some(&wanted));
+            let rows = CoveredRows::new(&Covering::Nothing, &indexed, Some(&wanted));
             let (key, owned) = rows.row(&suffix, &[], dictionary).unwrap();
             assert_eq!(owned, Record::new().set("f0", "v0"));
             assert_eq!(viewed(&rows, (&suffix, &[])), (key.to_vec(), owned));
@@ -645,7 +631,7 @@ mod tests {
         );
         let lacking_name = entry("Rome", b"k2", &Record::new().set("score", 4));
         let wanted = ["score".to_string(), "city".to_string(), "name".to_string()];
-        let mut rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
+        let rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
         for _ in 0..2 {
             let (key, record) = rows.row(&full.0, &full.1, dictionary).unwrap();
             assert_eq!(key, b"k1");
@@ -666,17 +652,17 @@ mod tests {
         let whole = Record::new().set("city", "Oslo").set("age", 9);
         let suffix = entry_key(0, &record_values(&indexed, &whole).unwrap(), b"k3")[4..].to_vec();
         let payload = Covering::Record.payload(&whole, None, dictionary).unwrap();
-        let mut rows = CoveredRows::new(&Covering::Record, &indexed, None);
+        let rows = CoveredRows::new(&Covering::Record, &indexed, None);
         assert_eq!(
             rows.row(&suffix, &payload, dictionary).unwrap(),
             (&b"k3"[..], whole)
         );
         // An index covering nothing gives only the indexed values.
-        let mut rows = CoveredRows::new(&Covering::Nothing, &indexed, Some(&wanted[1..2]));
+        let rows = CoveredRows::new(&Covering::Nothing, &indexed, Some(&wanted[1..2]));
         let (_, record) = rows.row(&full.0, &[], dictionary).unwrap();
         assert_eq!(record, Record::new().set("city", "Oslo"));
         // A payload cut short is an error, not a row.
-        let mut rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
+        let rows = CoveredRows::new(&covering, &indexed, Some(&wanted));
         assert!(rows
             .row(&full.0, &full.1[..full.1.len() - 1], dictionary)
             .is_err());

@@ -291,9 +291,9 @@ pub(crate) fn scoped_records(
         let dictionary = inner.names.current();
         let arity = def.fields.len();
         if def.covering.covers(&def.fields, wanted) {
-            let mut covered = CoveredRows::new(&def.covering, &def.fields, wanted);
+            let covered = CoveredRows::new(&def.covering, &def.fields, wanted);
             let hits = collect_hits(snapshot, def, scope, options, every_position, |s, p| {
-                let (key, record) = covered_row(&mut covered, name, (s, p), &dictionary)?;
+                let (key, record) = covered_row(&covered, name, (s, p), &dictionary)?;
                 Ok((key.to_vec(), record))
             })?;
             return Ok(RecordRows {
@@ -426,7 +426,7 @@ pub(crate) fn scoped_each(
 /// The row the entry (`suffix`, `payload`) of the covering index `name` answers, made from
 /// the entry alone ([`CoveredRows::row`]).
 fn covered_row<'s>(
-    covered: &mut CoveredRows<'_>,
+    covered: &CoveredRows<'_>,
     name: &str,
     (suffix, payload): (&'s [u8], &[u8]),
     dictionary: &NameTable,
