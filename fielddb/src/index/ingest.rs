@@ -57,6 +57,13 @@ const PROGRESS_EVERY: u64 = 4096;
 /// Bytes of entries a walking thread keeps in memory before it writes them as a sorted file.
 const SPILL_BYTES: usize = 64 << 20;
 
+/// Entries a walking thread pushes before it makes room for the rest of its share, measured
+/// by these.
+const SIZE_SAMPLE: u64 = 1024;
+
+/// The most entries a walking thread reserves room for at once (a share estimated high, say).
+const MAX_RESERVED_ENTRIES: usize = SPILL_BYTES / 16;
+
 /// How a build by ingestion ended, when it did not fail.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -138,6 +145,9 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
             upper: bounds.get(i).cloned(),
         })
         .collect();
+    // Each thread's share of the records, as RocksDB estimates them (it counts a key
+    // overwritten in the memtable once per version, so it errs high).
+    let share = storage.estimated_records()? as usize / ranges.len();
     let walked: Vec<Result<Walked>> = std::thread::scope(|scope| {
         let handles: Vec<_> = ranges
             .into_iter()
@@ -145,7 +155,8 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
             .map(|(part, range)| {
                 let (def, snapshot) = (&def, &snapshot);
                 let stem = dir.join(part.to_string());
-                scope.spawn(move || walk(inner, def, snapshot, (part, range), &stem, walked))
+                let walking = (part, range, share);
+                scope.spawn(move || walk(inner, def, snapshot, walking, &stem, walked))
             })
             .collect();
         join_all(handles)
@@ -190,6 +201,9 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
         counts.absorb(part_counts);
     }
 
+    // Opened before the ingestion moves them into the database (an open file stays the same
+    // file), to be read back once the index is ready.
+    let to_read_back = ReadBack::open(&files);
     {
         let catalog = inner.catalog.read();
         if ingesting(&catalog, id).is_none() {
@@ -262,11 +276,40 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
     storage.write(batch)?;
     catalog.apply(def);
     drop(catalog);
-    // The index is ready: whoever waits for it goes on while this thread frees the sorted
-    // buffers (milliseconds of unmapping at 200,000 records), not after.
+    // The index is ready: whoever waits for it goes on while this thread reads its files back
+    // and frees the sorted buffers (milliseconds of unmapping at 200,000 records), not after.
     inner.notify_changed();
+    to_read_back.read();
     drop(buffers);
     Ok(Outcome::Ready)
+}
+
+/// A build's table files, to be read once into the OS's page cache. RocksDB's file writer
+/// drops the pages it wrote (`storage::TableFileWriter::finish`), so without the read the
+/// first queries through a new index read its blocks from disk: 1,000 two-equality queries
+/// right after a build over 200,000 records took 55–73 ms, and 28–34 ms after a read-back of
+/// 2–3 ms. Read after the index is ready, the read-back no longer delays its waiters; the
+/// queries run beside it on another core.
+struct ReadBack(Vec<std::fs::File>);
+
+impl ReadBack {
+    /// The files at `paths` that open (the read-back is a help to queries, not part of the
+    /// build: a file that does not open is left out).
+    fn open(paths: &[PathBuf]) -> Self {
+        ReadBack(
+            paths
+                .iter()
+                .filter_map(|path| std::fs::File::open(path).ok())
+                .collect(),
+        )
+    }
+
+    /// Reads every file through; a failed read stops that file's, and nothing else.
+    fn read(self) {
+        for mut file in self.0 {
+            let _ = std::io::copy(&mut file, &mut std::io::sink());
+        }
+    }
 }
 
 /// Marked keys the merge re-indexes in one batch, holding their stripes: few enough that a
@@ -472,13 +515,13 @@ fn write_merged(
 }
 
 /// Computes the entries of the records of `range` in the snapshot, the `part`th of the ranges
-/// in key order, sorted in a buffer (those past the buffer's budget spilled to files named
-/// after `stem`), adding the records it reads to `progress` as it goes.
+/// in key order and about `share` records, sorted in a buffer (those past the buffer's budget
+/// spilled to files named after `stem`), adding the records it reads to `progress` as it goes.
 fn walk(
     inner: &DbInner,
     def: &IndexDef,
     snapshot: &Snapshot<'_>,
-    (part, range): (usize, KeyRange),
+    (part, range, share): (usize, KeyRange, usize),
     stem: &Path,
     progress: &AtomicU64,
 ) -> Result<Walked> {
@@ -520,6 +563,14 @@ fn walk(
             spill(&mut buffer, storage, path, &mut walked.files, counts)?;
         }
         seen += 1;
+        if seen == SIZE_SAMPLE {
+            // Measured side by side (2 threads, 200,000 records): the walk took 36–39 ms
+            // instead of 38–41 ms, the build 54.2–56.1 ms instead of 57.0–60.3 ms.
+            let rest = share
+                .saturating_sub(seen as usize)
+                .min(MAX_RESERVED_ENTRIES);
+            buffer.reserve_like_so_far(rest, SPILL_BYTES);
+        }
         if seen % PROGRESS_EVERY == 0 {
             progress.fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
             if inner.is_stopping() {
@@ -575,7 +626,7 @@ mod tests {
             db.inner(),
             &def,
             &snapshot,
-            (0, KeyRange::all()),
+            (0, KeyRange::all(), 10_000),
             &stem,
             &progress,
         )
