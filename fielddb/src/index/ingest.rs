@@ -201,9 +201,6 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
         counts.absorb(part_counts);
     }
 
-    // Opened before the ingestion moves them into the database (an open file stays the same
-    // file), to be read back once the index is ready.
-    let to_read_back = ReadBack::open(&files);
     {
         let catalog = inner.catalog.read();
         if ingesting(&catalog, id).is_none() {
@@ -276,40 +273,11 @@ fn build(inner: &DbInner, id: IndexId, dir: &Path, walked: &AtomicU64) -> Result
     storage.write(batch)?;
     catalog.apply(def);
     drop(catalog);
-    // The index is ready: whoever waits for it goes on while this thread reads its files back
-    // and frees the sorted buffers (milliseconds of unmapping at 200,000 records), not after.
+    // The index is ready: whoever waits for it goes on while this thread frees the sorted
+    // buffers (milliseconds of unmapping at 200,000 records), not after.
     inner.notify_changed();
-    to_read_back.read();
     drop(buffers);
     Ok(Outcome::Ready)
-}
-
-/// A build's table files, to be read once into the OS's page cache. RocksDB's file writer
-/// drops the pages it wrote (`storage::TableFileWriter::finish`), so without the read the
-/// first queries through a new index read its blocks from disk: 1,000 two-equality queries
-/// right after a build over 200,000 records took 55–73 ms, and 28–34 ms after a read-back of
-/// 2–3 ms. Read after the index is ready, the read-back no longer delays its waiters; the
-/// queries run beside it on another core.
-struct ReadBack(Vec<std::fs::File>);
-
-impl ReadBack {
-    /// The files at `paths` that open (the read-back is a help to queries, not part of the
-    /// build: a file that does not open is left out).
-    fn open(paths: &[PathBuf]) -> Self {
-        ReadBack(
-            paths
-                .iter()
-                .filter_map(|path| std::fs::File::open(path).ok())
-                .collect(),
-        )
-    }
-
-    /// Reads every file through; a failed read stops that file's, and nothing else.
-    fn read(self) {
-        for mut file in self.0 {
-            let _ = std::io::copy(&mut file, &mut std::io::sink());
-        }
-    }
 }
 
 /// Marked keys the merge re-indexes in one batch, holding their stripes: few enough that a
