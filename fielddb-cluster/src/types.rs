@@ -1,9 +1,9 @@
 //! The Raft group's types: what a log entry carries ([`Request`]), what applying it answers
 //! ([`Response`]), and openraft's type configuration for FieldDB.
 //!
-//! A request is serialized with serde (JSON on the wire and in the log store); the FieldDB
-//! command inside it is kept in FieldDB's own byte format (`fielddb::Command::encode`), so the
-//! state machine decodes exactly what the library defines.
+//! A request is serialized with serde (bincode on the wire and in the log store: `wire`); the
+//! FieldDB command inside it is kept in FieldDB's own byte format (`fielddb::Command::encode`),
+//! so the state machine decodes exactly what the library defines.
 
 use std::fmt;
 

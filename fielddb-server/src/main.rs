@@ -89,8 +89,8 @@ struct Args {
     /// connections presenting a certificate it signed.
     #[arg(long, requires = "tls_cert", requires = "node_id")]
     peer_ca: Option<PathBuf>,
-    /// A backup target directory (repeatable): `POST /v1/admin/backups` backs up into each.
-    /// Single node only.
+    /// A backup target directory (repeatable): `POST /v1/admin/backups` backs up into each
+    /// (a single node's database; a cluster node's replica, with the log id it had applied).
     #[arg(long = "backup-dir")]
     backup_dirs: Vec<PathBuf>,
     /// Back up into every --backup-dir this often (e.g. 1h, 30m).
