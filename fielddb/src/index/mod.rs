@@ -151,8 +151,9 @@ pub struct IndexInfo {
     pub covering: Covering,
     /// Its state.
     pub state: IndexState,
-    /// Why its background build or drop failed in this process, if it did (the index then
-    /// stays as it was on disk: a failed build resumes from its cursor on the next open).
+    /// Why its background build or drop failed in this process, if it did. A build that fails
+    /// is dropped; a build whose task panicked, and a drop that fails, stay as they were on
+    /// disk and go on at the next open.
     pub failure: Option<String>,
 }
 
@@ -280,8 +281,9 @@ impl IndexBuild {
     /// records hold the same value) or the index was dropped first.
     pub fn wait(&self) -> Result<()> {
         let inner = self.handle.inner();
-        // Settled: ready, dropped, or failed (a build that failed on a storage error stays
-        // `Building` on disk, to resume on the next open, but this wait is over).
+        // Settled: ready, dropped, or failed (a failed build is being dropped; one whose task
+        // panicked stays `Building` on disk, to resume on the next open, but this wait is
+        // over).
         let settled = || {
             inner.failures.lock().contains_key(&self.id)
                 || match inner.catalog.read().get(self.id) {
