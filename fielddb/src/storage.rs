@@ -5,9 +5,12 @@
 //! | column family | holds (byte formats in `encoding/`)                                    |
 //! |---------------|------------------------------------------------------------------------|
 //! | `kv`          | the records: user key -> encoded record                                |
-//! | `index`       | every index entry: index id (u32 BE) ‖ keycode(value) ‖ user key -> "" |
-//! |               | and the per-value counts of counted indexes                            |
-//! | `meta`        | the format version and the catalog of indexes                          |
+//! | `index`       | every index entry: index id (u32 BE) ‖ keycode(values) ‖ user key ->   |
+//! |               | payload (what a covering index stores; empty for others), and the      |
+//! |               | per-value counts of counted indexes                                    |
+//! | `meta`        | the format version, the catalog of indexes and the next index id, the  |
+//! |               | field-name dictionary, the markers of builds by ingestion, and a       |
+//! |               | replica's applied log position and own entries                         |
 //!
 //! RocksDB writes each batch as one record of its write-ahead log, shared by all column
 //! families; that log is FieldDB's only log, and replaying it on open is all of crash recovery.

@@ -57,8 +57,8 @@ const PROGRESS_EVERY: u64 = 4096;
 /// Bytes of entries a walking thread keeps in memory before it writes them as a sorted file.
 const SPILL_BYTES: usize = 64 << 20;
 
-/// Entries a walking thread pushes before it makes room for the rest of its share, measured
-/// by these.
+/// Records a walking thread reads before it makes room for the rest of its share, measured
+/// by the entries they gave.
 const SIZE_SAMPLE: u64 = 1024;
 
 /// The most entries a walking thread reserves room for at once (a share estimated high, say).
