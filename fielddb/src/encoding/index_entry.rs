@@ -178,31 +178,27 @@ impl<'q> CoveredRows<'q> {
         payload: &[u8],
         dictionary: &NameTable,
     ) -> Result<(&'s [u8], Record)> {
-        let mut row = None;
-        self.view_row((suffix, payload), dictionary, &mut |key, view| {
-            row = Some((key.len(), view.to_record()));
-        })?;
-        let (key_len, record) = row.expect("view_row hands its row on success");
-        // The user key ends the entry.
-        Ok((&suffix[suffix.len() - key_len..], record))
+        self.view_row((suffix, payload), dictionary, |key, view| {
+            (key, view.to_record())
+        })
     }
 
-    /// The row the entry answers, handed to `each` as a view borrowing the entry: the
-    /// values the payload holds are read in place into slots on the stack, and only wanted
-    /// values of the entry's key (an indexed field asked for) are decoded into owned values.
-    pub(crate) fn view_row(
+    /// The row the entry answers, handed to `each` as a view borrowing the entry, and what
+    /// `each` returns: the values the payload holds are read in place into slots on the stack,
+    /// and only wanted values of the entry's key (an indexed field asked for) are decoded into
+    /// owned values.
+    pub(crate) fn view_row<'s, T>(
         &self,
-        (suffix, payload): (&[u8], &[u8]),
+        (suffix, payload): (&'s [u8], &[u8]),
         dictionary: &NameTable,
-        each: &mut dyn FnMut(&[u8], RecordView<'_>),
-    ) -> Result<()> {
+        each: impl FnOnce(&'s [u8], RecordView<'_>) -> T,
+    ) -> Result<T> {
         let Some(wanted) = self.wanted else {
             // The whole record is the payload.
             let key = suffix_key(suffix, self.arity)?;
             let mut fields = Vec::new();
             record_codec::decode_borrowed(payload, dictionary, &mut fields)?;
-            each(key, RecordView::new(&fields));
-            return Ok(());
+            return Ok(each(key, RecordView::new(&fields)));
         };
         let (key, key_values) = if self.from_key {
             split_suffix(suffix, self.arity).map(|(values, key)| (key, values))?
@@ -239,8 +235,7 @@ impl<'q> CoveredRows<'q> {
                 len += 1;
             }
         }
-        each(key, RecordView::new(&view[..len]));
-        Ok(())
+        Ok(each(key, RecordView::new(&view[..len])))
     }
 }
 
@@ -562,12 +557,10 @@ mod tests {
         lacking.remove("f3");
         lacking.remove("f10");
         let viewed = |rows: &CoveredRows<'_>, (suffix, payload): (&[u8], &[u8])| {
-            let mut out = None;
-            rows.view_row((suffix, payload), dictionary, &mut |key, view| {
-                out = Some((key.to_vec(), view.to_record()));
+            rows.view_row((suffix, payload), dictionary, |key, view| {
+                (key.to_vec(), view.to_record())
             })
-            .unwrap();
-            out.unwrap()
+            .unwrap()
         };
         let covering = Covering::Fields(names[1..].to_vec());
         for record in [&full, &lacking] {

@@ -390,7 +390,7 @@ pub(crate) fn scoped_each(
             let covered = CoveredRows::new(&def.covering, &def.fields, wanted);
             let hits = collect_hits(snapshot, def, scope, options, false, |s, p| {
                 covered
-                    .view_row((s, p), &dictionary, each)
+                    .view_row((s, p), &dictionary, &mut *each)
                     .map_err(|e| corrupt_entry(name, s, e))
             })?;
             return Ok(hits.next());
