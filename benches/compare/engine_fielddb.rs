@@ -97,6 +97,12 @@ impl Engine for FieldDbEngine {
         Ok(true)
     }
 
+    fn drop_index(&self, field: Field) -> Result<()> {
+        self.db.drop_index(field.name())?;
+        self.db.wait_for_tasks();
+        Ok(())
+    }
+
     fn build_compound_index(&self) -> Result<bool> {
         self.db
             .create_index(IndexSpec::on_fields(["city", "age"]))?

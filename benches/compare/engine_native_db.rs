@@ -221,6 +221,10 @@ impl Engine for NativeDbEngine {
         Ok(false)
     }
 
+    fn drop_index(&self, _field: Field) -> Result<()> {
+        Err("native_db cannot drop an index at run time".into())
+    }
+
     fn writer(&self) -> Result<Option<Writer>> {
         Ok(None)
     }

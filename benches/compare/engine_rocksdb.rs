@@ -403,6 +403,17 @@ impl Engine for RocksDbEngine {
         }
     }
 
+    fn drop_index(&self, field: Field) -> Result<()> {
+        let s = &self.shared;
+        let mut indexes = s.indexes.write();
+        indexes.retain(|f| *f != field);
+        let id = index_id(field);
+        let mut batch = WriteBatch::default();
+        batch.delete_range_cf(s.cf(CF_INDEX)?, id.to_be_bytes(), (id + 1).to_be_bytes());
+        s.db.write_opt(batch, &s.write_options)?;
+        Ok(())
+    }
+
     fn writer(&self) -> Result<Option<Writer>> {
         let shared = Arc::clone(&self.shared);
         Ok(Some(Box::new(move |rec: &Rec| shared.put(rec))))

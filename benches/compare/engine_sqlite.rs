@@ -175,6 +175,12 @@ impl Engine for SqliteEngine {
         Ok(true)
     }
 
+    fn drop_index(&self, field: Field) -> Result<()> {
+        let name = field.name();
+        self.conn.execute_batch(&format!("DROP INDEX t_{name}"))?;
+        Ok(())
+    }
+
     fn build_compound_index(&self) -> Result<bool> {
         self.conn
             .execute_batch("CREATE INDEX t_city_age ON t (city, age)")?;
