@@ -52,6 +52,15 @@
 //! Length-prefixed, never escaped. The decoder checks every length against the input left, so
 //! malformed bytes give `Error::Corruption` and never a panic or an allocation larger than the
 //! input.
+//!
+//! A read of the whole record ([`decode`], [`decode_borrowed`]) checks every value too: strings
+//! are UTF-8, floats not NaN, bools 0 or 1. A read of some fields ([`decode_fields_into`]: an
+//! index build, a write's old record, a query asking for fields) checks the layout of the whole
+//! record (its count, every name, tag and length, no trailing bytes) but the content of the
+//! values it returns only: stepping over the others without looking made a build over 200,000
+//! records 5–10% quicker (medians of 21 builds, three alternated pairs: 47.0 / 47.2 / 47.3 ms
+//! against 49.3 / 50.3 / 52.5). A value corrupt in content is still refused by any read that
+//! returns it, and by `verify`.
 
 use byteorder::{ByteOrder, LittleEndian, WriteBytesExt};
 
@@ -328,6 +337,11 @@ trait Layout {
     }
     /// The value after `tag`.
     fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<ValueRef<'a>>;
+    /// Steps over the value after `tag`.
+    #[inline(always)]
+    fn skip(r: &mut Reader<'_>, tag: u8, name: &str) -> Result<()> {
+        Self::value(r, tag, name).map(drop)
+    }
 }
 
 struct V2;
@@ -357,6 +371,28 @@ impl Layout for V2 {
             }
             t => return corrupt!("field `{name}`: unknown type tag {t}"),
         })
+    }
+
+    #[inline(always)]
+    fn skip(r: &mut Reader<'_>, tag: u8, name: &str) -> Result<()> {
+        match tag {
+            TAG_NULL => {}
+            TAG_BOOL => {
+                r.u8("bool")?;
+            }
+            TAG_INT => {
+                r.varint("int")?;
+            }
+            TAG_FLOAT => {
+                r.take(8, "float")?;
+            }
+            TAG_STR | TAG_BYTES => {
+                let n = r.varint_len("string length")?;
+                r.take(n, "string")?;
+            }
+            t => return corrupt!("field `{name}`: unknown type tag {t}"),
+        }
+        Ok(())
     }
 }
 
@@ -398,6 +434,11 @@ impl Layout for V3 {
     #[inline(always)]
     fn value<'a>(r: &mut Reader<'a>, tag: u8, name: &str) -> Result<ValueRef<'a>> {
         V2::value(r, tag, name)
+    }
+
+    #[inline(always)]
+    fn skip(r: &mut Reader<'_>, tag: u8, name: &str) -> Result<()> {
+        V2::skip(r, tag, name)
     }
 }
 
@@ -518,8 +559,8 @@ pub(crate) fn decode_self_describing(input: &[u8]) -> Result<Record> {
 }
 
 /// The values of `names` in one encoded record, in the order of `names` (`None` for a field
-/// the record lacks), from one walk that checks the whole record (as [`decode`]). The tests'
-/// form of [`decode_fields_into`].
+/// the record lacks), checked as [`decode_fields_into`] checks them. The tests' form of
+/// [`decode_fields_into`].
 #[cfg(test)]
 pub(crate) fn decode_fields(
     input: &[u8],
@@ -533,7 +574,8 @@ pub(crate) fn decode_fields(
 
 /// The values of `wanted` in one encoded record, in the order of `wanted` (`None` for a field
 /// the record lacks), as `T` (owned [`Value`]s or borrowed [`ValueRef`]s), from one walk that
-/// checks the whole record (as [`decode`]), into `found`, which has exactly one slot per name
+/// checks the whole record's layout and the wanted values (the others are stepped over, their
+/// content unread: see the module's header), into `found`, which has exactly one slot per name
 /// (refilled here): a caller decoding many records keeps one set of slots for all of them, on
 /// its stack or in a vector made once.
 pub(crate) fn decode_fields_into<'a, T: FromValueRef<'a> + Clone>(
@@ -550,6 +592,7 @@ pub(crate) fn decode_fields_into<'a, T: FromValueRef<'a> + Clone>(
         &mut WantedFields {
             names: wanted,
             found,
+            slot: None,
         },
     )
 }
@@ -573,6 +616,13 @@ trait Visit<'a> {
     /// least the smallest field's bytes each).
     #[inline(always)]
     fn begin(&mut self, _count: usize) {}
+    /// Whether [`Visit::field`] is to see the value of the field named `name`, which comes
+    /// next; a value not wanted is stepped over, its tag and length checked but not its
+    /// content.
+    #[inline(always)]
+    fn wants(&mut self, _name: &str) -> bool {
+        true
+    }
     fn field(&mut self, name: NameRef<'a>, value: ValueRef<'a>);
 }
 
@@ -615,6 +665,8 @@ struct WantedFields<'n, 'f, T> {
     names: &'n [String],
     /// One slot per name, in the order of `names`.
     found: &'f mut [Option<T>],
+    /// The slot of the field the walk is at, when it is wanted.
+    slot: Option<usize>,
 }
 
 /// What [`WantedFields`] keeps of a value read in place.
@@ -638,15 +690,21 @@ impl<'a> FromValueRef<'a> for ValueRef<'a> {
 
 impl<'a, T: FromValueRef<'a>> Visit<'a> for WantedFields<'_, '_, T> {
     #[inline(always)]
-    fn field(&mut self, name: NameRef<'a>, value: ValueRef<'a>) {
-        if let Some(i) = self.names.iter().position(|n| n == name.text) {
+    fn wants(&mut self, name: &str) -> bool {
+        self.slot = self.names.iter().position(|n| n == name);
+        self.slot.is_some()
+    }
+
+    #[inline(always)]
+    fn field(&mut self, _name: NameRef<'a>, value: ValueRef<'a>) {
+        if let Some(i) = self.slot {
             self.found[i] = Some(T::from_value_ref(value));
         }
     }
 }
 
-/// Walks an encoded record of any version, checking every length, tag, name and value, and
-/// calls `visit` with each field in order.
+/// Walks an encoded record of any version, checking every length, tag and name, and calls
+/// `visit` with each field in order that it wants, checking its value first.
 fn walk<'a>(input: &'a [u8], names: &'a NameTable, visit: &mut impl Visit<'a>) -> Result<()> {
     match input.first() {
         Some(&FORMAT_V3) => walk_fields::<V3>(input, names, visit),
@@ -681,6 +739,10 @@ fn walk_fields<'a, L: Layout>(
             return corrupt!("field {index}: name `{name}` appears twice");
         }
         let tag = r.u8("type tag")?;
+        if !visit.wants(name.text) {
+            L::skip(&mut r, tag, name.text)?;
+            continue;
+        }
         visit.field(name, L::value(&mut r, tag, name.text)?);
     }
     if r.remaining() != 0 {
@@ -1167,10 +1229,76 @@ mod tests {
         }
 
         #[test]
-        fn decode_field_refuses_exactly_what_decode_refuses(
+        fn decode_field_refuses_all_decode_refuses_but_the_content_of_other_values(
             bytes in proptest::collection::vec(any::<u8>(), 0..256),
         ) {
-            prop_assert_eq!(decode_fields(&bytes, &["a".to_string()]).is_ok(), decode(&bytes).is_ok());
+            let found = decode_fields(&bytes, &["a".to_string()]);
+            match decode(&bytes) {
+                Ok(record) => prop_assert_eq!(found.unwrap(), vec![record.get("a").cloned()]),
+                // Only a value other than `a`'s can be what the whole read refuses.
+                Err(e) if found.is_ok() => {
+                    let e = e.to_string();
+                    prop_assert!(
+                        ["not UTF-8", "NaN float", "bool"].iter().any(|m| e.contains(m)),
+                        "{e}"
+                    );
+                    prop_assert!(!e.contains("field `a`"), "{e}");
+                }
+                Err(_) => {}
+            }
+        }
+
+        /// One value made corrupt in content (a string not UTF-8, a NaN float, a bool of 2),
+        /// in either version: reading the whole record, or that field, is refused; reading
+        /// the other fields finds them.
+        #[test]
+        fn a_value_corrupt_in_content_is_refused_by_the_reads_that_return_it_only(
+            values in proptest::collection::vec(arb_value(), 0..12),
+            kind in 0..3usize,
+            at in any::<proptest::sample::Index>(),
+            version_three in any::<bool>(),
+        ) {
+            let mut fields: Vec<(String, Value)> =
+                values.into_iter().enumerate().map(|(i, v)| (format!("f{i}"), v)).collect();
+            // The value to corrupt, marked so that its bytes are found in the encoding.
+            let (marked, marker, corrupt): (Value, Vec<u8>, Vec<u8>) = match kind {
+                0 => (Value::from("\u{1}mark\u{1}"), b"\x01mark\x01".to_vec(), b"\x01mar\xff\x01".to_vec()),
+                1 => (
+                    Value::Float(-1.234_567_890_123e-300),
+                    (-1.234_567_890_123e-300f64).to_le_bytes().to_vec(),
+                    f64::NAN.to_le_bytes().to_vec(),
+                ),
+                _ => (Value::Bool(true), Vec::new(), Vec::new()),
+            };
+            fields.insert(at.index(fields.len() + 1), ("bad".to_string(), marked));
+            let record: Record = fields.iter().cloned().collect();
+            let names = if version_three { dictionary(&["bad", "f0", "f5"]) } else { NameTable::default() };
+            let mut bytes = if version_three {
+                super::encode(&record, &names).unwrap()
+            } else {
+                encode(&record).unwrap()
+            };
+            if marker.is_empty() {
+                // A bool is its tag and one byte: the last byte of the field named `bad`.
+                let bool_at = (1..bytes.len())
+                    .find(|&i| bytes[i - 1] == TAG_BOOL && bytes[i] == 1 && {
+                        let mut b = bytes.clone();
+                        b[i] = 2;
+                        super::decode(&b, &names)
+                            .is_err_and(|e| e.to_string().contains("field `bad`: bool byte 2"))
+                    })
+                    .unwrap();
+                bytes[bool_at] = 2;
+            } else {
+                let from = bytes.windows(marker.len()).position(|w| w == marker.as_slice()).unwrap();
+                bytes[from..from + marker.len()].copy_from_slice(&corrupt);
+            }
+            prop_assert!(super::decode(&bytes, &names).is_err());
+            prop_assert!(super::decode_fields(&bytes, &["bad".to_string()], &names).is_err());
+            let others: Vec<String> = fields.iter().map(|(n, _)| n.clone()).filter(|n| n != "bad").collect();
+            let found = super::decode_fields(&bytes, &others, &names).unwrap();
+            let expected: Vec<Option<Value>> = others.iter().map(|n| record.get(n).cloned()).collect();
+            prop_assert_eq!(found, expected);
         }
     }
 }
