@@ -386,9 +386,13 @@ impl Layout for V2 {
             TAG_FLOAT => {
                 r.take(8, "float")?;
             }
-            TAG_STR | TAG_BYTES => {
+            TAG_STR => {
                 let n = r.varint_len("string length")?;
                 r.take(n, "string")?;
+            }
+            TAG_BYTES => {
+                let n = r.varint_len("bytes length")?;
+                r.take(n, "bytes")?;
             }
             t => return corrupt!("field `{name}`: unknown type tag {t}"),
         }
@@ -1083,6 +1087,23 @@ mod tests {
     }
 
     #[test]
+    fn a_value_cut_short_is_named_alike_whether_read_or_stepped_over() {
+        let record = Record::new()
+            .set("a", 1)
+            .set("s", "text")
+            .set("b", Value::Bytes(vec![1, 2, 3, 4]));
+        let bytes = encode(&record).unwrap();
+        for cut in 1..bytes.len() {
+            let short = &bytes[..bytes.len() - cut];
+            let whole = decode(short).unwrap_err().to_string();
+            let part = decode_fields(short, &["a".to_string()])
+                .unwrap_err()
+                .to_string();
+            assert_eq!(part, whole, "cut {cut}");
+        }
+    }
+
+    #[test]
     fn a_repeated_name_is_corruption_however_many_fields() {
         // 2 fields: compared one by one; 40: behind the filter; 100: sorted at the end.
         for count in [2, 40, 100] {
@@ -1233,18 +1254,23 @@ mod tests {
             bytes in proptest::collection::vec(any::<u8>(), 0..256),
         ) {
             let found = decode_fields(&bytes, &["a".to_string()]);
-            match decode(&bytes) {
-                Ok(record) => prop_assert_eq!(found.unwrap(), vec![record.get("a").cloned()]),
+            let content = |e: &str| ["not UTF-8", "NaN float", "bool byte"].iter().any(|m| e.contains(m));
+            match (decode(&bytes), found) {
+                (Ok(record), found) => prop_assert_eq!(found.unwrap(), vec![record.get("a").cloned()]),
                 // Only a value other than `a`'s can be what the whole read refuses.
-                Err(e) if found.is_ok() => {
+                (Err(e), Ok(_)) => {
                     let e = e.to_string();
-                    prop_assert!(
-                        ["not UTF-8", "NaN float", "bool"].iter().any(|m| e.contains(m)),
-                        "{e}"
-                    );
+                    prop_assert!(content(&e), "{e}");
                     prop_assert!(!e.contains("field `a`"), "{e}");
                 }
-                Err(_) => {}
+                // Both walk the same way: the same first fault, unless the whole read stopped
+                // earlier at another value's content.
+                (Err(e), Err(f)) => {
+                    let e = e.to_string();
+                    if !content(&e) {
+                        prop_assert_eq!(e, f.to_string());
+                    }
+                }
             }
         }
 
