@@ -120,7 +120,7 @@ fn concurrent_appends_to_one_key_lose_nothing() {
         thread.join().unwrap();
     }
     let log = match db.get("shared").unwrap().unwrap().get("log") {
-        Some(Value::Str(s)) => s.clone(),
+        Some(Value::Str(s)) => s.to_string(),
         other => panic!("expected a string, got {other:?}"),
     };
     assert_eq!(log.len(), THREADS * APPENDS);

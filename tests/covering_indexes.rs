@@ -32,7 +32,7 @@ enum Op {
 fn arb_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         (0i64..3).prop_map(Value::Int),
-        "[xy]{0,2}".prop_map(Value::Str),
+        "[xy]{0,2}".prop_map(Value::from),
         Just(Value::Null),
     ]
 }

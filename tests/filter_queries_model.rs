@@ -19,7 +19,7 @@ const INDEXES: [&[usize]; 7] = [&[0], &[1], &[2], &[0, 1], &[1, 2], &[2, 0], &[0
 fn arb_value(field: usize) -> BoxedStrategy<Value> {
     match field {
         0 => (0i64..6).prop_map(Value::Int).boxed(),
-        1 => "[xy]{1,2}".prop_map(Value::Str).boxed(),
+        1 => "[xy]{1,2}".prop_map(Value::from).boxed(),
         _ => (-4i64..4)
             .prop_map(|i| Value::Float(i as f64 / 2.0))
             .boxed(),
@@ -37,7 +37,7 @@ fn arb_condition() -> impl Strategy<Value = (String, Query)> {
         let query = if f == 1 {
             prop_oneof![
                 query,
-                "[xy]{0,1}".prop_map(|p| Query::Prefix(Value::Str(p)))
+                "[xy]{0,1}".prop_map(|p| Query::Prefix(Value::from(p)))
             ]
             .boxed()
         } else {

@@ -26,7 +26,7 @@ fn arb_value() -> impl Strategy<Value = Value> {
         (-3i64..3).prop_map(Value::Int),
         (-3i64..3).prop_map(|i| Value::Float(i as f64)),
         Just(Value::Float(0.5)),
-        "[ab]{0,1}".prop_map(Value::Str),
+        "[ab]{0,1}".prop_map(Value::from),
     ]
 }
 
@@ -67,7 +67,7 @@ fn check_counts(db: &FieldDb, model: &BTreeMap<Vec<u8>, Value>) -> Result<(), Te
         Value::Float(0.0),
         Value::Int(2),
         Value::Float(0.5),
-        Value::Str(String::new()),
+        Value::from(""),
         Value::Str("a".into()),
         Value::Str("b".into()),
         Value::Int(99),

@@ -16,7 +16,7 @@ fn arb_value() -> impl Strategy<Value = Value> {
         (-20i64..20).prop_map(Value::Int),
         (-40i64..40).prop_map(|i| Value::Float(i as f64 / 2.0)),
         prop_oneof![Just(i64::MAX), Just(i64::MIN), Just((1 << 53) + 1)].prop_map(Value::Int),
-        "[ab\\x00]{0,3}".prop_map(Value::Str),
+        "[ab\\x00]{0,3}".prop_map(Value::from),
         proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8), Just(0xffu8)], 0..3)
             .prop_map(Value::Bytes),
     ]
@@ -34,7 +34,7 @@ fn arb_query() -> impl Strategy<Value = Query> {
     prop_oneof![
         arb_value().prop_map(Query::Eq),
         (arb_bound(), arb_bound()).prop_map(|(lo, hi)| Query::Range { lo, hi }),
-        "[ab\\x00]{0,2}".prop_map(|s| Query::Prefix(Value::Str(s))),
+        "[ab\\x00]{0,2}".prop_map(|s| Query::Prefix(Value::from(s))),
         proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8)], 0..2)
             .prop_map(|b| Query::Prefix(Value::Bytes(b))),
     ]

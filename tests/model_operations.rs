@@ -45,7 +45,7 @@ fn arb_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         (-5i64..5).prop_map(Value::Int),
         (-10i64..10).prop_map(|i| Value::Float(i as f64 / 2.0)),
-        "[ab\\x00]{0,2}".prop_map(Value::Str),
+        "[ab\\x00]{0,2}".prop_map(Value::from),
         proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8)], 0..2).prop_map(Value::Bytes),
     ]
 }
@@ -59,7 +59,7 @@ fn arb_query() -> impl Strategy<Value = Query> {
     prop_oneof![
         arb_value().prop_map(Query::Eq),
         (bound.clone(), bound).prop_map(|(lo, hi)| Query::Range { lo, hi }),
-        "[ab\\x00]{0,2}".prop_map(|s| Query::Prefix(Value::Str(s))),
+        "[ab\\x00]{0,2}".prop_map(|s| Query::Prefix(Value::from(s))),
         proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8)], 0..2)
             .prop_map(|b| Query::Prefix(Value::Bytes(b))),
     ]
@@ -215,8 +215,8 @@ proptest! {
                     let result = db.append(key(*k), FIELDS[*f], tail.as_str());
                     let mut expected = model.get(&key(*k)).cloned().unwrap_or_default();
                     let appended = match expected.get(FIELDS[*f]).cloned() {
-                        None => Some(Value::Str(tail.clone())),
-                        Some(Value::Str(old)) => Some(Value::Str(old + tail)),
+                        None => Some(Value::from(tail.as_str())),
+                        Some(Value::Str(old)) => Some(Value::from(format!("{old}{tail}"))),
                         Some(_) => None,
                     };
                     match appended {

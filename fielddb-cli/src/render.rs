@@ -7,7 +7,7 @@ use fielddb::Value;
 /// A value as a table cell: strings bare, everything else as `Value`'s display.
 pub fn cell(value: &Value) -> String {
     match value {
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => s.to_string(),
         other => other.to_string(),
     }
 }

@@ -54,7 +54,7 @@ pub fn csv_cell(text: &str) -> Value {
     match text {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
-        _ => Value::Str(text.to_string()),
+        _ => Value::from(text),
     }
 }
 

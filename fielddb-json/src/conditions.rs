@@ -235,7 +235,7 @@ fn two_sided(a: (&str, Value), b: (&str, Value), column: usize) -> Result<Query,
 pub fn token_value(token: &Token) -> Result<Value, SyntaxError> {
     let column = token.column;
     match &token.kind {
-        TokenKind::Quoted(s) => Ok(Value::Str(s.clone())),
+        TokenKind::Quoted(s) => Ok(Value::from(s.as_str())),
         TokenKind::Word(w) => {
             crate::literal::parse_word(w).or_else(|message| syntax(column, message))
         }

@@ -35,7 +35,7 @@ pub fn value_to_json(value: &Value) -> Json {
             None if *f > 0.0 => json!({"$float": "inf"}),
             None => json!({"$float": "-inf"}),
         },
-        Value::Str(s) => Json::String(s.clone()),
+        Value::Str(s) => Json::String(s.to_string()),
         Value::Bytes(b) => json!({"$base64": BASE64.encode(b)}),
     }
 }
@@ -170,7 +170,7 @@ pub fn json_to_value(field: &str, json: &Json) -> Result<Value, String> {
                 ))
             }
         },
-        Json::String(s) => Value::Str(s.clone()),
+        Json::String(s) => Value::from(s.as_str()),
         Json::Object(map) => {
             if let Some(b64) = tagged(map, "$base64") {
                 Value::Bytes(
@@ -240,7 +240,7 @@ mod tests {
                 .prop_map(Value::Float),
             Just(Value::Float(f64::INFINITY)),
             Just(Value::Float(f64::NEG_INFINITY)),
-            "\\PC{0,8}".prop_map(Value::Str),
+            "\\PC{0,8}".prop_map(Value::from),
             proptest::collection::vec(any::<u8>(), 0..8).prop_map(Value::Bytes),
         ]
     }

@@ -43,7 +43,7 @@ pub fn parse_word(word: &str) -> Result<Value, String> {
             )),
         };
     }
-    Ok(Value::Str(word.to_string()))
+    Ok(Value::from(word))
 }
 
 /// The value a literal denotes: a double-quoted JSON string is that string, anything else is
@@ -51,7 +51,7 @@ pub fn parse_word(word: &str) -> Result<Value, String> {
 pub fn parse_literal(text: &str) -> Result<Value, String> {
     if text.starts_with('"') {
         return serde_json::from_str::<String>(text)
-            .map(Value::Str)
+            .map(Value::from)
             .map_err(|e| format!("bad quoted string {text}: {e}"));
     }
     parse_word(text)

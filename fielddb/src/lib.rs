@@ -47,6 +47,7 @@ mod replica;
 mod scan;
 mod storage;
 mod tasks;
+mod text;
 mod update;
 mod value;
 mod write;
@@ -71,6 +72,7 @@ pub use record_view::RecordView;
 pub use replica::{Answer, ContentHash, LoggedCommand, ReplicaData};
 pub use scan::ScanOptions;
 pub use storage::StorageStats;
+pub use text::Text;
 pub use update::{FieldChange, Update};
 pub use value::{Value, ValueRef};
 

@@ -8,6 +8,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use crate::text::Text;
+
 /// The value of one field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -19,8 +21,8 @@ pub enum Value {
     Int(i64),
     /// A 64-bit float. NaN is refused by writes and queries: it has no place in the order.
     Float(f64),
-    /// A UTF-8 string.
-    Str(String),
+    /// A UTF-8 string (held inline up to 24 bytes, see [`Text`]).
+    Str(Text),
     /// Arbitrary bytes.
     Bytes(Vec<u8>),
 }
@@ -132,7 +134,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Bool(b) => Value::Bool(b),
             ValueRef::Int(i) => Value::Int(i),
             ValueRef::Float(f) => Value::Float(f),
-            ValueRef::Str(s) => Value::Str(s.to_owned()),
+            ValueRef::Str(s) => Value::Str(Text::from(s)),
             ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
         }
     }
@@ -212,19 +214,19 @@ impl From<bool> for Value {
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
-        Value::Str(v.to_owned())
+        Value::Str(Text::from(v))
     }
 }
 
 impl From<String> for Value {
     fn from(v: String) -> Self {
-        Value::Str(v)
+        Value::Str(Text::from(v))
     }
 }
 
 impl From<&String> for Value {
     fn from(v: &String) -> Self {
-        Value::Str(v.clone())
+        Value::Str(Text::from(v))
     }
 }
 

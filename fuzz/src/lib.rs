@@ -17,9 +17,9 @@ pub mod literal;
 pub use conditions::{parse_conditions, token_value, Tokens};
 pub use literal::{hex, parse_literal, parse_word, unhex};
 
-// FieldDB's own files, unchanged: values, records (owned and viewed in place), updates, errors,
-// queries and `encoding/`, the bottom layer holding every byte format. None of them touches
-// RocksDB.
+// FieldDB's own files, unchanged: values (and their strings), records (owned and viewed in
+// place), updates, errors, queries and `encoding/`, the bottom layer holding every byte format.
+// None of them touches RocksDB.
 #[path = "../../fielddb/src/encoding/mod.rs"]
 pub mod encoding;
 #[path = "../../fielddb/src/error.rs"]
@@ -32,6 +32,8 @@ pub mod record;
 pub mod record_view;
 #[path = "../../fielddb/src/repeated_names.rs"]
 mod repeated_names;
+#[path = "../../fielddb/src/text.rs"]
+pub mod text;
 #[path = "../../fielddb/src/update.rs"]
 pub mod update;
 #[path = "../../fielddb/src/value.rs"]

@@ -409,7 +409,7 @@ pub(crate) fn values_for_message(mut values: Vec<Value>) -> Value {
         return values.pop().unwrap_or(Value::Null);
     }
     let parts: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-    Value::Str(format!("({})", parts.join(", ")))
+    Value::Str(format!("({})", parts.join(", ")).into())
 }
 
 /// Decodes encoded values (as [`record_values`] makes them) for a message, see

@@ -23,6 +23,7 @@
 use byteorder::{BigEndian, ByteOrder};
 
 use crate::error::{corrupt, invalid, Result};
+use crate::text::Text;
 use crate::value::{Value, ValueRef};
 
 const TAG_NULL: u8 = 0x10;
@@ -144,7 +145,7 @@ pub(crate) fn decode_value(input: &[u8]) -> Result<(Value, usize)> {
         TAG_STR | TAG_BYTES => {
             let (bytes, used) = decode_escaped(rest)?;
             let value = if tag == TAG_STR {
-                Value::Str(String::from_utf8(bytes).map_err(|_| {
+                Value::Str(String::from_utf8(bytes).map(Text::from).map_err(|_| {
                     crate::Error::Corruption("index key: string is not UTF-8".into())
                 })?)
             } else {
@@ -275,8 +276,8 @@ mod tests {
                 .prop_map(Value::Float),
             (-100i64..100).prop_map(|i| Value::Float(i as f64 / 4.0)),
             special_floats.prop_map(Value::Float),
-            "[a\\x00b]{0,6}".prop_map(Value::Str),
-            ".{0,8}".prop_map(Value::Str),
+            "[a\\x00b]{0,6}".prop_map(Value::from),
+            ".{0,8}".prop_map(Value::from),
             proptest::collection::vec(
                 prop_oneof![Just(0u8), Just(1), Just(255), any::<u8>()],
                 0..8
@@ -308,8 +309,8 @@ mod tests {
 
         #[test]
         fn prefixes_bound_exactly_the_values_that_start_with_them(s in "[a\\x00b]{0,5}", p in "[a\\x00b]{0,3}") {
-            let prefix = encode_prefix(&Value::Str(p.clone())).unwrap();
-            prop_assert_eq!(enc(&Value::Str(s.clone())).starts_with(&prefix), s.starts_with(&p));
+            let prefix = encode_prefix(&Value::from(p.as_str())).unwrap();
+            prop_assert_eq!(enc(&Value::from(s.as_str())).starts_with(&prefix), s.starts_with(&p));
         }
 
         #[test]
@@ -340,7 +341,7 @@ mod tests {
             Value::Float(f64::NEG_INFINITY),
             Value::Int(0),
             Value::Float(f64::INFINITY),
-            Value::Str(String::new()),
+            Value::from(""),
             Value::Str("z".into()),
             Value::Bytes(vec![]),
         ];

@@ -1144,7 +1144,7 @@ mod tests {
             any::<f64>()
                 .prop_filter("no NaN", |f| !f.is_nan())
                 .prop_map(Value::Float),
-            ".*".prop_map(Value::Str),
+            ".*".prop_map(Value::from),
             proptest::collection::vec(any::<u8>(), 0..64).prop_map(Value::Bytes),
         ]
     }
