@@ -3,9 +3,8 @@
 //! Column family `kv` holds key -> record in a fixed hand-written layout (name and city as a
 //! length byte and UTF-8; score, age and balance as 8 little-endian bytes each); `index` holds
 //! index id (u32 BE) ‖ order-preserving value ‖ key -> empty, as FieldDB does. A write with
-//! indexes reads the old record (a batch's old records in one batched lookup in key order, as
-//! FieldDB does) and writes the record, the old entries' deletes and the new entries in one
-//! `WriteBatch`; without indexes it writes blind. A query walks the `index` range
+//! indexes reads the old record and writes the record, the old entries' deletes and the new
+//! entries in one `WriteBatch`; without indexes it writes blind. A query walks the `index` range
 //! on a snapshot and fetches the records with `batched_multi_get_cf_opt` on the same snapshot.
 //! An index build walks `kv` in chunks of 1,000 records, each under a write lock that writers
 //! take shared (they maintain a building index themselves), like `fielddb/src/index/builder.rs`.
@@ -161,43 +160,22 @@ impl Shared {
             .ok_or_else(|| format!("no column family {name}"))?)
     }
 
-    /// The records stored at `recs`' keys, read in one batched lookup in key order, as FieldDB
-    /// reads the old records of a batch.
-    fn old_records(&self, recs: &[Rec]) -> Result<Vec<Option<Rec>>> {
-        let mut order: Vec<usize> = (0..recs.len()).collect();
-        order.sort_unstable_by(|&a, &b| recs[a].key.cmp(&recs[b].key));
-        let keys = order.iter().map(|&i| recs[i].key.as_bytes());
-        let values =
-            self.db
-                .batched_multi_get_cf_opt(self.cf(CF_KV)?, keys, true, &ReadOptions::default());
-        let mut old: Vec<Option<Rec>> = (0..recs.len()).map(|_| None).collect();
-        for (&i, value) in order.iter().zip(values) {
-            if let Some(bytes) = value? {
-                old[i] = Some(decode(recs[i].key.as_bytes(), &bytes)?);
-            }
-        }
-        Ok(old)
-    }
-
-    /// Adds `rec` and its index changes to `batch`; `old` is the record stored at its key,
-    /// read when indexed.
-    fn stage(
-        &self,
-        indexes: &[Field],
-        rec: &Rec,
-        old: Option<&Rec>,
-        batch: &mut WriteBatch,
-    ) -> Result<()> {
+    /// Adds `rec` and its index changes to `batch` (reading the old record when indexed).
+    fn stage(&self, indexes: &[Field], rec: &Rec, batch: &mut WriteBatch) -> Result<()> {
         let kv = self.cf(CF_KV)?;
         batch.put_cf(kv, &rec.key, encode(rec));
         if indexes.is_empty() {
             return Ok(());
         }
+        let old = match self.db.get_pinned_cf(kv, &rec.key)? {
+            Some(bytes) => Some(decode(rec.key.as_bytes(), &bytes)?),
+            None => None,
+        };
         let index = self.cf(CF_INDEX)?;
         for &field in indexes {
             let new_entry = entry(field, rec);
             let value_len = |e: &[u8]| e.len() - rec.key.len();
-            if let Some(old) = old {
+            if let Some(old) = &old {
                 let old_entry = entry(field, old);
                 if old_entry == new_entry {
                     continue;
@@ -219,16 +197,8 @@ impl Shared {
 
     fn put(&self, rec: &Rec) -> Result<()> {
         let indexes = self.indexes.read();
-        let old = if indexes.is_empty() {
-            None
-        } else {
-            match self.db.get_pinned_cf(self.cf(CF_KV)?, &rec.key)? {
-                Some(bytes) => Some(decode(rec.key.as_bytes(), &bytes)?),
-                None => None,
-            }
-        };
         let mut batch = WriteBatch::default();
-        self.stage(&indexes, rec, old.as_ref(), &mut batch)?;
+        self.stage(&indexes, rec, &mut batch)?;
         self.db.write_opt(batch, &self.write_options)?;
         Ok(())
     }
@@ -338,14 +308,9 @@ impl Engine for RocksDbEngine {
     fn put_batch(&self, recs: &[Rec]) -> Result<()> {
         let s = &self.shared;
         let indexes = s.indexes.read();
-        let old = if indexes.is_empty() {
-            (0..recs.len()).map(|_| None).collect()
-        } else {
-            s.old_records(recs)?
-        };
         let mut batch = WriteBatch::default();
-        for (rec, old) in recs.iter().zip(&old) {
-            s.stage(&indexes, rec, old.as_ref(), &mut batch)?;
+        for rec in recs {
+            s.stage(&indexes, rec, &mut batch)?;
         }
         s.db.write_opt(batch, &s.write_options)?;
         Ok(())

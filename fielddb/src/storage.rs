@@ -277,21 +277,6 @@ impl Storage {
         Ok(self.db.get_pinned_cf(self.cf(cf)?, key)?)
     }
 
-    /// The values at `keys`, ascending, in `cf`, read from the latest state in one batched
-    /// lookup (a write reads the old records of its batch so).
-    pub(crate) fn multi_get_sorted(
-        &self,
-        cf: Cf,
-        keys: &[&[u8]],
-    ) -> Result<Vec<Option<impl Deref<Target = [u8]> + '_>>> {
-        debug_assert!(keys.is_sorted());
-        self.db
-            .batched_multi_get_cf_opt(self.cf(cf)?, keys, true, &ReadOptions::default())
-            .into_iter()
-            .map(|value| Ok(value?))
-            .collect()
-    }
-
     /// True when `cf` holds `key` (the value is not copied).
     pub(crate) fn contains(&self, cf: Cf, key: &[u8]) -> Result<bool> {
         Ok(self.db.get_pinned_cf(self.cf(cf)?, key)?.is_some())

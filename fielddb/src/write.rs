@@ -8,8 +8,7 @@
 //!   until the batch is committed, so an index state change or build step (which take the write
 //!   guard) is ordered against this write. For each group of operations: with no index to
 //!   maintain, stage the records blindly; otherwise lock the keys' stripes, read each old record
-//!   (the version left by an earlier operation of the plan, or else the stored one: the group's
-//!   stored records are read in one batched lookup in key order), and for every maintained index
+//!   (or the version left by an earlier operation of the plan), and for every maintained index
 //!   whose value changed stage the removal of the old entry and the new one (with its payload:
 //!   the fields a covering index stores), and for a counted index the change of each value's
 //!   count (`index::counts`); a covering index whose value stayed but whose covered fields
@@ -32,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::index::counts::{self, CountDeltas};
 use crate::inner::DbInner;
 use crate::locks::HeldStripes;
-use crate::read::{decode_at, read_record};
+use crate::read::read_record;
 use crate::record::Record;
 use crate::storage::{Cf, KeyRange, WriteSet};
 use crate::update::Update;
@@ -205,20 +204,6 @@ impl<'a> WritePlan<'a> {
             .then(|| inner.names.current());
         let dictionary = dictionary.as_deref().unwrap_or(NameTable::empty());
 
-        // The stored records of the group's keys the plan has not staged yet, read in one
-        // batched lookup in key order (the stripes are held, so they stay as read).
-        let mut unstaged: Vec<&[u8]> = if indexes.is_empty() {
-            Vec::new()
-        } else {
-            ops.iter()
-                .map(|op| op.key.as_slice())
-                .filter(|key| !latest.contains_key(*key))
-                .collect()
-        };
-        unstaged.sort_unstable();
-        unstaged.dedup();
-        let stored = storage.multi_get_sorted(Cf::Kv, &unstaged)?;
-
         let mut group = Group::default();
         let mut existed = Vec::with_capacity(ops.len());
         let mut claims: Vec<Claim> = Vec::new();
@@ -234,7 +219,7 @@ impl<'a> WritePlan<'a> {
                     // Only existence is wanted.
                     storage.contains(Cf::Kv, &op.key)?.then(Record::new)
                 }
-                None => match stored_record(inner, &unstaged, &stored, &op.key) {
+                None => match read_record(inner, &op.key) {
                     Ok(record) => record,
                     Err(Error::Corruption(_)) => {
                         // The old record cannot be read, so its index entries cannot be
@@ -517,24 +502,6 @@ fn check_claims(
         it.status()?;
     }
     Ok(())
-}
-
-/// The record stored at `key`, from `stored`, the values read at the sorted `keys` (which hold
-/// `key`; otherwise it is read now).
-fn stored_record(
-    inner: &DbInner,
-    keys: &[&[u8]],
-    stored: &[Option<impl std::ops::Deref<Target = [u8]>>],
-    key: &[u8],
-) -> Result<Option<Record>> {
-    match keys.binary_search(&key).ok().and_then(|at| stored.get(at)) {
-        Some(Some(bytes)) => inner
-            .names
-            .with(|names| decode_at(key, bytes, names))
-            .map(Some),
-        Some(None) => Ok(None),
-        None => read_record(inner, key),
-    }
 }
 
 #[cfg(test)]
