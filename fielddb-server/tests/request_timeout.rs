@@ -20,13 +20,14 @@ fn a_request_running_past_the_request_timeout_is_answered_408_and_the_server_goe
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("db");
     let c = client();
-    // 1,000 records of 4 KiB each, loaded with the default timeout.
+    // 1,000 records of 60 KiB each (60 MiB), loaded with the default timeout in batches of 50
+    // (3 MiB bodies, under the 4 MiB limit).
     let mut server = Server::start_in(&dir, &[]);
-    let filler = "x".repeat(4096);
-    for chunk in 0..10 {
+    let filler = "x".repeat(60 << 10);
+    for chunk in 0..20 {
         let answer = c
             .post(server.url("/v1/batch"))
-            .json(&batch("k", chunk * 100..chunk * 100 + 100, &filler))
+            .json(&batch("k", chunk * 50..chunk * 50 + 50, &filler))
             .send()
             .unwrap();
         let (status, body) = json(answer);
@@ -34,17 +35,20 @@ fn a_request_running_past_the_request_timeout_is_answered_408_and_the_server_goe
     }
     assert!(server.terminate());
 
-    // Reading all of them back (4 MiB of JSON) takes longer than a millisecond.
+    // Reading all of them back takes far longer than a millisecond. Only the store's scan is
+    // awaited (the page is turned into JSON in the poll that finds the scan done), and tokio's
+    // timer fires within about 2 ms: a scan of 4 MiB was once done before it (CI at d5715d2).
     let server = Server::start_in(&dir, &["--request-timeout", "1ms"]);
     let (status, body) = get(&c, &server, "/v1/records?limit=1000");
     assert_eq!(status, 408, "{body}");
     assert_eq!(code(&body), "request_timeout", "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("--request-timeout"), "{message}");
-    // A write's answer says its outcome is unknown.
+    // A write's answer says its outcome is unknown: a batch of 10,000 puts (the most one may
+    // hold) of 300 bytes each, which takes several milliseconds once its body has arrived.
     let answer = c
         .post(server.url("/v1/batch"))
-        .json(&batch("w", 0..500, &filler))
+        .json(&batch("w", 0..10_000, &"y".repeat(300)))
         .send()
         .unwrap();
     let (status, body) = json(answer);
