@@ -19,11 +19,12 @@ fn the_leadership_moves_to_the_named_voter_and_writes_go_on() {
     let (status, body) = cluster.post(asked, "/v1/cluster/leader", &json!({ "node_id": to }));
     assert_eq!(status, 200, "{body}");
     // The old leader answers once a quorum has taken the new leader's vote; the new leader's
-    // own status may show it a moment later (its metrics are published after its election).
+    // own status may show it a moment later (its metrics are published after its election;
+    // a loaded machine may stretch that moment, so the bound is wide).
     let asked_at = std::time::Instant::now();
     while cluster.status(to).unwrap()["role"] != "leader" {
         assert!(
-            asked_at.elapsed() < Duration::from_secs(2),
+            asked_at.elapsed() < Duration::from_secs(10),
             "node {to} does not say it leads"
         );
         std::thread::sleep(Duration::from_millis(20));
