@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fielddb::{Command, FieldDb, IndexState};
-use openraft::errors::{ClientWriteError, RaftError};
+use openraft::errors::{ClientWriteError, ForwardReason, RaftError};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
@@ -40,6 +40,9 @@ pub const LEARNER_CATCH_UP_TIMEOUT: Duration = crate::network::SNAPSHOT_TIMEOUT;
 
 /// The largest snapshot header (vote and metadata, JSON) accepted from a leader.
 const MAX_SNAPSHOT_HEADER: usize = 16 << 20;
+
+/// How long a write refused for want of a confirmed lease waits before it is offered again.
+const LEASE_RETRY_PAUSE: Duration = Duration::from_millis(10);
 
 /// How many records one logged build step indexes.
 const BUILD_STEP_RECORDS: u32 = 1000;
@@ -298,37 +301,55 @@ impl RaftGroup {
 
     /// Proposes a command already encoded (`fielddb::Command::encode`; one a peer forwarded)
     /// and waits until it is applied here; returns its answer.
+    ///
+    /// A leader whose lease no quorum has confirmed yet (just elected, before a follower has
+    /// acknowledged it) refuses a write without logging it; the write is offered again every
+    /// `LEASE_RETRY_PAUSE` until the request timeout, so an election is not seen as a 503.
     pub async fn write_encoded(
         &self,
         bytes: Vec<u8>,
         session: Option<ClientRequest>,
     ) -> Result<Response, Unavailable> {
-        let request = Request {
-            command: bytes,
-            session,
-            stamp_ms: now_ms(),
-        };
-        let written =
-            tokio::time::timeout(self.config.request_timeout, self.proposer.write(request)).await;
-        match written.map(|outcome| match outcome {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(refused)) => Err(RaftError::APIError(refused)),
-            Err(fatal) => Err(RaftError::Fatal(fatal)),
-        }) {
-            Ok(Ok(response)) => Ok(response.data),
-            Ok(Err(error)) => match error.api_error() {
-                Some(ClientWriteError::LogEntryDiscarded(_)) => {
-                    Err(Unavailable::Unknown(self.status().leader))
+        let deadline = tokio::time::Instant::now() + self.config.request_timeout;
+        let timeout_ms = self.config.request_timeout.as_millis();
+        loop {
+            let request = Request {
+                command: bytes.clone(),
+                session: session.clone(),
+                stamp_ms: now_ms(),
+            };
+            let written = tokio::time::timeout_at(deadline, self.proposer.write(request)).await;
+            let error = match written {
+                Ok(Ok(Ok(response))) => return Ok(response.data),
+                Ok(Ok(Err(refused))) => RaftError::APIError(refused),
+                Ok(Err(fatal)) => RaftError::Fatal(fatal),
+                Err(_) => {
+                    return Err(Unavailable::NoQuorum(
+                        self.status().leader,
+                        format!("the write was not committed within {timeout_ms} ms"),
+                    ))
                 }
-                _ => Err(self.unavailable_from(&error)),
-            },
-            Err(_) => Err(Unavailable::NoQuorum(
-                self.status().leader,
-                format!(
-                    "the write was not committed within {} ms",
-                    self.config.request_timeout.as_millis()
-                ),
-            )),
+            };
+            match error.api_error() {
+                Some(ClientWriteError::LogEntryDiscarded(_)) => {
+                    return Err(Unavailable::Unknown(self.status().leader))
+                }
+                Some(ClientWriteError::ForwardToLeader(forward))
+                    if forward.reason == ForwardReason::LeaseExpired =>
+                {
+                    if tokio::time::Instant::now() + LEASE_RETRY_PAUSE >= deadline {
+                        return Err(Unavailable::NoQuorum(
+                            self.status().leader,
+                            format!(
+                                "no quorum confirmed this node's leadership within \
+                                 {timeout_ms} ms; the write was not logged"
+                            ),
+                        ));
+                    }
+                    tokio::time::sleep(LEASE_RETRY_PAUSE).await;
+                }
+                _ => return Err(self.unavailable_from(&error)),
+            }
         }
     }
 

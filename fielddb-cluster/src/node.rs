@@ -240,13 +240,15 @@ impl ClusterNode {
         self.first().status()
     }
 
-    /// Proposes `command` in group 0 and waits until it is applied here; returns its answer.
+    /// Proposes `command` in group 0 through its leader and returns the answer of applying
+    /// it: here when this node leads, else (leadership moved during the request) forwarded to
+    /// the leader it names, as `propose` does.
     pub async fn write(
         &self,
         command: &Command,
         session: Option<ClientRequest>,
     ) -> Result<Response, Unavailable> {
-        self.first().write(command, session).await
+        self.propose(0, command, session).await
     }
 
     /// The leader of `group` as this node knows it (the map's choice for a group it does not

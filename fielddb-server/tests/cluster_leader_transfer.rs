@@ -29,7 +29,8 @@ fn the_leadership_moves_to_the_named_voter_and_writes_go_on() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(cluster.put(to, "after", &json!({"n": 2})).0, 200);
+    let (status, body) = cluster.put(to, "after", &json!({"n": 2}));
+    assert_eq!(status, 200, "{body}");
     // The old leader forwards its read once it has heard of the new one.
     assert_eq!(cluster.wait_leader_known(Duration::from_secs(10)), to);
     let (status, body) = cluster.get(leader, "/v1/records/after");
