@@ -41,6 +41,20 @@ pub const LEARNER_CATCH_UP_TIMEOUT: Duration = crate::network::SNAPSHOT_TIMEOUT;
 /// The largest snapshot header (vote and metadata, JSON) accepted from a leader.
 const MAX_SNAPSHOT_HEADER: usize = 16 << 20;
 
+/// Why openraft did not take a write or a membership change.
+type WriteRefusal = RaftError<TypeConfig, ClientWriteError<TypeConfig>>;
+
+/// Whether `error` is a leader's refusal for want of a lease a quorum has confirmed (just
+/// elected, or cut off from its followers): nothing was logged, so the request may be offered
+/// again.
+fn lease_unconfirmed(error: &WriteRefusal) -> bool {
+    matches!(
+        error.api_error(),
+        Some(ClientWriteError::ForwardToLeader(forward))
+            if forward.reason == ForwardReason::LeaseExpired
+    )
+}
+
 /// How long a write refused for want of a confirmed lease waits before it is offered again.
 const LEASE_RETRY_PAUSE: Duration = Duration::from_millis(10);
 
@@ -334,9 +348,7 @@ impl RaftGroup {
                 Some(ClientWriteError::LogEntryDiscarded(_)) => {
                     return Err(Unavailable::Unknown(self.status().leader))
                 }
-                Some(ClientWriteError::ForwardToLeader(forward))
-                    if forward.reason == ForwardReason::LeaseExpired =>
-                {
+                _ if lease_unconfirmed(&error) => {
                     if tokio::time::Instant::now() + LEASE_RETRY_PAUSE >= deadline {
                         return Err(Unavailable::NoQuorum(
                             self.status().leader,
@@ -429,9 +441,9 @@ impl RaftGroup {
         // openraft's own blocking add returns when the learner is within the lag threshold
         // (thousands of entries); here it returns when the learner holds the log up to the
         // membership entry that added it.
+        let node = BasicNode::new(addr);
         let added = self
-            .raft
-            .add_learner(id, BasicNode::new(addr), false)
+            .once_lease_confirmed(|| self.raft.add_learner(id, node.clone(), false))
             .await
             .map_err(|e| self.membership_error(e))?;
         let target = added.log_id.index;
@@ -475,17 +487,34 @@ impl RaftGroup {
         let _one = self.membership_change.try_lock().map_err(|_| {
             MembershipError::Conflict("another membership change is in progress".into())
         })?;
-        self.raft
-            .change_membership(voters, false)
+        self.once_lease_confirmed(|| self.raft.change_membership(voters.clone(), false))
             .await
             .map(drop)
             .map_err(|e| self.membership_error(e))
     }
 
-    fn membership_error(
-        &self,
-        error: RaftError<TypeConfig, ClientWriteError<TypeConfig>>,
-    ) -> MembershipError {
+    /// Runs `attempt` (a membership change) again every `LEASE_RETRY_PAUSE` while this leader's
+    /// lease is not confirmed yet, for at most the request timeout.
+    async fn once_lease_confirmed<T, F, Fut>(&self, attempt: F) -> Result<T, WriteRefusal>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, WriteRefusal>>,
+    {
+        let deadline = tokio::time::Instant::now() + self.config.request_timeout;
+        loop {
+            match attempt().await {
+                Err(error)
+                    if lease_unconfirmed(&error)
+                        && tokio::time::Instant::now() + LEASE_RETRY_PAUSE < deadline =>
+                {
+                    tokio::time::sleep(LEASE_RETRY_PAUSE).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn membership_error(&self, error: WriteRefusal) -> MembershipError {
         match error.api_error() {
             Some(ClientWriteError::ChangeMembershipError(e)) => match e {
                 openraft::errors::ChangeMembershipError::InProgress(_) => {
