@@ -48,11 +48,9 @@ type WriteRefusal = RaftError<TypeConfig, ClientWriteError<TypeConfig>>;
 /// elected, or cut off from its followers): nothing was logged, so the request may be offered
 /// again.
 fn lease_unconfirmed(error: &WriteRefusal) -> bool {
-    matches!(
-        error.api_error(),
-        Some(ClientWriteError::ForwardToLeader(forward))
-            if forward.reason == ForwardReason::LeaseExpired
-    )
+    error
+        .forward_to_leader()
+        .is_some_and(|forward| forward.reason == ForwardReason::LeaseExpired)
 }
 
 /// How long a write refused for want of a confirmed lease waits before it is offered again.
@@ -282,6 +280,17 @@ impl RaftGroup {
             + openraft::TryAsRef<openraft::errors::ForwardToLeader<TypeConfig>>,
     {
         if let Some(forward) = error.forward_to_leader() {
+            if forward.reason == ForwardReason::LeaseExpired {
+                // This node leads, but no quorum has acknowledged it lately: nothing to follow.
+                return Unavailable::NoQuorum(
+                    self.status().leader,
+                    format!(
+                        "no quorum confirmed this node's leadership within {} ms (just elected, \
+                         or cut off from its followers); nothing was logged",
+                        self.config.request_timeout.as_millis()
+                    ),
+                );
+            }
             let leader = forward.leader_id.map(|id| {
                 let addr = self
                     .config
@@ -324,44 +333,34 @@ impl RaftGroup {
         bytes: Vec<u8>,
         session: Option<ClientRequest>,
     ) -> Result<Response, Unavailable> {
-        let deadline = tokio::time::Instant::now() + self.config.request_timeout;
-        let timeout_ms = self.config.request_timeout.as_millis();
-        loop {
+        let deadline = self.deadline();
+        let offered = self.once_lease_confirmed(deadline, || async {
             let request = Request {
                 command: bytes.clone(),
                 session: session.clone(),
                 stamp_ms: now_ms(),
             };
-            let written = tokio::time::timeout_at(deadline, self.proposer.write(request)).await;
-            let error = match written {
-                Ok(Ok(Ok(response))) => return Ok(response.data),
-                Ok(Ok(Err(refused))) => RaftError::APIError(refused),
-                Ok(Err(fatal)) => RaftError::Fatal(fatal),
-                Err(_) => {
-                    return Err(Unavailable::NoQuorum(
-                        self.status().leader,
-                        format!("the write was not committed within {timeout_ms} ms"),
-                    ))
-                }
-            };
-            match error.api_error() {
-                Some(ClientWriteError::LogEntryDiscarded(_)) => {
-                    return Err(Unavailable::Unknown(self.status().leader))
-                }
-                _ if lease_unconfirmed(&error) => {
-                    if tokio::time::Instant::now() + LEASE_RETRY_PAUSE >= deadline {
-                        return Err(Unavailable::NoQuorum(
-                            self.status().leader,
-                            format!(
-                                "no quorum confirmed this node's leadership within \
-                                 {timeout_ms} ms; the write was not logged"
-                            ),
-                        ));
-                    }
-                    tokio::time::sleep(LEASE_RETRY_PAUSE).await;
-                }
-                _ => return Err(self.unavailable_from(&error)),
+            match self.proposer.write(request).await {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(refused)) => Err(RaftError::APIError(refused)),
+                Err(fatal) => Err(RaftError::Fatal(fatal)),
             }
+        });
+        match tokio::time::timeout_at(deadline, offered).await {
+            Ok(Ok(response)) => Ok(response.data),
+            Ok(Err(error)) => match error.api_error() {
+                Some(ClientWriteError::LogEntryDiscarded(_)) => {
+                    Err(Unavailable::Unknown(self.status().leader))
+                }
+                _ => Err(self.unavailable_from(&error)),
+            },
+            Err(_) => Err(Unavailable::NoQuorum(
+                self.status().leader,
+                format!(
+                    "the write was not committed within {} ms",
+                    self.config.request_timeout.as_millis()
+                ),
+            )),
         }
     }
 
@@ -443,7 +442,9 @@ impl RaftGroup {
         // membership entry that added it.
         let node = BasicNode::new(addr);
         let added = self
-            .once_lease_confirmed(|| self.raft.add_learner(id, node.clone(), false))
+            .once_lease_confirmed(self.deadline(), || {
+                self.raft.add_learner(id, node.clone(), false)
+            })
             .await
             .map_err(|e| self.membership_error(e))?;
         let target = added.log_id.index;
@@ -487,20 +488,25 @@ impl RaftGroup {
         let _one = self.membership_change.try_lock().map_err(|_| {
             MembershipError::Conflict("another membership change is in progress".into())
         })?;
-        self.once_lease_confirmed(|| self.raft.change_membership(voters.clone(), false))
-            .await
-            .map(drop)
-            .map_err(|e| self.membership_error(e))
+        self.once_lease_confirmed(self.deadline(), || {
+            self.raft.change_membership(voters.clone(), false)
+        })
+        .await
+        .map(drop)
+        .map_err(|e| self.membership_error(e))
     }
 
-    /// Runs `attempt` (a membership change) again every `LEASE_RETRY_PAUSE` while this leader's
-    /// lease is not confirmed yet, for at most the request timeout.
-    async fn once_lease_confirmed<T, F, Fut>(&self, attempt: F) -> Result<T, WriteRefusal>
+    /// Runs `attempt` (a write or a membership change) again every `LEASE_RETRY_PAUSE` while
+    /// this leader's lease is not confirmed yet, until `deadline`.
+    async fn once_lease_confirmed<T, F, Fut>(
+        &self,
+        deadline: tokio::time::Instant,
+        attempt: F,
+    ) -> Result<T, WriteRefusal>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, WriteRefusal>>,
     {
-        let deadline = tokio::time::Instant::now() + self.config.request_timeout;
         loop {
             match attempt().await {
                 Err(error)
@@ -512,6 +518,11 @@ impl RaftGroup {
                 other => return other,
             }
         }
+    }
+
+    /// When a request started now must be answered: the request timeout from now.
+    fn deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.config.request_timeout
     }
 
     fn membership_error(&self, error: WriteRefusal) -> MembershipError {
